@@ -1,0 +1,49 @@
+"""The errors that stop a run, in one small tree; errors that belong to a row are data, not these.
+
+    BatchError                      anything that stops the run; cli.py maps it to an exit code
+     ├── InputError                 a file that cannot be read at all, or lacks a required column
+     ├── ConfigError                options, config file, certificates, mapping file (2)
+     ├── StateError                 the state directory or journal cannot be used (2)
+     │    └── JournalLockedError    another run holds the state directory's lock (2)
+     └── ServiceError               the service cannot be used at all: its WSDL does not load (2)
+
+Every message must be safe to print: no unmasked CPR number (see `batch.privacy.mask_cpr`),
+and written for the person who must act on it (which file, which row, what to do).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BatchError",
+    "ConfigError",
+    "InputError",
+    "JournalLockedError",
+    "ServiceError",
+    "StateError",
+]
+
+
+class BatchError(Exception):
+    """Base of the errors that stop a run before or outside row processing."""
+
+    exit_code = 2
+
+
+class InputError(BatchError):
+    """An input file cannot be read at all (not a row's problem: that is an Issue)."""
+
+
+class ConfigError(BatchError):
+    """The configuration is wrong or incomplete."""
+
+
+class StateError(BatchError):
+    """The state directory or its journal cannot be used."""
+
+
+class JournalLockedError(StateError):
+    """Another `batch run` holds the lock on the same state directory."""
+
+
+class ServiceError(BatchError):
+    """The service cannot be used at all (its WSDL does not load, its address is wrong)."""

@@ -1,0 +1,48 @@
+"""Session-wide fixtures: the network guard (loopback only)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+    else:
+        return True  # AF_UNIX paths and the like never leave the machine
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name that would need DNS: not allowed in tests
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    """Fail any test that tries to reach an address outside loopback."""
+    original = socket.socket.connect
+    original_ex = socket.socket.connect_ex
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            msg = f"tests may only connect to loopback, not {address!r}"
+            raise RuntimeError(msg)
+        return original(self, address)
+
+    def guarded_ex(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            msg = f"tests may only connect to loopback, not {address!r}"
+            raise RuntimeError(msg)
+        return original_ex(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = original  # type: ignore[method-assign]
+    socket.socket.connect_ex = original_ex  # type: ignore[method-assign]
