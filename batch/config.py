@@ -1,0 +1,234 @@
+"""Settings from flags, `BATCH_*` environment variables and a TOML file, in that precedence.
+
+One table (`OPTIONS`) names every setting once: its type, default, environment variable and
+whether it may come from the command line at all. Secrets (passwords) and certificate paths may
+not: they come from the config file or the environment only, so they never show in a process
+list or a shell history.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from batch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = [
+    "DEFAULT_STATE_DIR",
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "resolve_settings",
+]
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "batch"
+
+
+DEFAULT_STATE_DIR = _default_state_dir()
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_time(text: str) -> time:
+    return time.fromisoformat(text.strip())
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: how to parse it and where it may come from (defaults live on `Settings`)."""
+
+    name: str
+    parse: Callable[[str], Any]
+    cli: bool = True  # False: config file or environment only (secrets, certificates)
+    help: str = ""
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets it."""
+        return f"BATCH_{self.name.upper()}"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("wsdl", str, help="WSDL path or URL of the service (default: the simulator)"),
+    Option("endpoint", str, help="service address, overriding the WSDL's"),
+    Option("system_id", str, help="ModtagerSystemID: your system's name on IPL"),
+    Option("institution", int, help="KommuneInstitutionNummer for rows that have none"),
+    Option("rate", _positive_float, help="requests per second at most"),
+    Option("concurrency", _positive_int, help="requests in flight at most"),
+    Option("max_attempts", _positive_int, help="attempts per row before it goes to Retry"),
+    Option("connect_timeout", _positive_float, help="seconds to connect"),
+    Option("read_timeout", _positive_float, help="seconds to wait for an answer"),
+    Option("report_dir", Path, help="where result workbooks are written"),
+    Option("state_dir", Path, help="where the journal lives"),
+    Option("mapping", Path, help="TOML file mapping your headers to the spec's fields"),
+    Option("resend_all", _parse_bool, help="send every valid row"),
+    Option("log_format", _choice("auto", "console", "json"), help="log format"),
+    Option("quiet", _parse_bool, help="only warnings and errors"),
+    Option("date_only_time", _parse_time, help="time of day for dates given without one"),
+    Option("tls_verify", _parse_bool, cli=False),
+    Option("tls_ca_bundle", Path, cli=False),
+    Option("tls_client_cert", Path, cli=False),
+    Option("tls_client_key", Path, cli=False),
+    Option("tls_pkcs12", Path, cli=False),
+    Option("tls_pkcs12_password", str, cli=False),
+    Option("sign_key", Path, cli=False),
+    Option("sign_cert", Path, cli=False),
+    Option("sign_key_password", str, cli=False),
+    Option("sign_pkcs12", Path, cli=False),
+    Option("sign_pkcs12_password", str, cli=False),
+)
+
+_BY_NAME = {option.name: option for option in OPTIONS}
+_SECRETS = frozenset(name for name in _BY_NAME if name.endswith("password"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one command; frozen and passed down, never global."""
+
+    wsdl: str | None = None
+    endpoint: str | None = None
+    system_id: str = "BATCH-DEMO"
+    institution: int | None = None
+    rate: float = 5.0
+    concurrency: int = 4
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    report_dir: Path = Path("reports")
+    state_dir: Path = DEFAULT_STATE_DIR
+    mapping: Path | None = None
+    resend_all: bool = False
+    log_format: str = "auto"
+    quiet: bool = False
+    date_only_time: time | None = None
+    tls_verify: bool = True
+    tls_ca_bundle: Path | None = None
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
+    tls_pkcs12: Path | None = None
+    tls_pkcs12_password: str | None = field(default=None, repr=False)
+    sign_key: Path | None = None
+    sign_cert: Path | None = None
+    sign_key_password: str | None = field(default=None, repr=False)
+    sign_pkcs12: Path | None = None
+    sign_pkcs12_password: str | None = field(default=None, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def uses_simulator(self) -> bool:
+        """No WSDL and no endpoint: the embedded simulator; nothing leaves the machine."""
+        return self.wsdl is None and self.endpoint is None
+
+    def printable(self) -> dict[str, str]:
+        """Settings safe to show in a workbook or a log: secrets replaced by `***`."""
+        values = asdict(self)
+        values.pop("sources")
+        return {
+            name: ("***" if name in _SECRETS and value is not None else str(value))
+            for name, value in values.items()
+        }
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    # Sections are only for readability: [service] rate = 5 is the same as rate = 5.
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    unknown = sorted(set(flat) - set(_BY_NAME))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known settings are {', '.join(_BY_NAME)}"
+        )
+    return flat
+
+
+def _parse(option: Option, raw: object, where: str) -> object:
+    # TOML gives ints, floats, booleans and times already typed; their text form parses the same.
+    try:
+        return option.parse(str(raw))
+    except ValueError as error:
+        raise ConfigError(f"{where}: {option.name} {error}") from None
+
+
+def resolve_settings(
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve every setting: a flag wins over the environment, the environment over the file.
+
+    `flags` holds what the command line gave (None for an option not given); a flag naming a
+    setting that may not come from the command line is a programming error.
+    """
+    env = os.environ if env is None else env
+    file_values = _read_file(config_file) if config_file is not None else {}
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        flag = flags.get(option.name)
+        if flag is not None:
+            assert option.cli, option.name
+            values[option.name], sources[option.name] = flag, "flag"
+        elif option.env in env:
+            values[option.name] = _parse(option, env[option.env], option.env)
+            sources[option.name] = "env"
+        elif option.name in file_values:
+            where = f"config file {config_file}"
+            values[option.name] = _parse(option, file_values[option.name], where)
+            sources[option.name] = "file"
+        else:
+            sources[option.name] = "default"
+    return Settings(**values, sources=sources)  # type: ignore[arg-type]

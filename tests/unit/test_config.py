@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from batch.config import OPTIONS, resolve_settings
+from batch.errors import ConfigError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "batch.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_flag_beats_environment_beats_file(tmp_path):
+    """A flag wins over BATCH_* which wins over the config file, which wins over the default."""
+    config = _write(tmp_path, "rate = 1\nconcurrency = 2\nmax_attempts = 3\n")
+    env = {"BATCH_RATE": "7", "BATCH_CONCURRENCY": "9"}
+    settings = resolve_settings({"rate": 11.0}, env=env, config_file=config)
+    assert (settings.rate, settings.concurrency, settings.max_attempts) == (11.0, 9, 3)
+    assert settings.read_timeout == 30.0
+    assert settings.sources["rate"] == "flag"
+    assert settings.sources["concurrency"] == "env"
+    assert settings.sources["max_attempts"] == "file"
+    assert settings.sources["read_timeout"] == "default"
+
+
+def test_sections_are_only_for_readability(tmp_path):
+    """`[submit] rate = 2` reads the same as a top-level `rate = 2`; TOML types are accepted."""
+    config = _write(
+        tmp_path,
+        "[submit]\nrate = 2\nresend_all = true\n[input]\ndate_only_time = 12:00:00\n"
+        '[service]\nwsdl = "https://x.invalid/s?wsdl"\n',
+    )
+    settings = resolve_settings({}, env={}, config_file=config)
+    assert settings.rate == 2.0
+    assert settings.resend_all is True
+    assert str(settings.date_only_time) == "12:00:00"
+    assert not settings.uses_simulator
+
+
+def test_unknown_setting_is_a_clear_error(tmp_path):
+    """A misspelt setting names itself and lists the known ones instead of being ignored."""
+    config = _write(tmp_path, "concurency = 3\n")
+    with pytest.raises(ConfigError, match="unknown setting.*concurency.*known settings"):
+        resolve_settings({}, env={}, config_file=config)
+
+
+def test_bad_value_names_its_source():
+    """A bad environment value says which variable and what is expected."""
+    with pytest.raises(ConfigError, match="BATCH_CONCURRENCY: concurrency must be greater than 0"):
+        resolve_settings({}, env={"BATCH_CONCURRENCY": "0"})
+
+
+def test_secrets_never_print():
+    """Passwords from the environment are hidden in the printable settings and the repr."""
+    settings = resolve_settings({}, env={"BATCH_TLS_PKCS12_PASSWORD": "hemmelig-kode"})
+    assert settings.tls_pkcs12_password == "hemmelig-kode"
+    assert settings.printable()["tls_pkcs12_password"] == "***"
+    assert "hemmelig-kode" not in repr(settings)
+
+
+def test_certificates_and_secrets_are_not_command_line_options():
+    """Certificate paths and passwords may come only from the config file or the environment."""
+    not_cli = {option.name for option in OPTIONS if not option.cli}
+    assert {"tls_pkcs12", "tls_pkcs12_password", "sign_key", "sign_key_password"} <= not_cli
+    assert all(name.startswith(("tls_", "sign_")) for name in not_cli)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path):
+    """A config file that does not exist stops the run with a message naming it."""
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_settings({}, env={}, config_file=tmp_path / "nope.toml")
