@@ -42,7 +42,7 @@ def test_sections_are_only_for_readability(tmp_path):
 def test_unknown_setting_is_a_clear_error(tmp_path):
     """A misspelt setting names itself and lists the known ones instead of being ignored."""
     config = _write(tmp_path, "concurency = 3\n")
-    with pytest.raises(ConfigError, match="unknown setting.*concurency.*known settings"):
+    with pytest.raises(ConfigError, match=r"unknown setting.*concurency.*known settings"):
         resolve_settings({}, env={}, config_file=config)
 
 
