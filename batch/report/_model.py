@@ -1,0 +1,148 @@
+"""What the pipeline hands the report writer, and the check that every input row is counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batch.privacy import mask_cpr
+from batch.records import RESULT_COLUMNS, Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+    from pathlib import Path
+
+__all__ = [
+    "SHEET_NAMES",
+    "InputSheet",
+    "ReportIntegrityError",
+    "ReportPaths",
+    "RunSummary",
+    "checked_counts",
+    "column_layout",
+    "sheet_outcomes",
+    "summary_json",
+]
+
+SHEET_NAMES: Mapping[Outcome, str] = {
+    Outcome.ACCEPTED: "Accepted",
+    Outcome.READY: "Ready",
+    Outcome.FIX: "Fix",
+    Outcome.DROP: "Drop",
+    Outcome.RETRY: "Retry",
+    Outcome.UNCHANGED: "Unchanged",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSheet:
+    """One input read by the run; `rows` counts its non-blank rows, `blank` the skipped ones."""
+
+    source_file: str
+    sheet: str | None
+    headers: tuple[str, ...]
+    rows: int
+    blank: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """The run as a whole: identity, times (timezone-aware), settings safe to print, counts."""
+
+    run_id: str
+    dry_run: bool
+    started: datetime
+    finished: datetime
+    status: str  # "finished" | "interrupted" | "broken" | "failed"
+    message: str | None
+    inputs: tuple[InputSheet, ...]
+    settings: Mapping[str, str]
+    counts: Mapping[Outcome, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPaths:
+    """Where the workbook and its JSON summary ended up."""
+
+    workbook: Path
+    summary: Path
+
+
+class ReportIntegrityError(RuntimeError):
+    """The rows handed over do not add up: a bug upstream, so no workbook is written.
+
+    A workbook that silently lost rows would be worse than none: users trust it to hold every
+    input row in exactly one place.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_cpr(message))
+
+
+def sheet_outcomes(*, dry_run: bool) -> tuple[Outcome, ...]:
+    """The row sheets in workbook order; a dry run has `Ready` where a real run has `Accepted`."""
+    first = Outcome.READY if dry_run else Outcome.ACCEPTED
+    return (first, Outcome.FIX, Outcome.DROP, Outcome.RETRY, Outcome.UNCHANGED)
+
+
+def checked_counts(summary: RunSummary) -> dict[Outcome, int]:
+    """Counts per sheet, after checking that they add up to the rows read; raise if not."""
+    outcomes = sheet_outcomes(dry_run=summary.dry_run)
+    for outcome, count in summary.counts.items():
+        if count < 0:
+            raise ReportIntegrityError(f"negative count for {outcome.value}: {count}")
+        if count and outcome not in outcomes:
+            kind = "a dry run" if summary.dry_run else "a real run"
+            raise ReportIntegrityError(f"{count} rows are {outcome.value}, impossible in {kind}")
+    counts = {outcome: summary.counts.get(outcome, 0) for outcome in outcomes}
+    rows_in = sum(sheet.rows for sheet in summary.inputs)
+    if sum(counts.values()) != rows_in:
+        detail = ", ".join(f"{o.value} {n}" for o, n in counts.items())
+        raise ReportIntegrityError(
+            f"the inputs hold {rows_in} rows but the outcomes add up to "
+            f"{sum(counts.values())} ({detail})"
+        )
+    return counts
+
+
+def column_layout(inputs: tuple[InputSheet, ...]) -> tuple[str, ...]:
+    """The inputs' headers in order of first appearance, then the result columns.
+
+    A header named like a result column (a result workbook fed back in) is left out: the
+    result columns are written fresh, never copied from the input.
+    """
+    seen: dict[str, None] = {}
+    for sheet in inputs:
+        for header in sheet.headers:
+            if header not in RESULT_COLUMNS:
+                seen.setdefault(header, None)
+    return (*seen, *RESULT_COLUMNS)
+
+
+def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
+    """The machine-readable summary beside the workbook, for schedulers and dashboards.
+
+    The outcome keys are always all present (zero when empty), so a consumer needs no
+    special case for dry runs.
+    """
+    counts = checked_counts(summary)
+    every = {outcome.value: counts.get(outcome, 0) for outcome in SHEET_NAMES}
+    return {
+        "run_id": summary.run_id,
+        "status": summary.status,
+        "message": None if summary.message is None else mask_cpr(summary.message),
+        "dry_run": summary.dry_run,
+        "inputs": [
+            {"file": s.source_file, "sheet": s.sheet, "rows": s.rows, "blank": s.blank}
+            for s in summary.inputs
+        ],
+        "rows": sum(counts.values()),
+        **every,
+        "blank": sum(sheet.blank for sheet in summary.inputs),
+        "workbook": str(workbook),
+        "started": summary.started.isoformat(),
+        "finished": summary.finished.isoformat(),
+        "duration_seconds": round((summary.finished - summary.started).total_seconds(), 3),
+        "settings": dict(summary.settings),
+    }
