@@ -1,13 +1,15 @@
-"""Session-wide fixtures: the network guard (loopback only)."""
+"""Session-wide fixtures: the network guard (loopback only) and the UDB simulator."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from batch.simulator import RunningSimulator, SimulatorConfig, start_simulator
 
 
 def _is_loopback(address: Any) -> bool:
@@ -46,3 +48,32 @@ def _loopback_only() -> Iterator[None]:
     yield
     socket.socket.connect = original  # type: ignore[method-assign]
     socket.socket.connect_ex = original_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[RunningSimulator]:
+    """One UDB simulator (default config) on an ephemeral loopback port for the whole session.
+
+    Shared: tests that count `received()` should call `simulator.clear()` first, or use
+    `fresh_simulator`.
+    """
+    with start_simulator(SimulatorConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_simulator() -> Iterator[Callable[..., RunningSimulator]]:
+    """A factory `make_simulator(**config)` whose simulators stop when the test ends.
+
+    Keywords are `SimulatorConfig` fields; `faults=` takes a `FaultConfig`.
+    """
+    started: list[RunningSimulator] = []
+
+    def make_simulator(**config: Any) -> RunningSimulator:
+        running = start_simulator(SimulatorConfig(**config))
+        started.append(running)
+        return running
+
+    yield make_simulator
+    for running in started:
+        running.stop()
