@@ -10,7 +10,6 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
-from batch.privacy import mask_cpr
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +64,7 @@ def _person(cells: list[str], where: str) -> Person:
         raise ConfigError(f"{where}: expected 3 fields `cpr;home_kui;name`")
     cpr, kui, name = (cell.strip() for cell in cells)
     if not _CPR.fullmatch(cpr):
-        raise ConfigError(f"{where}: {mask_cpr(cpr)!r} is not a 10-digit CPR number")
+        raise ConfigError(f"{where}: the cpr field is not a 10-digit CPR number")
     if not kui.isdigit():
         raise ConfigError(f"{where}: home_kui {kui!r} is not a number")
     return Person(cpr=cpr, home_kui=int(kui), name=name)

@@ -26,6 +26,7 @@ from batch.simulator.recorder import ReceivedRequest, Recorder
 from batch.simulator.service import Inspection, Reply, Service
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
 __all__ = ["ENDPOINT_PATH", "RunningSimulator", "serve_forever", "start_simulator"]
@@ -312,11 +313,15 @@ def start_simulator(config: SimulatorConfig | None = None) -> RunningSimulator:
     return RunningSimulator(server, server.state)
 
 
-def serve_forever(config: SimulatorConfig, out: TextIO | None = None) -> None:
+def serve_forever(
+    config: SimulatorConfig,
+    out: TextIO | None = None,
+    ready: Callable[[RunningSimulator], None] | None = None,
+) -> None:
     """Serve until Ctrl-C, saying where the WSDL is (for `batch simulator`).
 
     Nothing is kept for `received()` unless `config.max_received` asks for it: a rehearsal
-    may run for days.
+    may run for days. `ready` is called once serving (tests use it to stop the server).
     """
     if config.max_received is None:
         config = replace(config, max_received=0)
@@ -327,6 +332,8 @@ def serve_forever(config: SimulatorConfig, out: TextIO | None = None) -> None:
         people = len(simulator._state.service.registry)  # noqa: SLF001 - our own module
         stream.write(f"  {people} young people in the registry; Ctrl-C stops.\n")
         stream.flush()
+        if ready is not None:
+            ready(simulator)
         try:
             simulator._state.stopping.wait()  # noqa: SLF001 - set only by stop()
         except KeyboardInterrupt:
