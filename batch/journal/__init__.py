@@ -1,0 +1,74 @@
+"""The SQLite journal: runs, rows and attempts, the single source of truth for resume and changes.
+
+One file (`journal.sqlite3`) in the state directory, which is created readable by its owner
+only (the rows hold CPR numbers). Every stage writes here and the workbook is read from here,
+so a crash at any instant leaves a journal that says which rows are done, which are not and
+which were in flight.
+
+Row states: `pending` (ingested, not yet sent), `in_flight` (its intent is durable: a request
+may be on the wire), `final` (an outcome is recorded). A row becomes `in_flight` in a committed
+transaction *before* its first request, and its answer is committed before its worker takes
+another request, so at most one row per worker is `in_flight` at any instant: after a kill the
+next run resends at most `concurrency` rows that UDB may already have. That is harmless: a
+report states the current data with its registration time, so receiving it twice changes
+nothing.
+
+Durability: WAL with `synchronous=NORMAL`. A commit survives the process being killed (the WAL
+is in the OS's cache); only a power loss or OS crash may roll back the last commits, which
+means at worst rows already accepted by UDB are sent again on the next run (harmless, as
+above). `synchronous=FULL` would cost an fsync per group commit for no benefit to the data.
+
+Writes from the submit workers go through one writer thread (`JournalWriter`) that commits
+whatever all workers handed it in one transaction (group commit): a worker waits only for the
+commit that makes its intent durable, never for a commit of its own.
+
+History for changed-only and never-older-over-newer: `accepted` holds the hash of every
+payload UDB accepted (per CPR), `latest` the newest registration time (and the content) UDB
+accepted per CPR and group (contact, job, education). Both only ever move forward.
+
+Pieces: `_base` (schema, lock, codecs, types), `_journal` (the `Journal`), `_writer` (the
+group-commit writer thread), `_changes` (changed-only and never-older-over-newer).
+"""
+
+from __future__ import annotations
+
+from batch.journal._base import (
+    GROUPS,
+    JOURNAL_NAME,
+    LOCK_NAME,
+    CprBatch,
+    CprHistory,
+    GroupState,
+    InputInfo,
+    PendingRow,
+    RunInfo,
+    default_state_dir,
+    format_local,
+    utc_key,
+)
+from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
+from batch.journal._journal import Journal
+from batch.journal._writer import Accepted, JournalWriter
+
+__all__ = [
+    "GROUPS",
+    "JOURNAL_NAME",
+    "LOCK_NAME",
+    "Accepted",
+    "CprBatch",
+    "CprHistory",
+    "GroupState",
+    "InputInfo",
+    "Journal",
+    "JournalWriter",
+    "PendingRow",
+    "RunInfo",
+    "Send",
+    "Skip",
+    "default_state_dir",
+    "format_local",
+    "group_hash",
+    "plan_row",
+    "record_acceptance",
+    "utc_key",
+]

@@ -1,0 +1,135 @@
+"""Changed-only and never-older-over-newer: what of a row still needs sending, given the history.
+
+Decided at send time by the one worker that holds the row's CPR, in the CPR's registration-time
+order, against a `CprHistory` that the same worker updates after each acceptance. So two rows of
+one CPR in one run are both sent (oldest first), and a late older row is left out.
+
+Rules, per row:
+- its payload hash was accepted before (same CPR and institution, any run): `unchanged`;
+- per group (contact, job, education): left out when its registration time is older than the
+  newest UDB accepted for that CPR and group, or equal to it with the same content from the same
+  institution (UDB already holds exactly that). Equal time with other content is a correction:
+  sent. A row whose groups are all left out is `unchanged`; otherwise the rest is sent;
+- a row without any group (only CPR and institution) is sent unless its hash was accepted;
+- `resend_all` switches all of this off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from batch.journal._base import GROUPS, CprHistory, GroupState, format_local, utc_key
+from batch.journal._writer import Accepted
+
+if TYPE_CHECKING:
+    from batch.records import Contact, Report, Wish
+
+__all__ = ["Send", "Skip", "group_hash", "plan_row", "record_acceptance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Nothing to send: the row ends `unchanged` with this text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send `report` (the row, maybe with groups left out); `note` says what was left out."""
+
+    report: Report
+    groups: tuple[str, ...]
+    note: str | None = None
+
+
+def group_hash(group: Contact | Wish) -> str:
+    """Hash of one group's content, the registration time taken in UTC."""
+    data = dataclasses.asdict(group)
+    data["registered"] = utc_key(group.registered)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _when(state_at: str, run_id: str) -> str:
+    return f"{format_local(datetime.fromisoformat(state_at))} (run {run_id})"
+
+
+def _present(report: Report) -> list[tuple[str, Contact | Wish]]:
+    found = [(name, getattr(report, name)) for name in GROUPS]
+    return [(name, group) for name, group in found if group is not None]
+
+
+def plan_row(
+    report: Report, payload_hash: str, history: CprHistory, *, resend_all: bool = False
+) -> Send | Skip:
+    """Decide what of `report` to send, given what UDB already accepted for its CPR."""
+    present = _present(report)
+    if resend_all:
+        return Send(report, tuple(name for name, _ in present))
+    if payload_hash in history.accepted:
+        return Skip(f"already accepted by UDB on {_when(*history.accepted[payload_hash])}")
+    older: list[tuple[str, GroupState]] = []
+    same: list[tuple[str, GroupState]] = []
+    for name, group in present:
+        state = history.latest.get(name)
+        if state is None:
+            continue
+        registered = utc_key(group.registered)
+        if registered < state.registered:
+            older.append((name, state))
+        elif (
+            registered == state.registered
+            and state.institution == report.institution
+            and state.content_hash == group_hash(group)
+        ):
+            same.append((name, state))
+    left_out = older + same
+    if not left_out:
+        return Send(report, tuple(name for name, _ in present))
+    text = _left_out_text(older, same)
+    if len(left_out) == len(present):
+        return Skip(text)
+    omitted = {name for name, _ in left_out}
+    reduced = dataclasses.replace(
+        report,
+        contact=None if "contact" in omitted else report.contact,
+        job=None if "job" in omitted else report.job,
+        education=None if "education" in omitted else report.education,
+    )
+    kept = tuple(name for name, _ in present if name not in omitted)
+    return Send(reduced, kept, f"Left out: {', '.join(sorted(omitted))}, {text}.")
+
+
+def _left_out_text(older: list[tuple[str, GroupState]], same: list[tuple[str, GroupState]]) -> str:
+    if older:
+        _name, state = max(older, key=lambda item: item[1].accepted_at)
+        registered = format_local(datetime.fromisoformat(state.registered))
+        names = ", ".join(name for name, _ in older)
+        return (
+            f"newer data already reported on {_when(state.accepted_at, state.run_id)}: "
+            f"{names} registered {registered} or later"
+        )
+    _name, state = max(same, key=lambda item: item[1].accepted_at)
+    return f"already accepted by UDB on {_when(state.accepted_at, state.run_id)}"
+
+
+def record_acceptance(history: CprHistory, sent: Report, *, at: datetime, run_id: str) -> Accepted:
+    """Fold what UDB just accepted into `history` and return it for the journal's tables."""
+    at_text = at.isoformat(timespec="microseconds")
+    digest = sent.payload_hash()
+    history.accepted[digest] = (at_text, run_id)
+    groups: list[tuple[str, str, str]] = []
+    for name, group in _present(sent):
+        registered, content = utc_key(group.registered), group_hash(group)
+        groups.append((name, registered, content))
+        state = history.latest.get(name)
+        if state is None or registered >= state.registered:
+            history.latest[name] = GroupState(
+                registered, content, sent.institution, at_text, run_id
+            )
+    return Accepted(sent.cpr, sent.institution, digest, tuple(groups), at_text)
