@@ -1,7 +1,8 @@
 """The bundled contract as the simulator uses it: the XSD compiled once, the WSDL with our address.
 
-Namespace decision: the simulator validates the payload against the bundled XSD *after* moving
-the payload's elements from the request's namespace to the bundled one. A client built from any
+Namespace decision: the simulator validates the payload with the bundled XSD's structure as if
+its target namespace were the request's (a copy compiled per namespace, or, for an unqualified
+payload, after moving the elements into the bundled namespace). A client built from any
 WSDL that keeps the spec's element names (another namespace, SOAP 1.1, other service and port
 names) is therefore checked for structure alone, and is answered in its own namespace. Elements
 in a third namespace, or unqualified children of a qualified payload, stay where they are and
@@ -11,9 +12,9 @@ fail validation, as they would on a platform that expects `elementFormDefault="q
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, cast
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -27,17 +28,27 @@ _WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 _CONTRACT_FILE = "IndberetningKontaktJobOgUddOensker"
 _ADDRESS = "urn:batch-simulator:endpoint"
 _SCHEMA_LOCATION = "urn:batch-simulator:xsd"
+_MAX_SCHEMAS = 16  # namespaces compiled for; a client uses one, tests a few
 
 
-@dataclass(frozen=True)
 class Contract:
-    """The bundled XSD (text, compiled, its namespace) and the WSDL as a template."""
+    """The bundled XSD (text, compiled, its namespace) and the WSDL as a template.
 
-    namespace: str
-    xsd_bytes: bytes
-    wsdl_template: str
-    schema: etree.XMLSchema
-    lock: threading.Lock
+    Payloads in another namespace are validated against a copy of the XSD compiled for that
+    namespace (a few are cached), which is cheaper per request than renaming every element;
+    an unqualified payload, or one namespace too many, is renamed into the bundled one instead.
+    """
+
+    def __init__(self, xsd_bytes: bytes, wsdl_template: str) -> None:
+        self.xsd_bytes = xsd_bytes
+        self.wsdl_template = wsdl_template
+        root = etree.fromstring(xsd_bytes, _parser())
+        self.namespace: str = root.get("targetNamespace", "")
+        self.schema = etree.XMLSchema(root)
+        self._schemas: dict[str, etree.XMLSchema] = {self.namespace: self.schema}
+        # One lock for compiling and validating: lxml keeps each schema's error log on the
+        # schema object, so a validation and the reading of its log must not interleave.
+        self._lock = threading.Lock()
 
     def wsdl_for(self, endpoint_url: str) -> bytes:
         """The WSDL naming `endpoint_url` as the address and `<endpoint>?xsd=1` as the schema."""
@@ -45,19 +56,35 @@ class Contract:
         return text.replace(_SCHEMA_LOCATION, endpoint_url + "?xsd=1").encode("utf-8")
 
     def validate(self, payload: etree._Element) -> str | None:
-        """Move `payload` into the bundled namespace in place and validate it: None or the error.
+        """Validate `payload` by its element names whatever its namespace: None or the error.
 
-        One compiled schema is shared; lxml keeps its error log on the schema object, so the
-        validation and the reading of that log happen under one lock.
+        May rename the payload's elements in place (see the class docstring).
         """
-        move_to_namespace(payload, etree.QName(payload).namespace or "", self.namespace)
-        with self.lock:
-            if self.schema.validate(payload):
+        namespace = etree.QName(payload).namespace or ""
+        with self._lock:
+            schema = self._schema_for(namespace)
+            if schema is None:
+                move_to_namespace(payload, namespace, self.namespace)
+                schema = self.schema
+            if schema.validate(payload):
                 return None
-            # lxml-stubs name the log entry type privately and do not know the log is iterable.
-            log = cast("Iterable[etree._LogEntry]", self.schema.error_log)  # noqa: SLF001
+            # lxml-stubs name the log entry type privately and do not know the log iterates.
+            log = cast("Iterable[etree._LogEntry]", schema.error_log)  # noqa: SLF001
             errors = [f"line {entry.line}: {entry.message}" for entry in log]
         return "; ".join(errors) or "the payload does not match the schema"
+
+    def _schema_for(self, namespace: str) -> etree.XMLSchema | None:
+        """The schema for `namespace`, compiled on first use; None to rename instead."""
+        schema = self._schemas.get(namespace)
+        if schema is None and namespace and len(self._schemas) <= _MAX_SCHEMAS:
+            quoted = escape(namespace, {'"': "&quot;"})
+            text = self.xsd_bytes.replace(self.namespace.encode(), quoted.encode("utf-8"))
+            try:
+                schema = etree.XMLSchema(etree.fromstring(text, _parser()))
+            except (etree.XMLSyntaxError, etree.XMLSchemaParseError):
+                return None
+            self._schemas[namespace] = schema
+        return schema
 
 
 def move_to_namespace(root: etree._Element, old: str, new: str) -> None:
@@ -72,14 +99,17 @@ def move_to_namespace(root: etree._Element, old: str, new: str) -> None:
             element.tag = f"{{{new}}}{tag[cut:]}" if new else tag[cut:]
 
 
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
 def _read(name: str) -> bytes:
     return resources.files("batch.contract").joinpath(name).read_bytes()
 
 
 def _wsdl_template(wsdl: bytes) -> str:
     """The WSDL with placeholders where the address and the schema location go."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(wsdl, parser)
+    root = etree.fromstring(wsdl, _parser())
     for address in root.iterfind(f"{{{_WSDL_NS}}}service/{{{_WSDL_NS}}}port/*"):
         if etree.QName(address).localname == "address":
             address.set("location", _ADDRESS)
@@ -90,13 +120,5 @@ def _wsdl_template(wsdl: bytes) -> str:
 
 def load_contract() -> Contract:
     """Read and compile the contract from the package data (once per simulator)."""
-    xsd_bytes = _read(f"{_CONTRACT_FILE}.xsd")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    xsd_root = etree.fromstring(xsd_bytes, parser)
-    return Contract(
-        namespace=xsd_root.get("targetNamespace", ""),
-        xsd_bytes=xsd_bytes,
-        wsdl_template=_wsdl_template(_read(f"{_CONTRACT_FILE}.wsdl")),
-        schema=etree.XMLSchema(xsd_root),
-        lock=threading.Lock(),
-    )
+    wsdl = _wsdl_template(_read(f"{_CONTRACT_FILE}.wsdl"))
+    return Contract(_read(f"{_CONTRACT_FILE}.xsd"), wsdl)

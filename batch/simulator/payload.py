@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from batch.records import Contact, Report, Wish
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = ["leaf_fields", "parse_xs_datetime", "payload_digest", "registration_times", "to_report"]
 
@@ -20,6 +22,11 @@ _TIME_SUFFIX = "Registreringstid"
 _XS_DATETIME = re.compile(
     r"(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
     r"(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+# Four-digit year, hour below 24, at most six fraction digits: fromisoformat reads these exactly.
+_PLAIN_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _FAR_PAST = datetime.min.replace(tzinfo=UTC)
@@ -32,9 +39,10 @@ def leaf_fields(payload: etree._Element) -> dict[str, object]:
     """
     fields: dict[str, object] = {}
     for element in payload.iter():
-        if not isinstance(element.tag, str) or len(element):
+        tag = element.tag
+        if not isinstance(tag, str) or len(element):
             continue
-        name = etree.QName(element).localname
+        name = tag.rpartition("}")[2]
         fields[name] = _typed(name, element.text or "")
     return fields
 
@@ -56,7 +64,18 @@ def parse_xs_datetime(text: str) -> datetime | None:
     Beyond Python's range (year 0, negative or above 9999) it is clamped to the far past or
     far future, which keeps the "not in the future" rule right for any valid value.
     """
-    match = _XS_DATETIME.fullmatch(text.strip())
+    text = text.strip()
+    if _PLAIN_DATETIME.fullmatch(text):  # the usual shape: let the C parser do it
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None  # 30 February, an offset of 25 hours
+    return _parse_unusual(text)
+
+
+def _parse_unusual(text: str) -> datetime | None:
+    """The rare shapes: long fractions, 24:00:00, years outside 1..9999."""
+    match = _XS_DATETIME.fullmatch(text)
     if match is None:
         return None
     sign, year, month, day, hour, minute, second, fraction, zone = match.groups()

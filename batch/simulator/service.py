@@ -109,6 +109,7 @@ class Service:
         self.contract: Contract = load_contract()
         self.registry: dict[str, Person] = load_registry(config.registry)
         self._faults = config.faults
+        self._keep_digest = config.max_received != 0  # nobody reads it when nothing is kept
         self._clock: Callable[[], datetime] = config.now or (lambda: datetime.now(UTC))
         self._policy: SignaturePolicy | None = (
             SignaturePolicy.from_pem_files(config.trusted_signers)
@@ -130,7 +131,7 @@ class Service:
                 details = mask_cpr(details.replace(self.contract.namespace, envelope.namespace))
                 problem = _input("the request does not match the schema", details)
         fields = leaf_fields(payload)
-        digest = payload_digest(fields) if problem is None else None
+        digest = payload_digest(fields) if problem is None and self._keep_digest else None
         return Inspection(envelope.version, fields, digest, envelope.namespace, problem)
 
     def _platform_problem(self, envelope: Envelope, content_type: str) -> FaultInfo | None:
