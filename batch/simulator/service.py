@@ -128,7 +128,8 @@ class Service:
         if problem is None:
             details = self.contract.validate(payload)
             if details is not None:
-                details = mask_cpr(details.replace(self.contract.namespace, envelope.namespace))
+                theirs = f"{{{envelope.namespace}}}" if envelope.namespace else ""
+                details = mask_cpr(details.replace(f"{{{self.contract.namespace}}}", theirs))
                 problem = _input("the request does not match the schema", details)
         fields = leaf_fields(payload)
         digest = payload_digest(fields) if problem is None and self._keep_digest else None
@@ -161,10 +162,10 @@ class Service:
             retry_after = math.ceil(self._faults.retry_after_seconds)
             limited = fault is Fault.RATE_LIMITED
             return self._fault(version, status, info, delay, retry_after if limited else None)
-        if inspection.problem is not None:
-            return self._fault(version, 400, inspection.problem, delay)
         if fault is Fault.SLOW:
             delay += self._faults.slow_seconds
+        if inspection.problem is not None:
+            return self._fault(version, 400, inspection.problem, delay)
         answer = refusal(101) if fault is Fault.UDB_101 else self._judge(inspection.fields)
         body = render_answer(version, inspection.namespace, answer)
         return Reply(200, body, version.content_type, delay, answer=answer)

@@ -222,3 +222,12 @@ def test_keep_alive_connection_serves_many_requests(simulator):
     finally:
         connection.close()
     assert all(sock is sockets[0] for sock in sockets)
+
+
+def test_validator_details_speak_the_requests_namespace(simulator):
+    """Schema details name elements in the client's namespace, never the bundled one."""
+    other = fault_of(send(simulator.endpoint_url, namespace=OTHER_NS, contact_name="x" * 101))
+    plain = fault_of(send(simulator.endpoint_url, namespace="", contact_name="x" * 101))
+    assert f"{{{OTHER_NS}}}KontaktNavn" in other.detail["ErrorDetails"]
+    assert "'KontaktNavn'" in plain.detail["ErrorDetails"]
+    assert NS not in other.detail["ErrorDetails"] + plain.detail["ErrorDetails"]
