@@ -6,7 +6,7 @@ import pytest
 import requests
 import xmlsec
 import zeep
-from certs import issue
+from sim_certs import issue
 from lxml import etree
 from soapkit import NS, SOAP12, UNKNOWN, answer_of, envelope, fault_of, payload, post, utc_now
 from zeep.wsse.signature import BinarySignature
