@@ -446,7 +446,26 @@ def _answer_shape(binding: SoapBinding, wsdl: str) -> AnswerShape:
     )
 
 
-def _load_zeep(settings: ClientSettings, wsdl: str, ssl_context: ssl.SSLContext) -> zeep.Client:
+class _LazyTls:
+    """The TLS context, built once and only when something is https or certificates are set.
+
+    Loading a CA bundle costs ~50 ms; a plain-http client (the embedded simulator) needs none.
+    Configured certificates are read at once all the same, so a bad one fails at start.
+    """
+
+    def __init__(self, tls: TlsSettings) -> None:
+        self._tls = tls
+        self._context = build_ssl_context(tls) if tls != TlsSettings() else None
+
+    def context_for(self, url: str) -> ssl.SSLContext | None:
+        if self._context is None and url.lower().startswith("https:"):
+            self._context = build_ssl_context(self._tls)
+        return self._context
+
+
+def _load_zeep(
+    settings: ClientSettings, wsdl: str, ssl_context: ssl.SSLContext | None
+) -> zeep.Client:
     wsse = build_wsse(settings.signing) if settings.signing is not None else None
     transport = WsdlTransport(
         wsdl,
@@ -483,14 +502,15 @@ class UdbClient:
         """
         self._settings = settings
         wsdl = settings.wsdl or _bundled_wsdl()
-        ssl_context = build_ssl_context(settings.tls)
-        self._zeep = _load_zeep(settings, wsdl, ssl_context)
+        tls = _LazyTls(settings.tls)
+        self._zeep = _load_zeep(settings, wsdl, tls.context_for(wsdl))
         self._binding, address = _find_port(self._zeep, wsdl)
         self._shape = _answer_shape(self._binding, wsdl)
         endpoint = settings.endpoint or address
         if not endpoint:
             raise ServiceError(f"the WSDL {wsdl} names no address; configure the endpoint")
         self._endpoint = endpoint
+        ssl_context = tls.context_for(endpoint)
         self._options = {"address": endpoint}  # for zeep's WS-Addressing, if the WSDL asks
         self._pool = HttpPool(
             endpoint,
