@@ -5,13 +5,11 @@ import threading
 from collections import Counter
 
 import pytest
-from engine_helpers import ScriptedSender, report, row
+from engine_helpers import ScriptedSender, report, row, submit_rows
 
 from batch.errors import ConfigError
 from batch.records import Answer, Failure, FailureKind, Outcome
-from batch.submit import SubmitSettings, final_outcome, submit_run
-
-FAST = {"backoff_initial": 0.001, "backoff_max": 0.01, "rate": None}
+from batch.submit import SubmitSettings, final_outcome
 
 RETRY_503 = Failure(FailureKind.SERVER_ERROR, "HTTP 503", retryable=True, http_status=503)
 TIMEOUT = Failure(FailureKind.TIMEOUT, "read timed out", retryable=True)
@@ -35,19 +33,9 @@ def cpr(n: int) -> str:
     return f"{(n % 28) + 1:02d}0{(n // 28) % 10}08{4000 + n:04d}"
 
 
-def run(journal, rows, sender, *, stop=None, progress=None, **settings):
-    """Ingest `rows` into a new run and submit it; return the run id and the stats."""
-    run_id = journal.start_run(inputs=["input.csv"], settings={})
-    journal.add_rows(run_id, rows)
-    stats = submit_run(
-        journal,
-        run_id,
-        sender,
-        SubmitSettings(**{**FAST, **settings}),
-        stop=stop or threading.Event(),
-        on_progress=progress,
-    )
-    return run_id, stats
+def run(journal, rows, sender, **kwargs):
+    """Ingest and submit `rows` in a new run (see `submit_rows`)."""
+    return submit_rows(journal, rows, sender, **kwargs)
 
 
 def outcomes(journal, run_id) -> dict[int, tuple[Outcome, str | None, int]]:
