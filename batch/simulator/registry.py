@@ -1,4 +1,9 @@
-"""The young people UDB knows, read from a `cpr;home_kui;name` file into a dict by CPR number."""
+"""The young people UDB knows, read from a `cpr;home_kui;name` file into a dict by CPR number.
+
+An optional fourth column `fails_with` holds a UDB code the simulator always answers for that
+person (e.g. 101, UDB's internal error): a deterministic way to rehearse a row UDB keeps
+failing on, which the demo uses to show the Retry sheet.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ __all__ = ["Person", "load_registry"]
 
 _CPR = re.compile(r"[0-9]{10}")
 _COLUMNS = ["cpr", "home_kui", "name"]
+_OPTIONAL = ["fails_with"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,7 @@ class Person:
     cpr: str
     home_kui: int
     name: str
+    fails_with: int | None = None
 
 
 def load_registry(path: Path | None = None) -> dict[str, Person]:
@@ -48,23 +55,31 @@ def load_registry(path: Path | None = None) -> dict[str, Person]:
 def _parse(text: str, source: str) -> dict[str, Person]:
     reader = csv.reader(io.StringIO(text), delimiter=";")
     header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != _COLUMNS:
-        raise ConfigError(f"{source}: the first line must be `cpr;home_kui;name`")
+    names = [h.strip().lower() for h in header or []]
+    if names not in (_COLUMNS, _COLUMNS + _OPTIONAL):
+        raise ConfigError(
+            f"{source}: the first line must be `cpr;home_kui;name` (optionally `;fails_with`)"
+        )
     people: dict[str, Person] = {}
     for line_number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        people_line = _person(cells, f"{source} line {line_number}")
+        people_line = _person(cells, len(names), f"{source} line {line_number}")
         people[people_line.cpr] = people_line
     return people
 
 
-def _person(cells: list[str], where: str) -> Person:
-    if len(cells) != len(_COLUMNS):
-        raise ConfigError(f"{where}: expected 3 fields `cpr;home_kui;name`")
-    cpr, kui, name = (cell.strip() for cell in cells)
+def _person(cells: list[str], width: int, where: str) -> Person:
+    if len(cells) != width:
+        raise ConfigError(f"{where}: expected {width} fields, as the header line says")
+    cpr, kui, name, *rest = (cell.strip() for cell in cells)
+    fails_with = rest[0] if rest else ""
+    if fails_with and not fails_with.isdigit():
+        raise ConfigError(f"{where}: fails_with {fails_with!r} is not a UDB code")
     if not _CPR.fullmatch(cpr):
         raise ConfigError(f"{where}: the cpr field is not a 10-digit CPR number")
     if not kui.isdigit():
         raise ConfigError(f"{where}: home_kui {kui!r} is not a number")
-    return Person(cpr=cpr, home_kui=int(kui), name=name)
+    return Person(
+        cpr=cpr, home_kui=int(kui), name=name, fails_with=int(fails_with) if fails_with else None
+    )

@@ -24,7 +24,8 @@ LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 
 def refusal(code: int) -> Answer:
     """Ok=false with UDB's code and its Danish text exactly as UDB sends it."""
-    return Answer(ok=False, code=code, text=UDB_CODES[code].danish)
+    known = UDB_CODES.get(code)
+    return Answer(ok=False, code=code, text=known.danish if known else f"fejl {code}")
 
 
 def judge(fields: dict[str, object], registry: dict[str, Person], now: datetime) -> Answer:
@@ -37,6 +38,8 @@ def judge(fields: dict[str, object], registry: dict[str, Person], now: datetime)
     person = registry.get(cpr)
     if person is None:
         return refusal(14)
+    if person.fails_with is not None:
+        return refusal(person.fails_with)
     age = age_on(cpr, now.astimezone(LOCAL_TIME).date())
     if age is not None and age >= AGE_LIMIT:
         return refusal(15)

@@ -27,6 +27,7 @@ from batch.simulator.faults import Fault, FaultPlan
 from batch.simulator.payload import parse_xs_datetime
 from batch.simulator.recorder import ReceivedRequest, Recorder
 from batch.simulator.registry import load_registry
+from batch.simulator.rules import judge
 
 
 def test_fault_plan_replays_for_a_seed():
@@ -90,12 +91,22 @@ def test_parse_xs_datetime(text, expected):
 
 
 def test_bundled_registry_has_its_people():
-    """The bundled registry holds 54 fictitious people with KUI 751001 or 101001."""
+    """The bundled registry holds 55 fictitious people with KUI 751001 or 101001."""
     people = load_registry()
-    assert len(people) == 54
+    assert len(people) == 55
     assert {p.home_kui for p in people.values()} == {751001, 101001}
     assert people[ALFRED].home_kui == 751001
     assert people[WILLIAM].home_kui == 101001
+
+
+def test_registry_fails_with_makes_udb_fail_for_that_person():
+    """A `fails_with` code in the registry is UDB's answer for that person, every time."""
+    people = load_registry()
+    failing = [p for p in people.values() if p.fails_with is not None]
+    assert [(p.cpr, p.fails_with) for p in failing] == [("1104094321", 101)]
+    fields = {"CPRNr": "1104094321", "KommuneInstitutionNummer": 751001}
+    answer = judge(fields, people, datetime.now(UTC))
+    assert (answer.ok, answer.code, answer.text) == (False, 101, "exeption - UDB")
 
 
 def test_registry_file_is_read_with_bom(tmp_path):
