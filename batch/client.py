@@ -22,21 +22,23 @@ import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep import ns
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
 from batch.errors import ServiceError
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Report, Wish
-from batch.security import SigningSettings, TlsSettings, build_ssl_context, build_wsse
+from batch.security import LazySslContext, SigningSettings, TlsSettings, build_wsse
 from batch.transport import (
     ConnectTimeoutError,
     HostileXmlError,
     HttpPool,
     HttpReply,
     ResponseTooLargeError,
+    SoapFault,
     WsdlTransport,
-    parse_untrusted_xml,
+    fault_code_name,
+    fault_detail,
+    read_soap,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +61,6 @@ OPERATION = "IndberetningKontaktJobOgUddOensker"
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 _MAX_MESSAGE = 600
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-_ENVELOPES = (ns.SOAP_ENV_12, ns.SOAP_ENV_11)
 _CORRELATION_HEADERS = ("x-correlation-id", "correlation-id", "x-request-id")
 
 
@@ -225,32 +226,19 @@ def _fault_kind(code: str, error_code: str | None, status: int | None) -> tuple[
     return FailureKind.CLIENT_ERROR, False  # VersionMismatch, MustUnderstand: configuration
 
 
-def _fault_failure(
-    code: str,
-    reason: str,
-    detail: Mapping[str, str],
-    status: int | None,
-    headers: Mapping[str, str],
-) -> Failure:
-    error_code = detail.get("errorcode")
-    kind, retryable = _fault_kind(code, error_code, status)
-    said = "; ".join(
-        part
-        for part in (
-            reason,
-            detail.get("errormessage") or detail.get("message"),
-            detail.get("details"),
-        )
-        if part
-    )
+def _fault_failure(fault: SoapFault, status: int | None, headers: Mapping[str, str]) -> Failure:
+    error_code = fault.detail.get("errorcode")
+    kind, retryable = _fault_kind(fault.code, error_code, status)
+    message = fault.detail.get("errormessage") or fault.detail.get("message")
+    said = "; ".join(part for part in (fault.reason, message, fault.detail.get("details")) if part)
     return _failure(
         kind,
-        f"SOAP fault {code or '?'}{f' {error_code}' if error_code else ''}: {said}",
+        f"SOAP fault {fault.code or '?'}{f' {error_code}' if error_code else ''}: {said}",
         retryable=retryable,
         http_status=status,
         retry_after=parse_retry_after(headers.get("retry-after")),
         fault_code=error_code,
-        correlation_id=detail.get("correlationid") or _correlation_from(headers),
+        correlation_id=fault.detail.get("correlationid") or _correlation_from(headers),
     )
 
 
@@ -260,9 +248,9 @@ def _exception_failure(kind: FailureKind, error: BaseException, *, retryable: bo
 
 def _classify_zeep(error: zeep.exceptions.Error) -> Failure | None:
     if isinstance(error, zeep.exceptions.Fault):
-        code = _code_text(error.code or "")
-        detail = _detail_fields(error.detail) if error.detail is not None else {}
-        return _fault_failure(code, error.message or "", detail, None, {})
+        detail = fault_detail(error.detail) if error.detail is not None else {}
+        fault = SoapFault(fault_code_name(error.code or ""), error.message or "", detail)
+        return _fault_failure(fault, None, {})
     if isinstance(error, zeep.exceptions.TransportError):
         return classify_http_failure(error.status_code)
     if isinstance(error, zeep.exceptions.XMLSyntaxError | zeep.exceptions.DTDForbidden):
@@ -309,53 +297,6 @@ def classify(error: BaseException) -> Failure:
 # --- the reply ------------------------------------------------------------------------------
 
 
-def _localname(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _detail_fields(detail: etree._Element) -> dict[str, str]:
-    """Leaf texts of a fault's detail by lower-case local name (ErrorCode, CorrelationID...)."""
-    fields: dict[str, str] = {}
-    for element in detail.iter():
-        if isinstance(element.tag, str) and len(element) == 0 and element.text:
-            fields.setdefault(_localname(element).lower(), element.text.strip())
-    return fields
-
-
-def _code_text(text: str) -> str:
-    """`env:Sender` or `{ns}Sender` -> `Sender`: the local part is all the mapping needs."""
-    return text.strip().rpartition(":")[2].rpartition("}")[2]
-
-
-def _code_localname(element: etree._Element | None) -> str:
-    return _code_text(element.text or "") if element is not None else ""
-
-
-def _read_fault(fault: etree._Element, envelope_ns: str) -> tuple[str, str, dict[str, str]]:
-    """(code, reason, detail fields) of a SOAP 1.2 or 1.1 fault."""
-    if envelope_ns == ns.SOAP_ENV_12:
-        code = _code_localname(fault.find(f"{{{envelope_ns}}}Code/{{{envelope_ns}}}Value"))
-        reason = fault.findtext(f"{{{envelope_ns}}}Reason/{{{envelope_ns}}}Text") or ""
-        detail = fault.find(f"{{{envelope_ns}}}Detail")
-    else:
-        code = _code_localname(fault.find("faultcode"))
-        reason = fault.findtext("faultstring") or ""
-        detail = fault.find("detail")
-    return code, reason.strip(), _detail_fields(detail) if detail is not None else {}
-
-
-def _body_payload(root: etree._Element) -> tuple[str, etree._Element] | None:
-    """(envelope namespace, first element in Body), or None when this is no SOAP envelope."""
-    envelope_ns = etree.QName(root).namespace
-    if envelope_ns not in _ENVELOPES or _localname(root) != "Envelope":
-        return None
-    body = root.find(f"{{{envelope_ns}}}Body")
-    if body is None:
-        return None
-    payload = next((child for child in body if isinstance(child.tag, str)), None)
-    return None if payload is None else (envelope_ns, payload)
-
-
 def _bad(message: str, status: int) -> Failure:
     return _failure(FailureKind.BAD_RESPONSE, message, retryable=True, http_status=status)
 
@@ -390,17 +331,16 @@ def read_reply(reply: HttpReply, shape: AnswerShape) -> Answer | Failure:
     """
     unreadable = "the reply is not a SOAP envelope with a Body"
     try:
-        found = _body_payload(parse_untrusted_xml(reply.body))
+        found = read_soap(reply.body)
     except (HostileXmlError, etree.XMLSyntaxError, ValueError) as error:
         found, unreadable = None, f"unreadable reply: {type(error).__name__}: {error}"
-    if found is not None and _localname(found[1]) == "Fault":
-        code, reason, detail = _read_fault(found[1], found[0])
-        return _fault_failure(code, reason, detail, reply.status, reply.headers)
+    if isinstance(found, SoapFault):
+        return _fault_failure(found, reply.status, reply.headers)
     if not 200 <= reply.status < 300:  # noqa: PLR2004 - the 2xx range
         return classify_http_failure(reply.status, reply.headers)
     if found is None:
         return _bad(unreadable, reply.status)
-    return _read_answer(found[1], shape, reply.status)
+    return _read_answer(found, shape, reply.status)
 
 
 # --- the contract ---------------------------------------------------------------------------
@@ -446,23 +386,6 @@ def _answer_shape(binding: SoapBinding, wsdl: str) -> AnswerShape:
     )
 
 
-class _LazyTls:
-    """The TLS context, built once and only when something is https or certificates are set.
-
-    Loading a CA bundle costs ~50 ms; a plain-http client (the embedded simulator) needs none.
-    Configured certificates are read at once all the same, so a bad one fails at start.
-    """
-
-    def __init__(self, tls: TlsSettings) -> None:
-        self._tls = tls
-        self._context = build_ssl_context(tls) if tls != TlsSettings() else None
-
-    def context_for(self, url: str) -> ssl.SSLContext | None:
-        if self._context is None and url.lower().startswith("https:"):
-            self._context = build_ssl_context(self._tls)
-        return self._context
-
-
 def _load_zeep(
     settings: ClientSettings, wsdl: str, ssl_context: ssl.SSLContext | None
 ) -> zeep.Client:
@@ -502,7 +425,7 @@ class UdbClient:
         """
         self._settings = settings
         wsdl = settings.wsdl or _bundled_wsdl()
-        tls = _LazyTls(settings.tls)
+        tls = LazySslContext(settings.tls)
         self._zeep = _load_zeep(settings, wsdl, tls.context_for(wsdl))
         self._binding, address = _find_port(self._zeep, wsdl)
         self._shape = _answer_shape(self._binding, wsdl)

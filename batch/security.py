@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KeyPair",
+    "LazySslContext",
     "Secret",
     "SigningSettings",
     "TlsSettings",
@@ -279,6 +280,24 @@ def build_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
     except ssl.SSLError as exc:
         raise ConfigError(f"cannot use the client certificate: {exc.reason or exc}") from None
     return context
+
+
+class LazySslContext:
+    """The TLS context, built once and only when something is https or certificates are set.
+
+    Loading a CA bundle costs ~50 ms; a plain-http client (the embedded simulator) needs none.
+    Configured certificates are read at once all the same, so a bad one fails at start.
+    """
+
+    def __init__(self, tls: TlsSettings) -> None:
+        self._tls = tls
+        self._context = build_ssl_context(tls) if tls != TlsSettings() else None
+
+    def context_for(self, url: str) -> ssl.SSLContext | None:
+        """The context for `url`: built on the first https URL; None while all is plain http."""
+        if self._context is None and url.lower().startswith("https:"):
+            self._context = build_ssl_context(self._tls)
+        return self._context
 
 
 class _Timestamp:

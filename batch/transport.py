@@ -1,4 +1,4 @@
-"""HTTP for the client: a lean keep-alive connection pool, a guarded WSDL loader, a hardened parser.
+"""The wire for the client: a keep-alive HTTP pool, a guarded WSDL loader, a hardened SOAP reader."""
 
 Why not `requests`: measured on this machine, a zeep call over `requests` costs ~2.1 ms of
 client CPU, 71% of it in `requests` (per-request proxy/netrc lookups, `prepare_request`).
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import zeep
 from lxml import etree
+from zeep import ns
 
 from batch import __version__
 from batch.errors import ServiceError
@@ -34,8 +35,12 @@ __all__ = [
     "HttpPool",
     "HttpReply",
     "ResponseTooLargeError",
+    "SoapFault",
     "WsdlTransport",
+    "fault_code_name",
+    "fault_detail",
     "parse_untrusted_xml",
+    "read_soap",
 ]
 
 # An IndberetningSvar is a few hundred bytes, a fault a few kilobytes; more is not an answer.
@@ -285,3 +290,64 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None:  # any DOCTYPE
         raise HostileXmlError("the response carries a DTD; SOAP forbids it")
     return root
+
+
+_ENVELOPES = (ns.SOAP_ENV_12, ns.SOAP_ENV_11)
+
+
+@dataclass(frozen=True, slots=True)
+class SoapFault:
+    """A SOAP 1.1 or 1.2 fault, reduced to what the retry decision and the user need."""
+
+    code: str  # the local part: Sender, Receiver, Client, Server, MustUnderstand...
+    reason: str
+    detail: dict[str, str]  # leaf texts by lower-case local name: errorcode, correlationid...
+
+
+def _localname(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def fault_detail(detail: etree._Element) -> dict[str, str]:
+    """Leaf texts of a fault's detail by lower-case local name, whatever their namespace."""
+    fields: dict[str, str] = {}
+    for element in detail.iter():
+        if isinstance(element.tag, str) and len(element) == 0 and element.text:
+            fields.setdefault(_localname(element).lower(), element.text.strip())
+    return fields
+
+
+def fault_code_name(text: str) -> str:
+    """`env:Sender` or `{ns}Sender` -> `Sender`: the local part is all a decision needs."""
+    return text.strip().rpartition(":")[2].rpartition("}")[2]
+
+
+def _read_fault(fault: etree._Element, envelope_ns: str) -> SoapFault:
+    if envelope_ns == ns.SOAP_ENV_12:
+        code = fault.findtext(f"{{{envelope_ns}}}Code/{{{envelope_ns}}}Value") or ""
+        reason = fault.findtext(f"{{{envelope_ns}}}Reason/{{{envelope_ns}}}Text") or ""
+        detail = fault.find(f"{{{envelope_ns}}}Detail")
+    else:
+        code = fault.findtext("faultcode") or ""
+        reason = fault.findtext("faultstring") or ""
+        detail = fault.find("detail")
+    fields = fault_detail(detail) if detail is not None else {}
+    return SoapFault(fault_code_name(code), reason.strip(), fields)
+
+
+def read_soap(data: bytes) -> SoapFault | etree._Element | None:
+    """The fault, or the first element of the Body, of a SOAP 1.1/1.2 message; None if neither.
+
+    Raises:
+        HostileXmlError: the message carries a DTD.
+        etree.XMLSyntaxError: the message is not well-formed XML.
+    """
+    root = parse_untrusted_xml(data)
+    envelope_ns = etree.QName(root).namespace
+    if envelope_ns not in _ENVELOPES or _localname(root) != "Envelope":
+        return None
+    body = root.find(f"{{{envelope_ns}}}Body")
+    payload = None if body is None else next((c for c in body if isinstance(c.tag, str)), None)
+    if payload is not None and payload.tag == f"{{{envelope_ns}}}Fault":
+        return _read_fault(payload, envelope_ns)
+    return payload
