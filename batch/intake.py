@@ -1,0 +1,183 @@
+"""The intake facade: open an input file, then stream it as validated rows, chunk by chunk.
+
+load (records and row numbers) -> columns (which header is which field) -> normalize -> validate
+-> `Row`s carrying the user's own cells, and a `Report` exactly when nothing blocks sending.
+`open_input` reads the header and checks the required columns (see `batch.columns`), so a file
+that cannot be used stops the run before anything is sent; a file with a header and no rows is
+fine and yields nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from batch import normalize
+from batch.columns import ColumnMap, header_matcher, map_columns, unique_headers
+from batch.load import RawChunk, Table, cell_value, open_table
+from batch.records import CellValue, Contact, Issue, Report, Row, Wish
+from batch.validate import Fields, mail_syntax_ok, validate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from datetime import datetime
+    from pathlib import Path
+
+__all__ = ["InputFile", "InputOptions", "open_input", "open_inputs"]
+
+_TEXT_FIELDS = ("KontaktNavn", "KontaktMail", "JobOnsker", "UddannelsesOnsker", "ModtagerSystemID")
+_TIME_FIELDS = ("KontaktRegistreringstid", "JobRegistreringstid", "UddannelsesRegistreringstid")
+
+
+@dataclass(frozen=True, slots=True)
+class InputOptions:
+    """How to read input files: configured fallbacks, sheet, extra header mapping, time rules."""
+
+    system_id: str  # ModtagerSystemID where the file has none
+    institution: int | None = None  # KommuneInstitutionNummer where the file has none
+    sheet: str | int | None = None  # workbook sheet by name or 0-based index; None: first usable
+    mapping: Mapping[str, str] = field(default_factory=dict)  # header -> canonical field
+    date_only_time: time | None = None  # a date without a time is an issue unless this is set
+    future_tolerance: timedelta = timedelta(minutes=5)
+    chunk_rows: int = 50_000
+
+
+class InputFile:
+    """One opened input file; `rows` and `blank` are final once `chunks()` is exhausted."""
+
+    def __init__(self, table: Table, columns: ColumnMap, options: InputOptions) -> None:
+        self.source_file = table.source_file
+        self.sheet = table.sheet
+        self.headers = columns.headers
+        self.rows = 0
+        self.blank = 0
+        self._table = table
+        self._columns = columns
+        self._options = options
+        self._mail_verdicts: dict[str, bool] = {}
+
+    def chunks(self, now: datetime) -> Iterator[list[Row]]:
+        """Stream the file's rows; `now` is the moment the future-time and age checks use."""
+        for raw in self._table.read(self._options.chunk_rows):
+            self.blank += raw.blank
+            if raw.rows:
+                rows = self._rows(raw, now)
+                self.rows += len(rows)
+                yield rows
+
+    def _mail_ok(self, address: str) -> bool:
+        verdict = self._mail_verdicts.get(address)
+        if verdict is None:
+            verdict = self._mail_verdicts[address] = mail_syntax_ok(address)
+        return verdict
+
+    def _rows(self, raw: RawChunk, now: datetime) -> list[Row]:
+        fields = self._fields(raw)
+        issues = validate(fields, now, self._options.future_tolerance, mail_ok=self._mail_ok)
+        reports = _reports(fields, issues)
+        cells = self._cells(raw)
+        source, sheet = self.source_file, self.sheet
+        return [
+            Row(source, number, row_cells, report, row_issues, sheet)
+            for number, row_cells, report, row_issues in zip(
+                raw.rows, cells, reports, issues, strict=True
+            )
+        ]
+
+    def _cells(self, raw: RawChunk) -> list[dict[str, CellValue]]:
+        """The user's own values by header, as read (empty cells are None)."""
+        values = [_cell_values(raw.columns[pos]) for pos in self._columns.positions]
+        headers = self.headers
+        return [dict(zip(headers, row, strict=True)) for row in zip(*values, strict=True)]
+
+    def _fields(self, raw: RawChunk) -> Fields:
+        size = len(raw.rows)
+
+        def column(name: str) -> pd.Series:
+            index = self._columns.fields.get(name)
+            if index is None:
+                return pd.Series([None] * size, dtype="str")
+            return raw.columns[self._columns.positions[index]]
+
+        options = self._options
+        text = {name: normalize.text(column(name)) for name in _TEXT_FIELDS}
+        text["CPRNr"] = normalize.cpr(column("CPRNr"))
+        text["KontaktTelefon"] = normalize.phone(column("KontaktTelefon"))
+        institution = normalize.integer(column("KommuneInstitutionNummer"))
+        if options.institution is not None:
+            institution = institution.fillna(str(options.institution))
+        text["KommuneInstitutionNummer"] = institution
+        if options.system_id.strip():
+            text["ModtagerSystemID"] = text["ModtagerSystemID"].fillna(options.system_id.strip())
+        times = {
+            name: normalize.datetimes(column(name), options.date_only_time) for name in _TIME_FIELDS
+        }
+        headers = {name: self._columns.header(name) for name in (*text, *times)}
+        overlong = np.zeros(size, dtype=bool)
+        overlong[sorted(raw.overlong)] = True
+        return Fields(text=text, times=times, headers=headers, overlong=overlong)
+
+
+def _cell_values(column: pd.Series) -> list[CellValue]:
+    if isinstance(column.dtype, pd.StringDtype):  # CSV text: "" is an empty cell
+        return [value or None for value in column.tolist()]
+    return [cell_value(value) for value in column.tolist()]
+
+
+def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:
+    """A `Report` for each row without issues, from the normalized columns, in one pass."""
+    text = {name: series.tolist() for name, series in fields.text.items()}
+    moments = {name: normalize.python_datetimes(t.moments) for name, t in fields.times.items()}
+    reports: list[Report | None] = []
+    for index, row_issues in enumerate(issues):
+        if row_issues:
+            reports.append(None)
+            continue
+        contact_time = moments["KontaktRegistreringstid"][index]
+        job_time = moments["JobRegistreringstid"][index]
+        education_time = moments["UddannelsesRegistreringstid"][index]
+        phone = text["KontaktTelefon"][index]
+        reports.append(
+            Report(
+                system_id=text["ModtagerSystemID"][index],
+                cpr=text["CPRNr"][index],
+                institution=int(text["KommuneInstitutionNummer"][index]),
+                contact=None
+                if contact_time is None
+                else Contact(
+                    name=text["KontaktNavn"][index],
+                    mail=text["KontaktMail"][index],
+                    phone=int(phone) if isinstance(phone, str) else None,
+                    registered=contact_time,
+                ),
+                job=None if job_time is None else Wish(text["JobOnsker"][index], job_time),
+                education=None
+                if education_time is None
+                else Wish(text["UddannelsesOnsker"][index], education_time),
+            )
+        )
+    return reports
+
+
+def open_input(path: Path, options: InputOptions) -> InputFile:
+    """Open one file and check its header; `InputError` (one clear line) if it can't be used."""
+    table = open_table(path, sheet=options.sheet, score=header_matcher(options.mapping))
+    where = (
+        table.source_file if table.sheet is None else f'{table.source_file}, sheet "{table.sheet}"'
+    )
+    columns = map_columns(
+        unique_headers(table.header, table.first_column),
+        options.mapping,
+        institution_configured=options.institution is not None,
+        source=where,
+    )
+    return InputFile(table, columns, options)
+
+
+def open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
+    """Open every file first, so that one bad file stops the run before anything is sent."""
+    return [open_input(path, options) for path in paths]

@@ -1,0 +1,504 @@
+"""Input files -> chunks of raw cells, each with its row number as a spreadsheet program shows it.
+
+CSV/TSV text is read by pyarrow's streaming CSV reader (quoted delimiters and newlines, CRLF or
+LF), with the encoding (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252, Latin-1) and
+the delimiter (`;` `,` tab `|`) detected first. Workbooks (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`,
+`.ods`) are read by calamine, recognised by their content rather than their name, and their cells
+keep the types they have in the sheet (a datetime stays a datetime, a number a number).
+
+The header is the first of the first 20 records that names at least two known columns; records
+above it (titles, blank rows) are skipped. Row numbers count records, not physical lines, so a
+quoted newline does not shift later rows; the header row counts. Fully blank records are not
+rows: they are dropped and counted. Columns right of the last named header in a workbook are not
+read; in a CSV record, fields beyond the header's width mark the record as overlong.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import python_calamine
+
+from batch.errors import InputError
+from batch.privacy import mask_cpr
+from batch.records import CellValue
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "MIN_HEADER_MATCHES",
+    "WORKBOOK_SUFFIXES",
+    "RawChunk",
+    "Table",
+    "cell_value",
+    "open_table",
+]
+
+HEADER_SEARCH_ROWS = 20
+MIN_HEADER_MATCHES = 2
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+DELIMITERS = (";", ",", "\t", "|")
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: legacy .xls, or an encrypted workbook
+_SAMPLE_BYTES = 256 * 1024
+_SCAN_BYTES = 1 << 20
+_BLOCK_BYTES = 4 << 20  # pyarrow reads about this much text per batch
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+_MAX_CONTROL_SHARE = 0.01  # more control characters than this in the sample: not a text file
+
+# What load hands on: pyarrow strings from a CSV, calamine's Python values from a workbook.
+RawValue = CellValue | date | time | timedelta
+HeaderScore = Callable[[Sequence[Any]], int]
+
+
+@dataclass(frozen=True, slots=True)
+class RawChunk:
+    """Consecutive records of one table: their row numbers and their raw cells by position."""
+
+    rows: list[int]  # as a spreadsheet program shows them (the header row counts)
+    columns: list[pd.Series]  # one per header position: str dtype (CSV) or object (workbook)
+    overlong: frozenset[int]  # indices into `rows` of CSV records with data beyond the header
+    blank: int  # fully blank records dropped since the previous chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """An opened input: where its header is and how to stream its records after the header."""
+
+    source_file: str
+    sheet: str | None
+    header_row: int
+    header: tuple[CellValue, ...]
+    first_column: int  # 0-based column of the first cell (workbooks skip empty left columns)
+    read: Callable[[int], Iterator[RawChunk]]  # chunk size in rows -> chunks
+
+
+def open_table(path: Path, *, sheet: str | int | None, score: HeaderScore) -> Table:
+    """Open a CSV or workbook and find its header; an `InputError` if that is not possible.
+
+    `score` counts the known column names in a row; the header row must have two or more.
+    """
+    source = str(path)
+    head = _head(path, source)
+    if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+        raise InputError(f"{source}: the file is empty; export the data again")
+    if head.startswith((_ZIP_MAGIC, _CFB_MAGIC)):
+        return _open_workbook(path, source, sheet, score)
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        kind = "an OLE2 file" if suffix == ".xls" else "a zip archive"
+        raise InputError(
+            f"{source}: not a real {suffix} workbook (it is not {kind}): it is damaged or "
+            "another kind of file renamed; open it in Excel or LibreOffice and save it again"
+        )
+    return _open_csv(path, source, head, score)
+
+
+def _head(path: Path, source: str) -> bytes:
+    try:
+        with path.open("rb") as file:
+            return file.read(_SAMPLE_BYTES)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"{source}: cannot be opened ({reason}); check the path") from error
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+
+
+def _open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table:
+    encoding = _detect_encoding(path, head)
+    text = _sample_text(head, encoding, complete=len(head) < _SAMPLE_BYTES)
+    if _looks_binary(text):
+        raise InputError(
+            f"{source}: not a text (CSV) file; export the data again as CSV or as a workbook"
+        )
+    found = _find_csv_header(text, score)
+    if found is None:
+        raise InputError(_no_header_message(source, _first_text_record(text)))
+    delimiter, header_row, header = found
+
+    layout = _CsvLayout(encoding, delimiter, header_row, len(header))
+
+    def read(chunk_rows: int) -> Iterator[RawChunk]:
+        return _csv_chunks(path, layout, chunk_rows)
+
+    return Table(source, None, header_row, tuple(header), 0, read)
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252, else Latin-1."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, undefined = True, False
+    with path.open("rb") as file:
+        while block := file.read(_SCAN_BYTES):
+            undefined = undefined or any(byte in block for byte in _CP1252_UNDEFINED)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not utf8 and undefined:
+                break
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return "utf-8" if utf8 else "latin-1" if undefined else "cp1252"
+
+
+def _sample_text(head: bytes, encoding: str, *, complete: bool) -> str:
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    text = head.decode(codec, errors="replace")
+    if not complete:  # drop the record cut off at the end of the sample
+        text = text[: max(text.rfind("\n"), 0)]
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    controls = sum(1 for c in text if (c < " " and c not in "\t\r\n") or "\x7f" <= c < "\xa0")
+    return controls > _MAX_CONTROL_SHARE * max(len(text), 1)
+
+
+def _find_csv_header(text: str, score: HeaderScore) -> tuple[str, int, list[str]] | None:
+    """The delimiter whose split finds the best header, the header's record number, its cells."""
+    best: tuple[int, int, str, int, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            records = list(itertools.islice(reader, HEADER_SEARCH_ROWS))
+        except csv.Error:
+            continue
+        for index, record in enumerate(records):
+            matches = score(record)
+            if matches >= MIN_HEADER_MATCHES:
+                candidate = (matches, len(record), delimiter, index + 1, record)
+                if best is None or candidate[:2] > best[:2]:
+                    best = candidate
+                break
+    return None if best is None else (best[2], best[3], best[4])
+
+
+def _first_text_record(text: str) -> list[str]:
+    for record in csv.reader(io.StringIO(text, newline=""), delimiter=";"):
+        if any(cell.strip() for cell in record):
+            return record
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvLayout:
+    encoding: str
+    delimiter: str
+    header_row: int
+    width: int
+
+
+def _csv_chunks(path: Path, layout: _CsvLayout, chunk_rows: int) -> Iterator[RawChunk]:
+    encoding, delimiter, header_row, width = (
+        layout.encoding,
+        layout.delimiter,
+        layout.header_row,
+        layout.width,
+    )
+    invalid: list[tuple[int, str]] = []  # (record number, raw text) of records pyarrow skipped
+
+    def on_invalid(row: Any) -> str:  # noqa: ANN401 - pyarrow's InvalidRow is untyped
+        invalid.append((int(row.number), str(row.text)))
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    reader = pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            encoding="utf8" if encoding == "utf-8" else encoding,
+            column_names=names,
+            use_threads=False,  # record numbers of skipped records are only known single-threaded
+            block_size=_BLOCK_BYTES,
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    numbering = _Numbering(invalid, delimiter, width)
+    pending: list[pa.Table] = []
+    for batch in _read_batches(reader, path):
+        pending.append(numbering.table(batch))
+        if sum(t.num_rows for t in pending) >= chunk_rows:
+            yield from _table_chunks(pa.concat_tables(pending), header_row, chunk_rows)
+            pending = []
+    pending.append(numbering.leftover())
+    yield from _table_chunks(pa.concat_tables(pending), header_row, chunk_rows)
+
+
+def _read_batches(reader: Any, path: Path) -> Iterator[Any]:  # noqa: ANN401 - pyarrow is untyped
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+            message = mask_cpr(str(error).splitlines()[0])
+            raise InputError(
+                f"{path}: cannot be read as CSV ({message}); export it again"
+            ) from error
+        yield batch
+
+
+class _Numbering:
+    """Gives each record its number: pyarrow's batches interleaved with the records it skipped.
+
+    pyarrow skips records whose field count differs from the header's (reporting their record
+    number and text); here they are split again by the csv module, padded or cut to the
+    header's width, and put back in their place, so short rows are rows like any other.
+    """
+
+    def __init__(self, invalid: list[tuple[int, str]], delimiter: str, width: int) -> None:
+        self._invalid = invalid
+        self._delimiter = delimiter
+        self._width = width
+        self._next = 1
+
+    def table(self, batch: Any) -> pa.Table:  # noqa: ANN401 - a pyarrow RecordBatch
+        rows = batch.num_rows
+        skipped = self._take_skipped(rows)
+        numbers = np.arange(self._next, self._next + rows + len(skipped), dtype=np.int64)
+        self._next += rows + len(skipped)
+        table = pa.Table.from_batches([batch])
+        if not skipped:
+            return _with_numbers(table, numbers, overlong=None)
+        kept = numbers[~np.isin(numbers, np.asarray(list(skipped), dtype=np.int64))]
+        return self._merge(_with_numbers(table, kept, overlong=None), skipped)
+
+    def leftover(self) -> pa.Table:
+        """Skipped records after the last batch (a file ending in short rows)."""
+        skipped = {number: text for number, text in self._invalid if number >= self._next}
+        self._invalid.clear()
+        empty = pa.table({f"c{i}": pa.array([], pa.string()) for i in range(self._width)})
+        table = _with_numbers(empty, np.asarray([], dtype=np.int64), overlong=None)
+        return self._merge(table, skipped)
+
+    def _take_skipped(self, rows: int) -> dict[int, str]:
+        """Skipped records numbered within this batch's span (they come in order)."""
+        skipped: dict[int, str] = {}
+        end = self._next + rows
+        while self._invalid and self._invalid[0][0] < end + len(skipped):
+            number, text = self._invalid.pop(0)
+            skipped[number] = text
+        return skipped
+
+    def _merge(self, table: pa.Table, skipped: dict[int, str]) -> pa.Table:
+        if not skipped:
+            return table
+        cells, overlong = [], []
+        for text in skipped.values():
+            fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter), [])
+            overlong.append(any(f.strip() for f in fields[self._width :]))
+            cells.append((fields + [""] * self._width)[: self._width])
+        columns = {
+            f"c{i}": pa.array([row[i] for row in cells], pa.string()) for i in range(self._width)
+        }
+        numbers = np.asarray(list(skipped), dtype=np.int64)
+        extra = _with_numbers(pa.table(columns), numbers, overlong=np.asarray(overlong))
+        merged = pa.concat_tables([table, extra])
+        return merged.take(pa.array(np.argsort(merged["_row"].to_numpy(), kind="stable")))
+
+
+def _with_numbers(table: pa.Table, numbers: np.ndarray, overlong: np.ndarray | None) -> pa.Table:
+    flags = np.zeros(len(numbers), dtype=bool) if overlong is None else overlong
+    return table.append_column("_row", pa.array(numbers)).append_column("_long", pa.array(flags))
+
+
+def _table_chunks(table: pa.Table, header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
+    """Drop the header and what is above it, drop blank records, cut into chunks."""
+    table = table.filter(pc.greater(table["_row"], header_row))
+    columns = [table[name] for name in table.column_names if name.startswith("c")]
+    blank = _all_blank(columns, table.num_rows)
+    blank_count = int(np.count_nonzero(blank))
+    if blank_count:
+        table = table.filter(pa.array(~blank))
+    if table.num_rows == 0:
+        if blank_count:
+            yield RawChunk([], [], frozenset(), blank_count)
+        return
+    for start in range(0, table.num_rows, chunk_rows):
+        part = table.slice(start, chunk_rows)
+        long_rows = np.flatnonzero(part["_long"].to_numpy())
+        yield RawChunk(
+            rows=part["_row"].to_pylist(),
+            columns=[pd.Series(pd.array(part[n], dtype="str")) for n in part.column_names[:-2]],
+            overlong=frozenset(long_rows.tolist()),
+            blank=blank_count if start == 0 else 0,
+        )
+
+
+def _all_blank(columns: Sequence[Any], rows: int) -> np.ndarray:
+    blank = np.ones(rows, dtype=bool)
+    for column in columns:
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+        blank &= empty.to_numpy(zero_copy_only=False)
+    return blank
+
+
+# -- Workbooks ---------------------------------------------------------------------------------
+
+
+def _open_workbook(path: Path, source: str, sheet: str | int | None, score: HeaderScore) -> Table:
+    try:
+        with path.open("rb") as file:
+            book = python_calamine.CalamineWorkbook.from_filelike(file)
+            name, rows, header_index = _choose_sheet(book, sheet, score, source)
+    except python_calamine.PasswordError as error:
+        raise InputError(
+            f"{source}: the workbook is password-protected; remove the password (Excel: File > "
+            "Info > Protect Workbook > Encrypt with Password) and save it again"
+        ) from error
+    except (python_calamine.CalamineError, ValueError, OSError) as error:
+        reason = mask_cpr(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        raise InputError(
+            f"{source}: cannot be read as a workbook ({reason}); it may be damaged: open it in "
+            "Excel or LibreOffice and save it again"
+        ) from error
+    header_cells, first_column, data = rows
+    width = _header_width(header_cells)
+    header = tuple(cell_value(value) for value in header_cells[:width])
+
+    def read(chunk_rows: int) -> Iterator[RawChunk]:
+        return _sheet_chunks(data, header_index + 2, width, chunk_rows)
+
+    return Table(source, name, header_index + 1, header, first_column, read)
+
+
+SheetRows = tuple[Sequence[RawValue], int, Iterator[Sequence[RawValue]]]
+
+
+def _choose_sheet(
+    book: python_calamine.CalamineWorkbook,
+    wanted: str | int | None,
+    score: HeaderScore,
+    source: str,
+) -> tuple[str, SheetRows, int]:
+    names = list(book.sheet_names)
+    listed = ", ".join(f'"{n}"' for n in names)
+    worksheets = [
+        meta.name
+        for meta in book.sheets_metadata
+        if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+    ]
+    candidates = worksheets if wanted is None else [_sheet_name(names, wanted, source, listed)]
+    for name in candidates:
+        sheet = book.get_sheet_by_name(name)
+        rows = sheet.iter_rows()
+        head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+        for index, cells in enumerate(head):
+            if score(cells) >= MIN_HEADER_MATCHES:
+                first_column = sheet.start[1] if sheet.start else 0
+                data = itertools.chain(head[index + 1 :], rows)
+                return name, (cells, first_column, data), index
+        if wanted is not None:
+            first = next((r for r in head if any(cell_value(v) is not None for v in r)), [])
+            raise InputError(_no_header_message(f'{source}, sheet "{name}"', first))
+    raise InputError(
+        f"{source}: no sheet has a header row in its first {HEADER_SEARCH_ROWS} rows (sheets: "
+        f"{listed}); the header must name at least two known columns such as CPRNr and "
+        "KontaktNavn, or map your headers in a mapping file (--mapping)"
+    )
+
+
+def _sheet_name(names: list[str], wanted: str | int, source: str, listed: str) -> str:
+    if isinstance(wanted, int):
+        if 0 <= wanted < len(names):
+            return names[wanted]
+        raise InputError(
+            f"{source}: has no sheet number {wanted} (counting from 0; sheets: {listed})"
+        )
+    for name in names:
+        if name == wanted or name.strip().casefold() == wanted.strip().casefold():
+            return name
+    raise InputError(f'{source}: has no sheet named "{wanted}" (sheets: {listed}); check --sheet')
+
+
+def _header_width(cells: Sequence[RawValue]) -> int:
+    named = [i for i, value in enumerate(cells) if cell_value(value) is not None]
+    return named[-1] + 1 if named else 0
+
+
+def _sheet_chunks(
+    rows: Iterator[Sequence[RawValue]], first_row: int, width: int, chunk_rows: int
+) -> Iterator[RawChunk]:
+    numbers: list[int] = []
+    kept: list[Sequence[RawValue]] = []
+    blank = 0
+    for number, row in enumerate(rows, start=first_row):
+        cells = row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+        if all(v == "" or (isinstance(v, str) and not v.strip()) for v in cells):
+            blank += 1
+            continue
+        numbers.append(number)
+        kept.append(cells)
+        if len(kept) == chunk_rows:
+            yield _sheet_chunk(numbers, kept, width, blank)
+            numbers, kept, blank = [], [], 0
+    if kept or blank:
+        yield _sheet_chunk(numbers, kept, width, blank)
+
+
+def _sheet_chunk(
+    numbers: list[int], rows: list[Sequence[RawValue]], width: int, blank: int
+) -> RawChunk:
+    columns = [pd.Series([row[i] for row in rows], dtype=object) for i in range(width)]
+    if not rows:
+        columns = []
+    return RawChunk(numbers, columns, frozenset(), blank)
+
+
+def cell_value(value: RawValue) -> CellValue:
+    """A workbook value as an input cell: empty text is None, a date is a datetime at 0:00."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, datetime | bool | int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)  # noqa: DTZ001 - a naive sheet value
+    if value is None:
+        return None
+    return str(value)
+
+
+def _no_header_message(where: str, first: Sequence[Any]) -> str:
+    shown = ", ".join(f'"{mask_cpr(str(c))}"' for c in first[:6] if str(c).strip()) or "nothing"
+    return (
+        f"{where}: no header row in the first {HEADER_SEARCH_ROWS} rows (the first row holds "
+        f"{shown}); the header must name at least two known columns such as CPRNr and "
+        "KontaktNavn, or map your headers in a mapping file (--mapping)"
+    )

@@ -1,0 +1,348 @@
+"""Vectorized clean-up of raw cells into what the spec wants: CPR, phone, numbers, times, text.
+
+Every function takes a pandas Series of raw cells (pyarrow-backed text from a CSV, or Python
+objects from a workbook) and never raises on odd values: what cannot be cleaned is left for
+validation to flag. Each is idempotent, so a value cleaned twice is the value cleaned once.
+
+Times: ISO 8601 (`T` or space, optional seconds, fraction and offset), `dd-mm-yyyy`,
+`dd.mm.yyyy` and `dd/mm/yyyy` (one-digit day and month too), each with an optional `HH:MM`,
+`HH.MM` or `HH:MM:SS` (also after `kl.`); workbook datetimes, and workbook serial numbers (days
+since 1899-12-30, also written as text). A time without an offset is Danish local time
+(Europe/Copenhagen): the repeated hour in October is taken as its first occurrence and the
+skipped hour in March is flagged. A fraction of a second is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "COPENHAGEN",
+    "PLACEHOLDERS",
+    "Times",
+    "as_text",
+    "cpr",
+    "datetimes",
+    "integer",
+    "phone",
+    "python_datetimes",
+    "text",
+]
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+PLACEHOLDERS = frozenset({"null", "-", "n/a", "#n/a"})  # compared case-insensitively
+
+_PLACEHOLDER_MAX = max(len(p) for p in PLACEHOLDERS)
+# Anything beyond printable Latin-1, or spaces that are doubled or at an end: only these rows
+# take the slow path (most cells are clean, and regex replacement is costly per row).
+_NEEDS_WORK = r"[^\x20-\x7e\xa1-\xff]|  |^ | $"
+_CONTROL = "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff]"
+_SPACES = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_BEYOND_LATIN1 = "[^\x00-\xff]"  # text in Latin-1 alone is already NFC
+_DASHES_AND_SPACES = "[\\s\\-\u2010-\u2015\xa0]"
+_PHONE_NOISE = "[\\s\\-.()/\u2010-\u2015\xa0]"
+
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
+_SERIAL_MAX = 2_958_465  # 9999-12-31
+_SECONDS_PER_DAY = 86_400
+
+_DANISH = (
+    r"^(?P<d>\d{1,2})[-./](?P<m>\d{1,2})[-./](?P<y>\d{4})"
+    r"(?:[ T]+(?:kl\.? *)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?)?$"
+)
+_ISO = (
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?"
+    r" *(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_SERIAL = r"^\d{1,7}(?:[.,]\d+)?$"
+# The shapes nearly every file uses, with every part at a fixed place: cut, not parsed.
+_FIXED_DANISH = r"^\d{2}[-./]\d{2}[-./]\d{4}(?:[ T]\d{2}[:.]\d{2}(?:[:.]\d{2})?)?$"
+_FIXED_ISO = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
+_FIXED_PLACES = {  # part -> (start, stop) in each fixed shape
+    "danish": {"d": (0, 2), "m": (3, 5), "y": (6, 10), "H": (11, 13), "M": (14, 16), "S": (17, 19)},
+    "iso": {"y": (0, 4), "m": (5, 7), "d": (8, 10), "H": (11, 13), "M": (14, 16), "S": (17, 19)},
+}
+_PARTS = ("y", "m", "d", "H", "M", "S")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Raw cells as text (str dtype, missing as NA): numbers without `.0`, datetimes in ISO."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    return pd.Series([_to_text(v) for v in values], index=values.index, dtype="str")
+
+
+def _to_text(value: object) -> str | None:
+    if value is None or value is pd.NaT or isinstance(value, str):
+        return None if value is pd.NaT else value  # type: ignore[return-value]
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return None if _is_na(value) else str(value)
+
+
+def _float_text(value: float) -> str | None:
+    if value != value or value in (float("inf"), float("-inf")):  # noqa: PLR0124 - NaN
+        return None
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)  # noqa: PLR2004
+
+
+def _is_na(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # an array-like cell: not a missing value
+        return False
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Trimmed, whitespace runs collapsed, NFC, no control characters; empty and NULL are NA."""
+    cleaned = as_text(values)
+    work = cleaned.str.contains(_NEEDS_WORK, regex=True).fillna(value=False).astype(bool)
+    if work.any():
+        cleaned = cleaned.mask(work, _clean(cleaned[work]))
+    lengths = cleaned.str.len()
+    short = (lengths <= _PLACEHOLDER_MAX).fillna(value=False).astype(bool)
+    missing = (lengths == 0).fillna(value=False).astype(bool)
+    if short.any():
+        missing |= (
+            cleaned[short].str.lower().isin(PLACEHOLDERS).reindex(cleaned.index, fill_value=False)
+        )
+    return cleaned.mask(missing)
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    values = values.str.replace(_CONTROL, "", regex=True)
+    values = values.str.replace(_SPACES, " ", regex=True).str.strip()
+    wide = values.str.contains(_BEYOND_LATIN1, regex=True).fillna(value=False).astype(bool)
+    if wide.any():
+        values = values.mask(wide, values[wide].str.normalize("NFC"))
+    return values
+
+
+def cpr(values: pd.Series) -> pd.Series:
+    """10-character text: spaces and hyphens gone, a lost leading zero (9 digits) put back."""
+    cleaned = text(values).str.replace(_DASHES_AND_SPACES, "", regex=True)
+    cleaned = cleaned.str.replace(r"^(\d{9,10})[.,]0+$", r"\1", regex=True)
+    nine = cleaned.str.fullmatch(r"\d{9}").fillna(value=False).astype(bool)
+    return cleaned.mask(nine, "0" + cleaned)
+
+
+def phone(values: pd.Series) -> pd.Series:
+    """Digits only, without spaces, hyphens, dots or a +45/0045 prefix (8 digits when valid)."""
+    cleaned = text(values).str.replace(_PHONE_NOISE, "", regex=True)
+    return cleaned.str.replace(r"^(?:\+45|0045)(\d{8})$", r"\1", regex=True)
+
+
+def integer(values: pd.Series) -> pd.Series:
+    """Digits of a whole number: `751001.0` and `751.001` (thousands separator) are 751001."""
+    cleaned = text(values).str.replace(r"^(\d+)[.,]0+$", r"\1", regex=True)
+    grouped = cleaned.str.fullmatch(r"\d{1,3}(?:[. ]\d{3})+").fillna(value=False).astype(bool)
+    return cleaned.mask(grouped, cleaned.str.replace(r"[. ]", "", regex=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Times:
+    """Parsed times (tz-aware, Europe/Copenhagen; NaT where none) and why a value has none."""
+
+    moments: pd.Series
+    missing: np.ndarray  # empty cell
+    unreadable: np.ndarray  # not a date and time in any accepted form, or not a real date
+    date_only: np.ndarray  # a date without a time, and no configured time to use
+    nonexistent: np.ndarray  # a local time in the hour skipped when summer time begins
+
+
+def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
+    """Parse registration times; a bare date takes `date_only_time` or is flagged."""
+    cleaned = text(values)
+    missing = cleaned.isna().to_numpy()
+    parts = _Parts(len(cleaned))
+    strings = pa.array(cleaned, type=pa.large_string(), from_pandas=True)
+    rest = _fill_fixed(parts, strings, ~missing)
+    rest = _fill_general(parts, strings, rest)
+    rest = _fill_serial(parts, strings, rest)
+    date_only = (parts.hour < 0) & parts.found
+    if date_only_time is not None:
+        parts.set_time(date_only, date_only_time)
+        date_only = np.zeros_like(date_only)
+    wall = parts.wall(~date_only)
+    local, nonexistent = _localize(wall, parts.offset)
+    unreadable = ~missing & ~date_only & wall.isna().to_numpy()
+    moments = pd.Series(local, index=cleaned.index)
+    return Times(moments, missing, unreadable & ~nonexistent, date_only, nonexistent)
+
+
+class _Parts:
+    """Date and time parts by row (-1: absent), offset in minutes (NaN: local time)."""
+
+    def __init__(self, rows: int) -> None:
+        self.found = np.zeros(rows, dtype=bool)
+        self.year, self.month, self.day = (np.full(rows, -1, dtype=np.int64) for _ in range(3))
+        self.hour, self.minute, self.second = (np.full(rows, -1, dtype=np.int64) for _ in range(3))
+        self.offset = np.full(rows, np.nan)
+
+    def put(self, rows: np.ndarray, parts: dict[str, np.ndarray]) -> None:
+        self.found[rows] = True
+        for name, target in zip(_PARTS, self._arrays(), strict=True):
+            target[rows] = parts[name]
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.year, self.month, self.day, self.hour, self.minute, self.second)
+
+    def set_time(self, rows: np.ndarray, moment: time) -> None:
+        self.hour[rows], self.minute[rows], self.second[rows] = (
+            moment.hour,
+            moment.minute,
+            moment.second,
+        )
+
+    def wall(self, timed: np.ndarray) -> pd.Series:
+        """Naive wall-clock datetimes; NaT where absent, out of range or not a real date."""
+        second = np.where(self.second < 0, 0, self.second)
+        ok = (
+            self.found
+            & timed
+            & (self.hour <= 23)  # noqa: PLR2004
+            & (self.minute <= 59)  # noqa: PLR2004
+            & (second <= 59)  # noqa: PLR2004
+            & (self.year >= 1)
+        )
+        frame = pd.DataFrame(
+            {
+                "year": np.where(ok, self.year, 2000),
+                "month": np.where(ok, self.month, 1),
+                "day": np.where(ok, self.day, 1),
+                "hour": np.where(ok, self.hour, 0),
+                "minute": np.where(ok, self.minute, 0),
+                "second": np.where(ok, second, 0),
+            }
+        )
+        wall = pd.to_datetime(frame, errors="coerce").astype("datetime64[us]")
+        return wall.mask(~ok)
+
+
+def _fill_fixed(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
+    for shape, pattern in (("danish", _FIXED_DANISH), ("iso", _FIXED_ISO)):
+        hits = todo & _matches(strings, pattern)
+        if hits.any():
+            rows = np.flatnonzero(hits)
+            subset = strings.take(pa.array(rows))
+            parts.put(rows, _cut(subset, _FIXED_PLACES[shape]))
+            todo = todo & ~hits
+    return todo
+
+
+def _cut(subset: Any, places: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:  # noqa: ANN401
+    cut = {}
+    for name, (start, stop) in places.items():
+        piece = pc.utf8_slice_codeunits(subset, start, stop)
+        piece = pc.if_else(pc.equal(pc.utf8_length(piece), 0), None, piece)
+        cut[name] = _integers(piece)
+    return cut
+
+
+def _integers(strings: Any) -> np.ndarray:  # noqa: ANN401 - pyarrow strings, null = absent
+    numbers = pc.cast(strings, pa.int64())
+    return np.asarray(pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _matches(strings: Any, pattern: str) -> np.ndarray:  # noqa: ANN401
+    found = pc.fill_null(pc.match_substring_regex(strings, pattern), fill_value=False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _fill_general(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
+    for pattern in (_DANISH, _ISO):
+        hits = todo & _matches(strings, pattern)
+        if not hits.any():
+            continue
+        rows = np.flatnonzero(hits)
+        found = pc.extract_regex(strings.take(pa.array(rows)), pattern)
+        fields = {
+            name: _integers(pc.if_else(pc.equal(found.field(name), ""), None, found.field(name)))
+            for name in _PARTS
+        }
+        parts.put(rows, fields)
+        if pattern is _ISO:
+            parts.offset[rows] = _offset_minutes(found.field("z").to_pylist())
+        todo = todo & ~hits
+    return todo
+
+
+def _offset_minutes(zones: Iterable[str | None]) -> list[float]:
+    minutes = []
+    for zone in zones:
+        if not zone:
+            minutes.append(np.nan)
+        elif zone == "Z":
+            minutes.append(0.0)
+        else:
+            digits = zone[1:].replace(":", "")
+            size = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+            minutes.append(float(size if zone[0] == "+" else -size))
+    return minutes
+
+
+def _fill_serial(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
+    hits = todo & _matches(strings, _SERIAL)
+    if not hits.any():
+        return todo
+    rows = np.flatnonzero(hits)
+    text_values = pc.replace_substring(strings.take(pa.array(rows)), ",", ".")
+    days = np.asarray(pc.cast(text_values, pa.float64()).to_numpy(zero_copy_only=False))
+    usable = (days >= 1) & (days <= _SERIAL_MAX)
+    rows, days = rows[usable], days[usable]
+    seconds = np.rint(days * _SECONDS_PER_DAY).astype(np.int64)
+    moments = pd.DatetimeIndex(_EXCEL_EPOCH + seconds.astype("timedelta64[s]"))
+    whole_day = seconds % _SECONDS_PER_DAY == 0
+    parts.put(
+        rows,
+        {
+            "y": moments.year.to_numpy(np.int64),
+            "m": moments.month.to_numpy(np.int64),
+            "d": moments.day.to_numpy(np.int64),
+            "H": np.where(whole_day, -1, moments.hour.to_numpy(np.int64)),
+            "M": np.where(whole_day, -1, moments.minute.to_numpy(np.int64)),
+            "S": np.where(whole_day, -1, moments.second.to_numpy(np.int64)),
+        },
+    )
+    return np.asarray(todo & ~hits, dtype=bool)
+
+
+def _localize(wall: pd.Series, offset: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Local wall times -> Copenhagen (first occurrence if repeated); with an offset, convert."""
+    has_offset = ~np.isnan(offset)
+    naive = wall.mask(has_offset)
+    local = naive.dt.tz_localize(
+        COPENHAGEN, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="NaT"
+    )
+    nonexistent = (naive.notna() & local.isna()).to_numpy()
+    if has_offset.any():
+        minutes = pd.to_timedelta(np.where(has_offset, offset, 0), unit="m")
+        utc = (wall - minutes).dt.tz_localize("UTC").dt.tz_convert(COPENHAGEN)
+        local = local.mask(has_offset, utc)
+    return local.dt.as_unit("us"), nonexistent
+
+
+def python_datetimes(values: pd.Series) -> list[datetime | None]:
+    """Tz-aware `datetime`s (None for NaT), each distinct moment converted once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    moments: list[datetime | None] = list(pd.DatetimeIndex(uniques).to_pydatetime())
+    moments.append(None)  # code -1 (NaT) picks the last entry
+    return [moments[code] for code in codes.tolist()]

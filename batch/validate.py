@@ -1,0 +1,399 @@
+"""The spec's rules and UDB's cheap pre-checks over normalized columns -> issues per row.
+
+Rules are evaluated column-wise (boolean masks over a whole chunk); each rule's `Issue` is
+built once per chunk and shared by every row it applies to. Every issue blocks sending: rows
+with issues go to the fix sheet (or, for the local age check, code 15, to the drop sheet).
+
+Decisions where the spec is silent:
+  - A group (contact, job wish, education wish) is present when any of its cells is filled,
+    the contact's phone included; then all its required cells must be filled.
+  - The phone, after normalization, must be 8 digits (a Danish number; the schema allows 10).
+  - The CPR number needs ten digits and a real birth date by the 7th digit's century rule;
+    the modulus-11 check is deliberately not applied (the CPR office issues numbers failing it).
+  - Local stand-ins for UDB's own checks, with UDB's codes: a registration time more than the
+    tolerance after `now` is 280 (fix); aged 25 or more today in Copenhagen is 15 (drop).
+  - The institution number must be a whole number from 1 to 2,147,483,647 (xs:int).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import email_validator
+import numpy as np
+import pandas as pd
+
+from batch.cpr import age_on
+from batch.normalize import COPENHAGEN, Times
+from batch.outcomes import result_text
+from batch.records import Issue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime, timedelta
+
+__all__ = [
+    "AGE_LIMIT",
+    "FIELD_SLUGS",
+    "LIMITS",
+    "Fields",
+    "mail_syntax_ok",
+    "valid_mails",
+    "validate",
+]
+
+AGE_LIMIT = 25
+LIMITS = {  # String(n) of the spec
+    "KontaktNavn": 100,
+    "KontaktMail": 100,
+    "JobOnsker": 200,
+    "UddannelsesOnsker": 200,
+    "ModtagerSystemID": 100,
+}
+FIELD_SLUGS = {
+    "CPRNr": "cpr",
+    "KommuneInstitutionNummer": "institution",
+    "KontaktNavn": "contact-name",
+    "KontaktMail": "contact-mail",
+    "KontaktTelefon": "contact-phone",
+    "KontaktRegistreringstid": "contact-time",
+    "JobOnsker": "job-wish",
+    "JobRegistreringstid": "job-time",
+    "UddannelsesOnsker": "education-wish",
+    "UddannelsesRegistreringstid": "education-time",
+    "ModtagerSystemID": "system-id",
+}
+_INT_MAX = 2_147_483_647
+_WHAT = {
+    "CPRNr": "the young person's CPR number",
+    "KommuneInstitutionNummer": "the KUI's institution number",
+    "KontaktNavn": "the contact person's name",
+    "KontaktMail": "the contact person's e-mail",
+    "KontaktRegistreringstid": "when the contact was registered",
+    "JobOnsker": "the job wish",
+    "JobRegistreringstid": "when the job wish was registered",
+    "UddannelsesOnsker": "the education wish",
+    "UddannelsesRegistreringstid": "when the education wish was registered",
+}
+_GROUPS = {  # group -> (fields that make it present, required fields, its time field)
+    "contact": (
+        ("KontaktNavn", "KontaktMail", "KontaktTelefon", "KontaktRegistreringstid"),
+        ("KontaktNavn", "KontaktMail", "KontaktRegistreringstid"),
+    ),
+    "job": (("JobOnsker", "JobRegistreringstid"), ("JobOnsker", "JobRegistreringstid")),
+    "education": (
+        ("UddannelsesOnsker", "UddannelsesRegistreringstid"),
+        ("UddannelsesOnsker", "UddannelsesRegistreringstid"),
+    ),
+}
+_TIMES = ("KontaktRegistreringstid", "JobRegistreringstid", "UddannelsesRegistreringstid")
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """One chunk's normalized canonical columns (all-NA where the file has no such column)."""
+
+    text: Mapping[str, pd.Series]  # CPR, institution digits, phone digits, names, mail, wishes
+    times: Mapping[str, Times]  # the three registration times
+    headers: Mapping[str, str | None]  # field -> the column header as the file names it
+    overlong: np.ndarray  # CSV records with data beyond the header's columns
+
+    def filled(self, field: str) -> np.ndarray:
+        """Rows where `field` has a value (a time counts even when it could not be read)."""
+        if field in self.times:
+            return np.asarray(~self.times[field].missing, dtype=bool)
+        return self.text[field].notna().to_numpy(dtype=bool)
+
+
+Rule = tuple[np.ndarray, Issue]
+
+
+def validate(
+    fields: Fields,
+    now: datetime,
+    tolerance: timedelta,
+    *,
+    mail_ok: Callable[[str], bool] | None = None,
+) -> list[tuple[Issue, ...]]:
+    """Issues per row, in rule order; an empty tuple means the row may be sent.
+
+    `mail_ok` checks one address (default: `mail_syntax_ok`); pass a cached one to share
+    verdicts between chunks, since a file names the same few contact persons again and again.
+    """
+    rules = [
+        *_cpr_rules(fields, now),
+        *_institution_rules(fields),
+        *_system_id_rules(fields),
+        *_group_rules(fields),
+        *_contact_rules(fields, mail_ok or mail_syntax_ok),
+        *_time_rules(fields, now, tolerance),
+        *_length_rules(fields),
+    ]
+    if fields.overlong.any():
+        rules.append((fields.overlong, _extra_fields()))
+    rows = len(fields.overlong)
+    found: list[list[Issue]] = [[] for _ in range(rows)]
+    for mask, issue in rules:
+        for index in np.flatnonzero(mask).tolist():
+            found[index].append(issue)
+    return [tuple(issues) for issues in found]
+
+
+def _issue(slug: str, field: str, headers: Mapping[str, str | None], message: str) -> Issue:
+    return Issue(slug=slug, message=message, field=field, column=headers.get(field))
+
+
+def _named(field: str, headers: Mapping[str, str | None]) -> str:
+    header = headers.get(field)
+    return f'Column "{header}"' if header else field
+
+
+def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
+    cpr = fields.text["CPRNr"]
+    headers, named = fields.headers, _named("CPRNr", fields.headers)
+    missing = cpr.isna().to_numpy(dtype=bool)
+    ten = cpr.str.fullmatch(r"\d{10}").fillna(value=False).to_numpy(dtype=bool)
+    ages = _ages(cpr, ten, now)
+    no_date = ten & np.isnan(ages)
+    return [
+        (
+            missing,
+            _issue("cpr-missing", "CPRNr", headers, f"{named} is empty: fill in the CPR number."),
+        ),
+        (
+            ~missing & ~ten,
+            _issue(
+                "cpr-invalid",
+                "CPRNr",
+                headers,
+                f"{named} is not a CPR number of 10 digits (DDMMYY-SSSS): correct it.",
+            ),
+        ),
+        (
+            no_date,
+            _issue(
+                "cpr-birth-date",
+                "CPRNr",
+                headers,
+                f"{named} holds a CPR number whose first six digits are not a real date of "
+                "birth: correct it.",
+            ),
+        ),
+        (np.nan_to_num(ages, nan=0) >= AGE_LIMIT, _age_issue(headers)),
+    ]
+
+
+def _ages(cpr: pd.Series, ten: np.ndarray, now: datetime) -> np.ndarray:
+    """Age today in Copenhagen by the CPR number's birth date; NaN when there is none.
+
+    The birth date depends only on the first seven digits, so each distinct prefix is
+    computed once (by `batch.cpr`) and spread over the rows.
+    """
+    today = now.astimezone(COPENHAGEN).date() if now.tzinfo else now.date()
+    prefixes = cpr.where(ten).str.slice(0, 7)
+    first = cpr.where(ten).groupby(prefixes, sort=False).first()
+    by_prefix = {p: age_on(full, today) for p, full in first.items()}
+    ages = prefixes.map(by_prefix)
+    return ages.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _age_issue(headers: Mapping[str, str | None]) -> Issue:
+    return Issue(
+        slug="age-limit",
+        message=result_text(15, None, checked_locally=True),
+        field="CPRNr",
+        column=headers.get("CPRNr"),
+        code="15",
+        hard=True,
+    )
+
+
+def _institution_rules(fields: Fields) -> list[Rule]:
+    digits = fields.text["KommuneInstitutionNummer"]
+    headers, named = fields.headers, _named("KommuneInstitutionNummer", fields.headers)
+    missing = digits.isna().to_numpy(dtype=bool)
+    numbers = pd.to_numeric(digits.where(digits.str.fullmatch(r"\d{1,10}")), errors="coerce")
+    good = ((numbers >= 1) & (numbers <= _INT_MAX)).to_numpy(dtype=bool)
+    return [
+        (
+            missing,
+            _issue(
+                "institution-missing",
+                "KommuneInstitutionNummer",
+                headers,
+                f"{named} is empty: fill in the KUI's institution number.",
+            ),
+        ),
+        (
+            ~missing & ~good,
+            _issue(
+                "institution-invalid",
+                "KommuneInstitutionNummer",
+                headers,
+                f"{named} is not a whole number (the KUI's institution number): correct it.",
+            ),
+        ),
+    ]
+
+
+def _system_id_rules(fields: Fields) -> list[Rule]:
+    missing = fields.text["ModtagerSystemID"].isna().to_numpy(dtype=bool)
+    message = (
+        f"{_named('ModtagerSystemID', fields.headers)} is empty and no system ID is configured: "
+        "fill it in, or set system_id in the configuration."
+    )
+    return [(missing, _issue("system-id-missing", "ModtagerSystemID", fields.headers, message))]
+
+
+def _group_rules(fields: Fields) -> list[Rule]:
+    rules: list[Rule] = []
+    any_group = np.zeros(len(fields.overlong), dtype=bool)
+    for group, (members, required) in _GROUPS.items():
+        present = np.logical_or.reduce([fields.filled(f) for f in members])
+        any_group |= present
+        rules.extend(
+            (present & ~fields.filled(field), _missing_in_group(group, field, fields))
+            for field in required
+        )
+    nothing = Issue(
+        slug="nothing-to-report",
+        message="The row has no contact person, job wish or education wish: fill one in or "
+        "delete the row.",
+    )
+    rules.append((~any_group, nothing))
+    return rules
+
+
+def _missing_in_group(group: str, field: str, fields: Fields) -> Issue:
+    what, header = _WHAT[field], fields.headers.get(field)
+    subject = {"contact": "contact person", "job": "job wish", "education": "education wish"}
+    if header is None:
+        message = (
+            f"The row has a {subject[group]} but the file has no column for {what} ({field}): "
+            f"add the column, or clear the {subject[group]}'s other cells."
+        )
+    else:
+        message = (
+            f'Column "{header}" is empty but the row has a {subject[group]}: fill in {what}, '
+            f"or clear the {subject[group]}'s other cells."
+        )
+    return _issue(f"{FIELD_SLUGS[field]}-missing", field, fields.headers, message)
+
+
+def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]:
+    phone, mail = fields.text["KontaktTelefon"], fields.text["KontaktMail"]
+    bad_phone = phone.notna() & ~phone.str.fullmatch(r"\d{8}").fillna(value=False)
+    named_phone, named_mail = (_named(f, fields.headers) for f in ("KontaktTelefon", "KontaktMail"))
+    checked = valid_mails(mail, mail_ok)
+    bad_mail = mail.notna() & ~checked & (mail.str.len() <= LIMITS["KontaktMail"])
+    return [
+        (
+            bad_phone.to_numpy(dtype=bool),
+            _issue(
+                "contact-phone-invalid",
+                "KontaktTelefon",
+                fields.headers,
+                f"{named_phone} is not a Danish phone number of 8 digits (spaces, dashes and "
+                "+45 are fine): correct it or leave it empty.",
+            ),
+        ),
+        (
+            bad_mail.to_numpy(dtype=bool),
+            _issue(
+                "contact-mail-invalid",
+                "KontaktMail",
+                fields.headers,
+                f"{named_mail} is not a valid e-mail address: correct it.",
+            ),
+        ),
+    ]
+
+
+def valid_mails(mail: pd.Series, mail_ok: Callable[[str], bool]) -> pd.Series:
+    """Whether each address passes the syntax check; each distinct address is checked once."""
+    distinct = mail.dropna().unique()
+    verdict = {address: mail_ok(address) for address in distinct}
+    return mail.map(verdict).fillna(value=False).astype(bool)
+
+
+def mail_syntax_ok(address: str) -> bool:
+    """email-validator's syntax check, with no DNS lookup."""
+    try:
+        email_validator.validate_email(address, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        return False
+    return True
+
+
+def _time_rules(fields: Fields, now: datetime, tolerance: timedelta) -> list[Rule]:
+    rules: list[Rule] = []
+    latest = pd.Timestamp(now + tolerance)
+    future = Issue(
+        slug="registration-in-future",
+        message=result_text(280, None, checked_locally=True),
+        code="280",
+    )
+    for field in _TIMES:
+        times, named = fields.times[field], _named(field, fields.headers)
+        slug = FIELD_SLUGS[field]
+        rules += [
+            (
+                times.unreadable,
+                _issue(f"{slug}-invalid", field, fields.headers, _unreadable(named)),
+            ),
+            (
+                times.date_only,
+                _issue(f"{slug}-date-only", field, fields.headers, _date_only(named)),
+            ),
+            (
+                times.nonexistent,
+                _issue(f"{slug}-nonexistent", field, fields.headers, _nonexistent(named)),
+            ),
+            (
+                (times.moments > latest).fillna(value=False).to_numpy(dtype=bool),
+                Issue(future.slug, future.message, field, fields.headers.get(field), "280"),
+            ),
+        ]
+    return rules
+
+
+def _unreadable(named: str) -> str:
+    return (
+        f"{named} is not a date and time that can be read (write e.g. 15.06.2025 14:30): "
+        "correct it."
+    )
+
+
+def _date_only(named: str) -> str:
+    return (
+        f"{named} has a date but no time of day: add the time it was registered "
+        "(e.g. 15.06.2025 14:30)."
+    )
+
+
+def _nonexistent(named: str) -> str:
+    return (
+        f"{named} is a time that does not exist in Denmark (the hour skipped when summer time "
+        "begins, 02:00-03:00 on the last Sunday of March): correct it."
+    )
+
+
+def _length_rules(fields: Fields) -> list[Rule]:
+    rules: list[Rule] = []
+    for field, limit in LIMITS.items():
+        lengths = fields.text[field].str.len()
+        too_long = (lengths > limit).fillna(value=False).to_numpy(dtype=bool)
+        message = f"{_named(field, fields.headers)} is longer than {limit} characters: shorten it."
+        rules.append(
+            (too_long, _issue(f"{FIELD_SLUGS[field]}-too-long", field, fields.headers, message))
+        )
+    return rules
+
+
+def _extra_fields() -> Issue:
+    return Issue(
+        slug="extra-fields",
+        message="The row has more fields than the header has columns (often a delimiter inside "
+        "a text without quotes): correct the row.",
+    )
