@@ -96,10 +96,10 @@ def _read_body(response: http.client.HTTPResponse) -> bytes:
 
 
 def _header_block(lines: Mapping[str, str]) -> str:
-    block = "".join(f"{name}: {value}\r\n" for name, value in lines.items())
-    if "\n" in block.replace("\r\n", "") or "\r" in block.replace("\r\n", ""):
-        raise ValueError("an HTTP header name or value contains a line break")
-    return block
+    for name, value in lines.items():
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+            raise ValueError(f"the HTTP header {name.strip()!r} contains a line break")
+    return "".join(f"{name}: {value}\r\n" for name, value in lines.items())
 
 
 class HttpPool:
@@ -138,6 +138,7 @@ class HttpPool:
         self._size = size
         self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def _open(self) -> socket.socket:
         """TCP (and TLS) within the connect timeout; then the read timeout for every read."""
@@ -165,7 +166,7 @@ class HttpPool:
 
     def _release(self, sock: socket.socket) -> None:
         with self._lock:
-            if len(self._idle) < self._size:
+            if not self._closed and len(self._idle) < self._size:
                 self._idle.append(sock)
                 return
         sock.close()
@@ -203,8 +204,9 @@ class HttpPool:
         return HttpReply(response.status, reply_headers, data)
 
     def close(self) -> None:
-        """Close every idle connection; connections in use close when their thread is done."""
+        """Close every idle connection; one still in use is closed when its exchange ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for sock in idle:
             sock.close()

@@ -163,12 +163,17 @@ class Canned:
     pages: dict[str, bytes] = field(default_factory=dict)  # GET path -> body
     hits: int = 0
     gets: int = 0
+    connections: int = 0
 
 
 def _handler(canned: Canned) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            super().setup()
+            canned.connections += 1
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
