@@ -24,7 +24,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
-from batch.errors import ServiceError
+from batch.errors import ConfigError, ServiceError
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Report, Wish
 from batch.security import LazySslContext, SigningSettings, TlsSettings, build_wsse
@@ -78,9 +78,9 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
-            raise ValueError("timeouts must be positive")
+            raise ConfigError("client: timeouts must be positive")
         if self.pool_size < 1:
-            raise ValueError("pool_size must be at least 1")
+            raise ConfigError("client: pool_size must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

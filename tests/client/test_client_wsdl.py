@@ -4,7 +4,7 @@ import pytest
 from client_kit import CPR_OK, CPR_UNKNOWN, EXPECTED, Canned, canned_server, report
 
 from batch.client import ClientSettings, UdbClient
-from batch.errors import ServiceError
+from batch.errors import ConfigError, ServiceError
 from batch.records import Failure, FailureKind
 
 OTHER = Path(__file__).with_name("other_contract.wsdl")
@@ -133,3 +133,10 @@ def test_a_non_http_endpoint_is_refused():
     """Only http(s) addresses are accepted for the service."""
     with pytest.raises(ServiceError, match="http"):
         UdbClient(ClientSettings(endpoint="ftp://127.0.0.1/x"))
+
+
+def test_nonsense_timeouts_and_pool_sizes_are_config_errors():
+    """Zero or negative timeouts and an empty pool are refused as configuration errors."""
+    for bad in ({"connect_timeout": 0}, {"read_timeout": -1}, {"pool_size": 0}):
+        with pytest.raises(ConfigError):
+            ClientSettings(**bad)
