@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import secrets
+import string
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -122,7 +123,9 @@ class Journal:
     ) -> str:
         """Record a new run and return its id (local start time, sortable, plus 4 hex digits)."""
         started = datetime.now(UTC)
-        run_id = f"{started.astimezone(LOCAL_ZONE):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+        # Letters only after the time: HHMMSS-dddd would look like a CPR number and be masked.
+        suffix = "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
+        run_id = f"{started.astimezone(LOCAL_ZONE):%Y%m%dT%H%M%S}-{suffix}"
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid) "

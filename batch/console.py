@@ -1,0 +1,150 @@
+"""What a person at a terminal sees: a notice line, a progress bar, a summary table, errors.
+
+Human output goes to stderr except the summary, which goes to stdout so that a scheduler's
+mail or a shell pipe gets it. On a terminal there is a progress bar with rows/s and ETA;
+elsewhere (cron, CI, a pipe) there is none. Logs are separate (`batch.logging`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console as RichConsole
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from batch.privacy import mask_cpr
+from batch.records import Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from batch.journal import RunInfo
+    from batch.pipeline import RunResult
+
+__all__ = ["Console", "ProgressSink"]
+
+_ORDER = (
+    Outcome.ACCEPTED,
+    Outcome.READY,
+    Outcome.FIX,
+    Outcome.DROP,
+    Outcome.RETRY,
+    Outcome.UNCHANGED,
+)
+
+
+class ProgressSink:
+    """Receives the row counts from the pipeline; shows them only when there is a bar."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def total(self, rows: int) -> None:
+        """The number of rows to send is known: start the bar."""
+        if self._progress is not None:
+            self._task = self._progress.add_task("sending", total=rows)
+
+    def advance(self, rows: int) -> None:
+        """`rows` more rows reached their final outcome."""
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, rows)
+
+
+class _RowsPerSecond(ProgressColumn):
+    """Rows per second, which rich has only for bytes."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} rows/s")
+
+
+class Console:
+    """The terminal side of a command."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True)
+        if not self._out.is_terminal:  # a pipe or a log file: never wrap a run id or a path
+            self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True, width=200)
+        self._err = RichConsole(file=sys.stderr, highlight=False, soft_wrap=True)
+
+    def notice(self, text: str) -> None:
+        """A line the user must see first (e.g. that the simulator is in use)."""
+        if not self.quiet:
+            self._err.print(mask_cpr(text), markup=False)
+
+    def error(self, text: str) -> None:
+        """One clear line; never a traceback for a user's mistake."""
+        self._err.print(f"error: {mask_cpr(text)}", style="bold red", markup=False)
+
+    @contextlib.contextmanager
+    def progress(self) -> Iterator[ProgressSink]:
+        """A progress bar on a terminal; a silent sink anywhere else."""
+        if self.quiet or not self._err.is_terminal:
+            yield ProgressSink(None)
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RowsPerSecond(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=self._err, transient=True) as bar:
+            yield ProgressSink(bar)
+
+    def summary(self, result: RunResult) -> None:
+        """Rows per outcome, status and where the workbook is."""
+        if self.quiet:
+            return
+        table = Table(title=f"run {result.run_id}: {result.status}", title_justify="left")
+        table.add_column("outcome")
+        table.add_column("rows", justify="right")
+        for outcome in _ORDER:
+            if outcome in result.counts and (
+                outcome is not Outcome.READY or result.counts[outcome]
+            ):
+                table.add_row(outcome.value, f"{result.counts[outcome]:,}")
+        table.add_row("blank (skipped)", f"{result.blank:,}")
+        table.add_row("total", f"{result.rows:,}", style="bold")
+        self._out.print(table)
+        if result.message:
+            self._out.print(result.message, markup=False)
+        self._out.print(f"workbook: {result.paths.workbook}", markup=False)
+        self._out.print(f"summary:  {result.paths.summary}", markup=False)
+
+    def runs(self, runs: Sequence[tuple[RunInfo, dict[Outcome, int]]]) -> None:
+        """The journal's runs, newest last."""
+        table = Table(title="runs in the journal", title_justify="left")
+        for column in (
+            "run",
+            "started",
+            "status",
+            *(o.value for o in _ORDER if o is not Outcome.READY),
+        ):
+            table.add_column(column)
+        for info, counts in runs:
+            table.add_row(
+                info.run_id,
+                info.started.astimezone().strftime("%Y-%m-%d %H:%M"),
+                info.status,
+                *(f"{counts.get(o, 0):,}" for o in _ORDER if o is not Outcome.READY),
+            )
+        self._out.print(table)
