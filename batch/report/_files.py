@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "create_private",
+    "first_free",
     "publish",
     "report_stem",
     "stem_candidates",

@@ -121,9 +121,12 @@ class RowSheets:
         marked = self._marked(result) if highlight else frozenset()
         styles, cpr = self.styles, self._cpr
         for col, value in enumerate(self._values(result)):
-            if value is None and col not in marked:
-                continue
-            write_value(sheet, line, col, value, styles, highlight=col in marked, cpr=col in cpr)
+            if col in marked:
+                write_value(sheet, line, col, value, styles, highlight=True, cpr=col in cpr)
+            elif type(value) is str:  # the common case, kept short: most cells are text
+                sheet.write_string(line, col, value)
+            elif value is not None:
+                write_value(sheet, line, col, value, styles, cpr=col in cpr)
 
     def _marked(self, result: RowResult) -> frozenset[int]:
         """The cells to highlight on a Fix row: its result, and the columns its issues name."""
