@@ -48,7 +48,7 @@ import tenacity
 
 from batch.breaker import CircuitBreaker
 from batch.errors import ConfigError
-from batch.journal import Send, Skip, plan_row, record_acceptance
+from batch.journal import AttemptRecord, Send, Skip, plan_row, record_acceptance
 from batch.outcomes import UDB_CODES, outcome_of_answer, result_text
 from batch.privacy import mask_cpr
 from batch.ratelimit import TokenBucket
@@ -203,6 +203,7 @@ class _Sent:
     attempts: int = 0
     last: Answer | Failure | None = None
     last_at: datetime | None = None
+    record: AttemptRecord | None = None  # the last attempt, not yet handed to the journal
     halted: bool = False
 
 
@@ -300,34 +301,39 @@ def _call(sender: Sender, report: Report) -> Answer | Failure:
 def _attempt(
     ctx: _Context, row: PendingRow, report: Report, sent: _Sent
 ) -> Answer | Failure | None:
-    if not ctx.limiter.acquire(ctx.halt):
+    if ctx.halted() or not ctx.limiter.acquire(ctx.halt):
         sent.halted = True
         return None
     at = datetime.now(UTC)
     result = _call(ctx.sender, report)
     sent.attempts += 1
     sent.last, sent.last_at = result, at
+    sent.record = _record(sent.attempts, at, result)
     ctx.tally.request()
-    if isinstance(result, Failure):
-        ctx.writer.attempt(
-            row.row_id, sent.attempts, at=at, code=result.fault_code,
-            text=mask_cpr(result.message), failure_kind=result.kind.value,
-            http_status=result.http_status,
-        )  # fmt: skip
-        if result.retry_after:
-            ctx.limiter.pause_for(result.retry_after)
-    else:
-        code = None if result.code is None else str(result.code)
-        ctx.writer.attempt(
-            row.row_id, sent.attempts, at=at, code=code, text=result.text, failure_kind=None,
-            http_status=None,
-        )  # fmt: skip
+    if isinstance(result, Failure) and result.retry_after:
+        ctx.limiter.pause_for(result.retry_after)
     tripped = ctx.breaker.record_request(healthy=service_health(result), what=_describe(result))
     if tripped:
         _open_breaker(ctx, tripped)
     if is_transient(result) and sent.attempts < ctx.settings.max_attempts:
+        # Another attempt may follow: record this one now; the last goes with `finish`.
+        ctx.writer.attempt(row.row_id, sent.record)
+        sent.record = None
         log.debug("retrying", file=row.source_file, row=row.source_row, after=_describe(result))
     return result
+
+
+def _record(n: int, at: datetime, result: Answer | Failure) -> AttemptRecord:
+    if isinstance(result, Failure):
+        return AttemptRecord(
+            n,
+            at,
+            result.fault_code,
+            mask_cpr(result.message),
+            result.kind.value,
+            result.http_status,
+        )
+    return AttemptRecord(n, at, None if result.code is None else str(result.code), result.text)
 
 
 def _describe(result: Answer | Failure) -> str:
@@ -343,7 +349,16 @@ def _sleep(halt: threading.Event, seconds: float) -> None:
 
 
 def _send_with_retry(ctx: _Context, row: PendingRow, report: Report) -> _Sent:
+    """The first attempt directly (most rows need no other); tenacity takes over to retry."""
     sent = _Sent()
+    first = _attempt(ctx, row, report, sent)
+    if not is_transient(first) or ctx.settings.max_attempts == 1:
+        return sent
+    replay = [first]  # tenacity's first "attempt" replays it, so its backoff counts from it
+
+    def attempt() -> Answer | Failure | None:
+        return replay.pop() if replay else _attempt(ctx, row, report, sent)
+
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(ctx.settings.max_attempts),
         wait=_WaitRetryAfter(ctx.settings),
@@ -351,7 +366,7 @@ def _send_with_retry(ctx: _Context, row: PendingRow, report: Report) -> _Sent:
         sleep=lambda seconds: _sleep(ctx.halt, seconds),
         retry_error_callback=lambda _state: None,
     )
-    retrying(_attempt, ctx, row, report, sent)
+    retrying(attempt)
     return sent
 
 
@@ -363,11 +378,17 @@ def _send_row(ctx: _Context, row: PendingRow, plan: Send, batch: CprBatch) -> No
     accepted = None
     if outcome is Outcome.ACCEPTED:
         assert sent.last_at is not None
-        accepted = record_acceptance(batch.history, plan.report, at=sent.last_at, run_id=ctx.run_id)
+        accepted = record_acceptance(
+            batch.history,
+            plan.report,
+            at=sent.last_at,
+            run_id=ctx.run_id,
+            payload_hash=row.payload_hash if plan.report is row.report else None,
+        )
         text = f"{text} {plan.note}" if plan.note else text
     ctx.writer.finish(
         row.row_id, outcome, code=code, text=text, attempts=sent.attempts,
-        last_attempt=sent.last_at, accepted=accepted,
+        last_attempt=sent.last_at, accepted=accepted, final_attempt=sent.record,
     )  # fmt: skip
     ctx.tally.row(outcome, sent=sent.attempts > 0)
     if sent.last is not None:

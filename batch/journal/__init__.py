@@ -48,13 +48,14 @@ from batch.journal._base import (
 )
 from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
 from batch.journal._journal import Journal
-from batch.journal._writer import Accepted, JournalWriter
+from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
 
 __all__ = [
     "GROUPS",
     "JOURNAL_NAME",
     "LOCK_NAME",
     "Accepted",
+    "AttemptRecord",
     "CprBatch",
     "CprHistory",
     "GroupState",

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from batch.journal._base import GROUPS, CprHistory, GroupState, format_local, utc_key
 from batch.journal._writer import Accepted
+from batch.records import Contact
 
 if TYPE_CHECKING:
-    from batch.records import Contact, Report, Wish
+    from batch.records import Report, Wish
 
 __all__ = ["Send", "Skip", "group_hash", "plan_row", "record_acceptance"]
 
@@ -50,9 +51,12 @@ class Send:
 
 def group_hash(group: Contact | Wish) -> str:
     """Hash of one group's content, the registration time taken in UTC."""
-    data = dataclasses.asdict(group)
-    data["registered"] = utc_key(group.registered)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+    if isinstance(group, Contact):
+        parts: list[object] = ["contact", group.name, group.mail, group.phone]
+    else:
+        parts = ["wish", group.text]
+    parts.append(utc_key(group.registered))
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def _when(state_at: str, run_id: str) -> str:
@@ -118,10 +122,20 @@ def _left_out_text(older: list[tuple[str, GroupState]], same: list[tuple[str, Gr
     return f"already accepted by UDB on {_when(state.accepted_at, state.run_id)}"
 
 
-def record_acceptance(history: CprHistory, sent: Report, *, at: datetime, run_id: str) -> Accepted:
-    """Fold what UDB just accepted into `history` and return it for the journal's tables."""
+def record_acceptance(
+    history: CprHistory,
+    sent: Report,
+    *,
+    at: datetime,
+    run_id: str,
+    payload_hash: str | None = None,
+) -> Accepted:
+    """Fold what UDB just accepted into `history` and return it for the journal's tables.
+
+    `payload_hash` is `sent`'s hash when the caller knows it already (saves serializing).
+    """
     at_text = at.isoformat(timespec="microseconds")
-    digest = sent.payload_hash()
+    digest = payload_hash or sent.payload_hash()
     history.accepted[digest] = (at_text, run_id)
     groups: list[tuple[str, str, str]] = []
     for name, group in _present(sent):

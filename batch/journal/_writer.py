@@ -6,6 +6,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from batch.records import Outcome
 
-__all__ = ["Accepted", "JournalWriter"]
+__all__ = ["Accepted", "AttemptRecord", "JournalWriter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,26 @@ class Accepted:
     payload_hash: str
     groups: tuple[tuple[str, str, str], ...]  # (group, registered utc_key, content hash)
     at: str  # ISO UTC
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One request of a row and what came back (an answer code/text or a failure kind)."""
+
+    n: int
+    at: datetime
+    code: str | None = None
+    text: str | None = None
+    failure_kind: str | None = None
+    http_status: int | None = None
+
+    def values(self, row_id: int) -> tuple[object, ...]:
+        """The attempts table's columns."""
+        at = self.at.isoformat(timespec="microseconds")
+        return (row_id, self.n, at, self.code, self.text, self.failure_kind, self.http_status)
+
+
+_INSERT_ATTEMPT = "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(slots=True)
@@ -51,6 +72,7 @@ class JournalWriter:
     """
 
     _MAX_GROUP = 2000
+    _LINGER = 0.005  # seconds a group that nobody waits for may wait for more
 
     def __init__(self, path: Path, run_id: str) -> None:
         self.run_id = run_id
@@ -84,33 +106,13 @@ class JournalWriter:
         done.wait()
         self._raise_if_failed()
 
-    def attempt(
-        self,
-        row_id: int,
-        n: int,
-        *,
-        at: datetime,
-        code: str | None,
-        text: str | None,
-        failure_kind: str | None,
-        http_status: int | None,
-    ) -> None:
-        """Record one request and what came back (committed with the next group)."""
+    def attempt(self, row_id: int, record: AttemptRecord) -> None:
+        """Record one request now (committed with the next group): for attempts to be retried.
+
+        A row's last attempt goes with `finish` instead, saving a statement on most rows.
+        """
         self._raise_if_failed()
-        self._queue.put(
-            _Op(
-                "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row_id,
-                    n,
-                    at.isoformat(timespec="microseconds"),
-                    code,
-                    text,
-                    failure_kind,
-                    http_status,
-                ),
-            )
-        )
+        self._queue.put(_Op(_INSERT_ATTEMPT, record.values(row_id)))
 
     def finish(
         self,
@@ -122,9 +124,10 @@ class JournalWriter:
         attempts: int = 0,
         last_attempt: datetime | None = None,
         accepted: Accepted | None = None,
+        final_attempt: AttemptRecord | None = None,
         wait: bool = False,
     ) -> None:
-        """Record a row's final outcome and, when UDB accepted it, the CPR's new history."""
+        """Record a row's final outcome (and last attempt); if UDB accepted it, the history."""
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
@@ -133,8 +136,10 @@ class JournalWriter:
             (outcome.value, code, text, attempts, last, row_id),
             threading.Event() if wait else None,
         )
+        if final_attempt is not None:
+            op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:
-            op.extra = _history_writes(accepted, self.run_id)
+            op.extra += _history_writes(accepted, self.run_id)
         self._queue.put(op)
         if op.done is not None:
             op.done.wait()
@@ -172,12 +177,28 @@ class JournalWriter:
             conn.close()
 
     def _take_group(self) -> list[_Op | None]:
+        """Everything queued; when nobody waits for it yet, linger briefly for company.
+
+        Only an intent (`begin`) is waited for. The answer a worker hands over just before
+        its next intent is thus committed with that intent, one commit per row instead of two,
+        and a stream of unchanged rows is committed in large groups.
+        """
         group = [self._queue.get()]
+        waited = group[0] is not None and group[0].done is not None
+        deadline = time.monotonic() + self._LINGER
         while group[-1] is not None and len(group) < self._MAX_GROUP:
             try:
-                group.append(self._queue.get_nowait())
+                op = self._queue.get_nowait()
             except queue.Empty:
-                break
+                remaining = deadline - time.monotonic()
+                if waited or remaining <= 0:
+                    break
+                try:
+                    op = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            group.append(op)
+            waited = waited or (op is not None and op.done is not None)
         return group
 
     def _commit(self, conn: sqlite3.Connection, ops: list[_Op]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from engine_helpers import report, row
 
 from batch.errors import JournalLockedError, StateError
-from batch.journal import JOURNAL_NAME, Journal
+from batch.journal import JOURNAL_NAME, AttemptRecord, Journal
 from batch.records import Issue, Outcome, Row
 
 
@@ -233,9 +233,7 @@ def test_writer_failure_raises_instead_of_hanging(journal):
     with sqlite3.connect(journal.path) as other:
         other.execute("DROP TABLE attempts")
     writer = journal.writer(run_id)
-    writer.attempt(
-        1, 1, at=datetime.now(UTC), code=None, text=None, failure_kind=None, http_status=None
-    )
+    writer.attempt(1, AttemptRecord(1, datetime.now(UTC)))
     with pytest.raises(StateError, match="cannot be written"):
         writer.begin(1, [])
     with pytest.raises(StateError):
