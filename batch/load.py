@@ -244,8 +244,9 @@ def _csv_chunks(path: Path, layout: _CsvLayout, chunk_rows: int) -> Iterator[Raw
         ),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
+            null_values=[""],  # an empty field is an empty cell, quoted or not
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
         ),
     )
     numbering = _Numbering(invalid, delimiter, width)
@@ -322,7 +323,7 @@ class _Numbering:
         for text in skipped.values():
             fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter), [])
             overlong.append(any(f.strip() for f in fields[self._width :]))
-            cells.append((fields + [""] * self._width)[: self._width])
+            cells.append([f or None for f in (fields + [""] * self._width)[: self._width]])
         columns = {
             f"c{i}": pa.array([row[i] for row in cells], pa.string()) for i in range(self._width)
         }
@@ -363,7 +364,9 @@ def _table_chunks(table: pa.Table, header_row: int, chunk_rows: int) -> Iterator
 def _all_blank(columns: Sequence[Any], rows: int) -> np.ndarray:
     blank = np.ones(rows, dtype=bool)
     for column in columns:
-        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+        empty = pc.fill_null(
+            pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), fill_value=True
+        )
         blank &= empty.to_numpy(zero_copy_only=False)
     return blank
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = [
     "COPENHAGEN",
@@ -44,14 +44,14 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 PLACEHOLDERS = frozenset({"null", "-", "n/a", "#n/a"})  # compared case-insensitively
 
 _PLACEHOLDER_MAX = max(len(p) for p in PLACEHOLDERS)
-# Anything beyond printable Latin-1, or spaces that are doubled or at an end: only these rows
-# take the slow path (most cells are clean, and regex replacement is costly per row).
-_NEEDS_WORK = r"[^\x20-\x7e\xa1-\xff]|  |^ | $"
-_CONTROL = "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff]"
+# Clean text: printable Latin-1, no space doubled or at an end. Only the other rows take the
+# slow path (regex replacement costs about a microsecond a row, a match a tenth of that).
+_CLEAN = "^(?:[\x21-\x7e\xa1-\xac\xae-\xff]+(?: [\x21-\x7e\xa1-\xac\xae-\xff]+)*)?$"
+_CONTROL = "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\xad\u200b-\u200d\u2060\ufeff]"
 _SPACES = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 _BEYOND_LATIN1 = "[^\x00-\xff]"  # text in Latin-1 alone is already NFC
-_DASHES_AND_SPACES = "[\\s\\-\u2010-\u2015\xa0]"
-_PHONE_NOISE = "[\\s\\-.()/\u2010-\u2015\xa0]"
+_DASHES_AND_SPACES = "[ \\-\u2010-\u2015]"  # after text(): spaces are plain and single
+_PHONE_NOISE = "[ \\-.()/\u2010-\u2015]"
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 _SERIAL_MAX = 2_958_465  # 9999-12-31
@@ -113,48 +113,108 @@ def _is_na(value: object) -> bool:
 
 def text(values: pd.Series) -> pd.Series:
     """Trimmed, whitespace runs collapsed, NFC, no control characters; empty and NULL are NA."""
-    cleaned = as_text(values)
-    work = cleaned.str.contains(_NEEDS_WORK, regex=True).fillna(value=False).astype(bool)
-    if work.any():
-        cleaned = cleaned.mask(work, _clean(cleaned[work]))
-    lengths = cleaned.str.len()
-    short = (lengths <= _PLACEHOLDER_MAX).fillna(value=False).astype(bool)
-    missing = (lengths == 0).fillna(value=False).astype(bool)
-    if short.any():
-        missing |= (
-            cleaned[short].str.lower().isin(PLACEHOLDERS).reindex(cleaned.index, fill_value=False)
-        )
-    return cleaned.mask(missing)
-
-
-def _clean(values: pd.Series) -> pd.Series:
-    values = values.str.replace(_CONTROL, "", regex=True)
-    values = values.str.replace(_SPACES, " ", regex=True).str.strip()
-    wide = values.str.contains(_BEYOND_LATIN1, regex=True).fillna(value=False).astype(bool)
-    if wide.any():
-        values = values.mask(wide, values[wide].str.normalize("NFC"))
-    return values
+    return _series(_text(values))
 
 
 def cpr(values: pd.Series) -> pd.Series:
     """10-character text: spaces and hyphens gone, a lost leading zero (9 digits) put back."""
-    cleaned = text(values).str.replace(_DASHES_AND_SPACES, "", regex=True)
-    cleaned = cleaned.str.replace(r"^(\d{9,10})[.,]0+$", r"\1", regex=True)
-    nine = cleaned.str.fullmatch(r"\d{9}").fillna(value=False).astype(bool)
-    return cleaned.mask(nine, "0" + cleaned)
+    strings = _text(values)
+    strings = pc.replace_substring(pc.replace_substring(strings, "-", ""), " ", "")
+    strings = _fix_rows(strings, "^[0-9]{10}$", _cpr_noise)
+    nine = _matches(strings, "^[0-9]{9}$")
+    if nine.any():
+        strings = _replace_rows(strings, nine, _with_leading_zero)
+    return _series(strings)
+
+
+def _with_leading_zero(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
+    zero, nothing = pa.scalar("0", strings.type), pa.scalar("", strings.type)
+    return pc.binary_join_element_wise(zero, strings, nothing)
+
+
+def _cpr_noise(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
+    strings = pc.replace_substring_regex(strings, _DASHES_AND_SPACES, "")
+    return _drop_decimal_zeros(strings)
+
+
+def _drop_decimal_zeros(strings: Any) -> Any:  # noqa: ANN401 - `751001.0` from a spreadsheet
+    zeros = _matches(strings, "^[0-9]+[.,]0+$")
+    if not zeros.any():
+        return strings
+    return _replace_rows(strings, zeros, lambda s: pc.replace_substring_regex(s, "[.,]0+$", ""))
 
 
 def phone(values: pd.Series) -> pd.Series:
     """Digits only, without spaces, hyphens, dots or a +45/0045 prefix (8 digits when valid)."""
-    cleaned = text(values).str.replace(_PHONE_NOISE, "", regex=True)
-    return cleaned.str.replace(r"^(?:\+45|0045)(\d{8})$", r"\1", regex=True)
+    strings = _text(values)
+    for noise in (" ", "-", "."):
+        strings = pc.replace_substring(strings, noise, "")
+    strings = _fix_rows(
+        strings, "^[0-9]{8}$", lambda s: pc.replace_substring_regex(s, _PHONE_NOISE, "")
+    )
+    prefixed = _matches(strings, "^(?:[+]45|0045)[0-9]{8}$")
+    if prefixed.any():
+        strings = _replace_rows(strings, prefixed, lambda s: pc.utf8_slice_codeunits(s, -8))
+    return _series(strings)
 
 
 def integer(values: pd.Series) -> pd.Series:
     """Digits of a whole number: `751001.0` and `751.001` (thousands separator) are 751001."""
-    cleaned = text(values).str.replace(r"^(\d+)[.,]0+$", r"\1", regex=True)
-    grouped = cleaned.str.fullmatch(r"\d{1,3}(?:[. ]\d{3})+").fillna(value=False).astype(bool)
-    return cleaned.mask(grouped, cleaned.str.replace(r"[. ]", "", regex=True))
+    strings = _fix_rows(_text(values), "^[0-9]+$", _integer_noise)
+    return _series(strings)
+
+
+def _integer_noise(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
+    strings = _drop_decimal_zeros(strings)
+    grouped = _matches(strings, "^[0-9]{1,3}(?:[. ][0-9]{3})+$")
+    if not grouped.any():
+        return strings
+    return _replace_rows(strings, grouped, lambda s: pc.replace_substring_regex(s, "[. ]", ""))
+
+
+def _text(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string array
+    strings = _arrow(as_text(values))
+    strings = _fix_rows(strings, _CLEAN, _clean)
+    lengths = np.asarray(pc.utf8_length(strings).to_numpy(zero_copy_only=False))
+    missing = lengths == 0
+    short = lengths <= _PLACEHOLDER_MAX
+    if short.any():
+        lowered = pc.utf8_lower(strings.filter(pa.array(short)))
+        placeholder = pc.is_in(lowered, value_set=pa.array(sorted(PLACEHOLDERS), pa.large_string()))
+        missing[np.flatnonzero(short)] |= np.asarray(placeholder.to_numpy(zero_copy_only=False))
+    if missing.any():
+        strings = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), strings)
+    return strings
+
+
+def _clean(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
+    strings = pc.replace_substring_regex(strings, _CONTROL, "")
+    strings = pc.utf8_trim(pc.replace_substring_regex(strings, _SPACES, " "), " ")
+    wide = _matches(strings, _BEYOND_LATIN1)
+    if wide.any():
+        strings = _replace_rows(strings, wide, lambda s: pc.utf8_normalize(s, "NFC"))
+    return strings
+
+
+def _arrow(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string array
+    strings = pa.array(values, type=pa.large_string(), from_pandas=True)
+    return strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
+
+
+def _series(strings: Any) -> pd.Series:  # noqa: ANN401 - a pyarrow string array
+    return pd.Series(pd.array(strings, dtype="str"))
+
+
+def _fix_rows(strings: Any, clean: str, fix: Callable[[Any], Any]) -> Any:  # noqa: ANN401
+    """Apply `fix` only to the rows not matching `clean` (the slow path for the few odd ones)."""
+    odd = ~_matches(strings, clean) & np.asarray(strings.is_valid().to_numpy(zero_copy_only=False))
+    return _replace_rows(strings, odd, fix) if odd.any() else strings
+
+
+def _replace_rows(strings: Any, rows: np.ndarray, fix: Callable[[Any], Any]) -> Any:  # noqa: ANN401
+    mask = pa.array(rows)
+    fixed = fix(strings.filter(mask))
+    return pc.replace_with_mask(strings, mask, fixed.cast(strings.type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +230,9 @@ class Times:
 
 def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     """Parse registration times; a bare date takes `date_only_time` or is flagged."""
-    cleaned = text(values)
-    missing = cleaned.isna().to_numpy()
-    parts = _Parts(len(cleaned))
-    strings = pa.array(cleaned, type=pa.large_string(), from_pandas=True)
+    strings = _text(values)
+    missing = np.asarray(strings.is_null().to_numpy(zero_copy_only=False))
+    parts = _Parts(len(strings))
     rest = _fill_fixed(parts, strings, ~missing)
     rest = _fill_general(parts, strings, rest)
     rest = _fill_serial(parts, strings, rest)
@@ -184,7 +243,7 @@ def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     wall = parts.wall(~date_only)
     local, nonexistent = _localize(wall, parts.offset)
     unreadable = ~missing & ~date_only & wall.isna().to_numpy()
-    moments = pd.Series(local, index=cleaned.index)
+    moments = pd.Series(local, index=values.index)
     return Times(moments, missing, unreadable & ~nonexistent, date_only, nonexistent)
 
 
@@ -218,42 +277,61 @@ class _Parts:
         ok = (
             self.found
             & timed
+            & (self.year >= 1)
+            & (self.year <= 9999)  # noqa: PLR2004
+            & (self.month >= 1)
+            & (self.month <= 12)  # noqa: PLR2004
             & (self.hour <= 23)  # noqa: PLR2004
             & (self.minute <= 59)  # noqa: PLR2004
             & (second <= 59)  # noqa: PLR2004
-            & (self.year >= 1)
         )
-        frame = pd.DataFrame(
-            {
-                "year": np.where(ok, self.year, 2000),
-                "month": np.where(ok, self.month, 1),
-                "day": np.where(ok, self.day, 1),
-                "hour": np.where(ok, self.hour, 0),
-                "minute": np.where(ok, self.minute, 0),
-                "second": np.where(ok, second, 0),
-            }
+        months = np.where(ok, (self.year - 1970) * 12 + self.month - 1, 0)
+        first = months.astype("datetime64[M]").astype("datetime64[D]")
+        month_days = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(
+            np.int64
         )
-        wall = pd.to_datetime(frame, errors="coerce").astype("datetime64[us]")
-        return wall.mask(~ok)
+        ok &= (self.day >= 1) & (self.day <= month_days)
+        clock = np.where(ok, self.hour * 3600 + self.minute * 60 + second, 0)
+        stamps = first.astype("datetime64[s]") + np.where(ok, self.day - 1, 0) * 86_400 + clock
+        stamps = np.where(ok, stamps, np.datetime64("NaT", "s")).astype("datetime64[us]")
+        return pd.Series(stamps)
 
 
 def _fill_fixed(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
+    lengths = np.asarray(pc.binary_length(strings).to_numpy(zero_copy_only=False))
     for shape, pattern in (("danish", _FIXED_DANISH), ("iso", _FIXED_ISO)):
         hits = todo & _matches(strings, pattern)
-        if hits.any():
-            rows = np.flatnonzero(hits)
-            subset = strings.take(pa.array(rows))
-            parts.put(rows, _cut(subset, _FIXED_PLACES[shape]))
-            todo = todo & ~hits
+        for width in (10, 16, 19):
+            rows = np.flatnonzero(hits & (lengths == width))
+            if rows.size:
+                digits = _byte_matrix(strings.take(pa.array(rows)), width)
+                parts.put(rows, _cut(digits, _FIXED_PLACES[shape]))
+        todo = todo & ~hits
     return todo
 
 
-def _cut(subset: Any, places: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:  # noqa: ANN401
+def _byte_matrix(strings: Any, width: int) -> np.ndarray:  # noqa: ANN401 - pyarrow strings
+    """The UTF-8 bytes of strings all `width` bytes long, as a rows x width array of digits."""
+    strings = strings.cast(pa.large_string())
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
+    offsets = offsets[strings.offset : strings.offset + len(strings) + 1]
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+    matrix = data[offsets[0] : offsets[-1]].reshape(len(strings), width)
+    return matrix.astype(np.int64) - ord("0")
+
+
+def _cut(digits: np.ndarray, places: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Each part's number from its digit columns; -1 for a part beyond the string."""
     cut = {}
+    width = digits.shape[1]
     for name, (start, stop) in places.items():
-        piece = pc.utf8_slice_codeunits(subset, start, stop)
-        piece = pc.if_else(pc.equal(pc.utf8_length(piece), 0), None, piece)
-        cut[name] = _integers(piece)
+        if stop > width:
+            cut[name] = np.full(len(digits), -1, dtype=np.int64)
+            continue
+        number = np.zeros(len(digits), dtype=np.int64)
+        for column in range(start, stop):
+            number = number * 10 + digits[:, column]
+        cut[name] = number
     return cut
 
 
@@ -340,9 +418,14 @@ def _localize(wall: pd.Series, offset: np.ndarray) -> tuple[pd.Series, np.ndarra
     return local.dt.as_unit("us"), nonexistent
 
 
-def python_datetimes(values: pd.Series) -> list[datetime | None]:
-    """Tz-aware `datetime`s (None for NaT), each distinct moment converted once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    moments: list[datetime | None] = list(pd.DatetimeIndex(uniques).to_pydatetime())
-    moments.append(None)  # code -1 (NaT) picks the last entry
-    return [moments[code] for code in codes.tolist()]
+def python_datetimes(moments: pd.Series) -> list[datetime | None]:
+    """Tz-aware `datetime`s in Copenhagen (None for NaT), each distinct moment built once.
+
+    Built from the UTC timestamp, which also sets `fold` for the repeated hour in October,
+    and is several times faster than pandas' own conversion.
+    """
+    codes, uniques = pd.factorize(moments, use_na_sentinel=True)
+    seconds = pd.DatetimeIndex(uniques).as_unit("s").asi8.tolist()
+    built: list[datetime | None] = [datetime.fromtimestamp(s, COPENHAGEN) for s in seconds]
+    built.append(None)  # code -1 (NaT) picks the last entry
+    return [built[code] for code in codes.tolist()]

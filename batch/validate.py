@@ -132,12 +132,14 @@ def validate(
     ]
     if fields.overlong.any():
         rules.append((fields.overlong, _extra_fields()))
-    rows = len(fields.overlong)
-    found: list[list[Issue]] = [[] for _ in range(rows)]
+    found: dict[int, list[Issue]] = {}
     for mask, issue in rules:
         for index in np.flatnonzero(mask).tolist():
-            found[index].append(issue)
-    return [tuple(issues) for issues in found]
+            found.setdefault(index, []).append(issue)
+    issues: list[tuple[Issue, ...]] = [()] * len(fields.overlong)
+    for index, row_issues in found.items():
+        issues[index] = tuple(row_issues)
+    return issues
 
 
 def _issue(slug: str, field: str, headers: Mapping[str, str | None], message: str) -> Issue:
@@ -153,7 +155,7 @@ def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
     cpr = fields.text["CPRNr"]
     headers, named = fields.headers, _named("CPRNr", fields.headers)
     missing = cpr.isna().to_numpy(dtype=bool)
-    ten = cpr.str.fullmatch(r"\d{10}").fillna(value=False).to_numpy(dtype=bool)
+    ten = cpr.str.fullmatch("[0-9]{10}").fillna(value=False).to_numpy(dtype=bool)
     ages = _ages(cpr, ten, now)
     no_date = ten & np.isnan(ages)
     return [
@@ -187,15 +189,14 @@ def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
 def _ages(cpr: pd.Series, ten: np.ndarray, now: datetime) -> np.ndarray:
     """Age today in Copenhagen by the CPR number's birth date; NaN when there is none.
 
-    The birth date depends only on the first seven digits, so each distinct prefix is
-    computed once (by `batch.cpr`) and spread over the rows.
+    The birth date depends only on the first seven digits (date and century digit), so each
+    distinct prefix is computed once, by `batch.cpr`, and spread over the rows.
     """
     today = now.astimezone(COPENHAGEN).date() if now.tzinfo else now.date()
-    prefixes = cpr.where(ten).str.slice(0, 7)
-    first = cpr.where(ten).groupby(prefixes, sort=False).first()
-    by_prefix = {p: age_on(full, today) for p, full in first.items()}
-    ages = prefixes.map(by_prefix)
-    return ages.to_numpy(dtype="float64", na_value=np.nan)
+    codes, prefixes = pd.factorize(cpr.where(ten).str.slice(0, 7), use_na_sentinel=True)
+    ages = [age_on(f"{prefix}000", today) for prefix in prefixes]
+    by_prefix = np.asarray([np.nan if age is None else age for age in ages] + [np.nan])
+    return np.asarray(by_prefix[codes], dtype=np.float64)
 
 
 def _age_issue(headers: Mapping[str, str | None]) -> Issue:
@@ -213,7 +214,7 @@ def _institution_rules(fields: Fields) -> list[Rule]:
     digits = fields.text["KommuneInstitutionNummer"]
     headers, named = fields.headers, _named("KommuneInstitutionNummer", fields.headers)
     missing = digits.isna().to_numpy(dtype=bool)
-    numbers = pd.to_numeric(digits.where(digits.str.fullmatch(r"\d{1,10}")), errors="coerce")
+    numbers = pd.to_numeric(digits.where(digits.str.fullmatch("[0-9]{1,10}")), errors="coerce")
     good = ((numbers >= 1) & (numbers <= _INT_MAX)).to_numpy(dtype=bool)
     return [
         (
@@ -283,7 +284,7 @@ def _missing_in_group(group: str, field: str, fields: Fields) -> Issue:
 
 def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]:
     phone, mail = fields.text["KontaktTelefon"], fields.text["KontaktMail"]
-    bad_phone = phone.notna() & ~phone.str.fullmatch(r"\d{8}").fillna(value=False)
+    bad_phone = phone.notna() & ~phone.str.fullmatch("[0-9]{8}").fillna(value=False)
     named_phone, named_mail = (_named(f, fields.headers) for f in ("KontaktTelefon", "KontaktMail"))
     checked = valid_mails(mail, mail_ok)
     bad_mail = mail.notna() & ~checked & (mail.str.len() <= LIMITS["KontaktMail"])
