@@ -19,8 +19,18 @@ means at worst rows already accepted by UDB are sent again on the next run (harm
 above). `synchronous=FULL` would cost an fsync per group commit for no benefit to the data.
 
 Writes from the submit workers go through one writer thread (`JournalWriter`) that commits
-whatever all workers handed it in one transaction (group commit): a worker waits only for the
-commit that makes its intent durable, never for a commit of its own.
+whatever all workers handed it in one transaction (group commit). A worker waits only for the
+commit that makes its next intent durable; its previous answer is handed over just before and
+rides in the same commit (the writer lingers up to 5 ms for that), so a row costs one shared
+commit, and a stream of unchanged rows is committed in large groups. Measured on the 2-core
+machine: about 0.3-0.6 ms of CPU per sent row for the whole engine (journal, dispatcher,
+scheduling; the SOAP client's own ~0.6-0.8 ms comes on top), and over 2,000 rows/s with 8
+workers and an instant sender, far above any rate the real service should see. Ingest is
+about 12,000 rows/s (JSON payload and cells, hash, three indexes).
+
+Resume: opening the journal closes runs a killed process left `running` (their unfinished rows
+go to Retry). Each new run ingests its files again; changed-only then skips what was accepted,
+so rerunning after a crash sends only the unfinished rows.
 
 History for changed-only and never-older-over-newer: `accepted` holds the hash of every
 payload UDB accepted (per CPR), `latest` the newest registration time (and the content) UDB

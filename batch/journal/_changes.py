@@ -77,6 +77,27 @@ def plan_row(
         return Send(report, tuple(name for name, _ in present))
     if payload_hash in history.accepted:
         return Skip(f"already accepted by UDB on {_when(*history.accepted[payload_hash])}")
+    older, same = _held_already(report, present, history)
+    if not older and not same:
+        return Send(report, tuple(name for name, _ in present))
+    text = _left_out_text(older, same)
+    if len(older) + len(same) == len(present):
+        return Skip(text)
+    omitted = {name for name, _ in older + same}
+    reduced = dataclasses.replace(
+        report,
+        contact=None if "contact" in omitted else report.contact,
+        job=None if "job" in omitted else report.job,
+        education=None if "education" in omitted else report.education,
+    )
+    kept = tuple(name for name, _ in present if name not in omitted)
+    return Send(reduced, kept, f"Left out: {', '.join(sorted(omitted))}, {text}.")
+
+
+def _held_already(
+    report: Report, present: list[tuple[str, Contact | Wish]], history: CprHistory
+) -> tuple[list[tuple[str, GroupState]], list[tuple[str, GroupState]]]:
+    """The groups UDB holds newer data for, and those it holds exactly as they are."""
     older: list[tuple[str, GroupState]] = []
     same: list[tuple[str, GroupState]] = []
     for name, group in present:
@@ -92,21 +113,7 @@ def plan_row(
             and state.content_hash == group_hash(group)
         ):
             same.append((name, state))
-    left_out = older + same
-    if not left_out:
-        return Send(report, tuple(name for name, _ in present))
-    text = _left_out_text(older, same)
-    if len(left_out) == len(present):
-        return Skip(text)
-    omitted = {name for name, _ in left_out}
-    reduced = dataclasses.replace(
-        report,
-        contact=None if "contact" in omitted else report.contact,
-        job=None if "job" in omitted else report.job,
-        education=None if "education" in omitted else report.education,
-    )
-    kept = tuple(name for name, _ in present if name not in omitted)
-    return Send(reduced, kept, f"Left out: {', '.join(sorted(omitted))}, {text}.")
+    return older, same
 
 
 def _left_out_text(older: list[tuple[str, GroupState]], same: list[tuple[str, GroupState]]) -> str:

@@ -1,0 +1,241 @@
+"""Sending one CPR's rows: plan, durable intent, attempts with retries, outcome to the journal."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+import tenacity
+
+from batch.journal import AttemptRecord, Skip, plan_row, record_acceptance
+from batch.privacy import mask_cpr
+from batch.records import Answer, Failure, FailureKind, Outcome
+from batch.submit._decide import describe, final_outcome, is_transient, service_health
+
+if TYPE_CHECKING:
+    from batch.breaker import CircuitBreaker
+    from batch.journal import CprBatch, JournalWriter, PendingRow, Send
+    from batch.ratelimit import TokenBucket
+    from batch.records import Report, Sender
+    from batch.submit._settings import SubmitSettings
+
+__all__ = ["Context", "process"]
+
+log = structlog.get_logger("batch.submit")
+
+
+@dataclass
+class _Sent:
+    """What the attempts of one row produced."""
+
+    attempts: int = 0
+    last: Answer | Failure | None = None
+    last_at: datetime | None = None
+    record: AttemptRecord | None = None  # the last attempt, not yet handed to the journal
+    halted: bool = False
+
+
+class _WaitRetryAfter(tenacity.wait.wait_base):
+    """Exponential backoff with jitter, or the server's Retry-After when that is longer."""
+
+    def __init__(self, settings: SubmitSettings) -> None:
+        self._backoff = tenacity.wait_exponential_jitter(
+            multiplier=settings.backoff_initial,
+            max=settings.backoff_max,
+            jitter=settings.backoff_initial,
+        )
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        backoff = self._backoff(retry_state)
+        outcome = retry_state.outcome
+        result = None if outcome is None or outcome.failed else outcome.result()
+        if isinstance(result, Failure) and result.retry_after is not None:
+            return max(backoff, result.retry_after)
+        return backoff
+
+
+@dataclass
+class Tally:
+    """Thread-safe counters for the stats and the progress callback."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    sent: int = 0
+    requests: int = 0
+    unreported: int = 0
+
+    def row(self, outcome: Outcome, *, sent: bool) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+            self.sent += int(sent)
+            self.unreported += 1
+
+    def request(self) -> None:
+        with self.lock:
+            self.requests += 1
+
+    def take_unreported(self) -> int:
+        with self.lock:
+            count, self.unreported = self.unreported, 0
+            return count
+
+
+@dataclass
+class Context:
+    """Everything the threads of one `submit_run` share."""
+
+    run_id: str
+    sender: Sender
+    settings: SubmitSettings
+    writer: JournalWriter
+    limiter: TokenBucket
+    breaker: CircuitBreaker
+    interrupt: threading.Event = field(default_factory=threading.Event)  # the caller's `stop`
+    halt: threading.Event = field(default_factory=threading.Event)
+    tasks: queue.Queue[CprBatch | None] = field(default_factory=lambda: queue.Queue(8))
+    tally: Tally = field(default_factory=Tally)
+    errors: list[BaseException] = field(default_factory=list)
+    stop_reason: str | None = None
+    stopped_by: str | None = None
+
+    def stop(self, reason: str, by: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stopped_by = reason, by
+        self.halt.set()
+
+    def halted(self) -> bool:
+        """Checked before every row and attempt, so a stop needs no supervisor round trip."""
+        if self.interrupt.is_set() and not self.halt.is_set():
+            log.warning("stopping: requests on the wire finish, no new rows are sent")
+            self.stop("the run was interrupted", "signal")
+        return self.halt.is_set()
+
+    def fail(self, error: BaseException) -> None:
+        self.errors.append(error)
+        self.stop("the run stopped on an error", "error")
+
+
+def _call(sender: Sender, report: Report) -> Answer | Failure:
+    """The client must not raise; if it does anyway, the row is kept for the next run."""
+    try:
+        return sender.send(report)
+    except Exception as exc:  # noqa: BLE001 - a client bug must not lose the row or the run
+        message = mask_cpr(f"{type(exc).__name__}: {exc}")
+        # Not log.exception: the traceback's frames may hold the unmasked CPR number.
+        log.error("the client raised instead of answering", error=message)  # noqa: TRY400
+        return Failure(FailureKind.CLIENT_ERROR, message, retryable=False)
+
+
+def _attempt(ctx: Context, row: PendingRow, report: Report, sent: _Sent) -> Answer | Failure | None:
+    if ctx.halted() or not ctx.limiter.acquire(ctx.halt):
+        sent.halted = True
+        return None
+    at = datetime.now(UTC)
+    result = _call(ctx.sender, report)
+    sent.attempts += 1
+    sent.last, sent.last_at = result, at
+    sent.record = _record(sent.attempts, at, result)
+    ctx.tally.request()
+    if isinstance(result, Failure) and result.retry_after:
+        ctx.limiter.pause_for(result.retry_after)
+    tripped = ctx.breaker.record_request(healthy=service_health(result), what=describe(result))
+    if tripped:
+        _open_breaker(ctx, tripped)
+    if is_transient(result) and sent.attempts < ctx.settings.max_attempts:
+        # Another attempt may follow: record this one now; the last goes with `finish`.
+        ctx.writer.attempt(row.row_id, sent.record)
+        sent.record = None
+        log.debug("retrying", file=row.source_file, row=row.source_row, after=describe(result))
+    return result
+
+
+def _record(n: int, at: datetime, result: Answer | Failure) -> AttemptRecord:
+    if isinstance(result, Failure):
+        return AttemptRecord(
+            n,
+            at,
+            result.fault_code,
+            mask_cpr(result.message),
+            result.kind.value,
+            result.http_status,
+        )
+    return AttemptRecord(n, at, None if result.code is None else str(result.code), result.text)
+
+
+def _sleep(halt: threading.Event, seconds: float) -> None:
+    """Back off, but wake at once when the run halts."""
+    halt.wait(seconds)
+
+
+def _send_with_retry(ctx: Context, row: PendingRow, report: Report) -> _Sent:
+    """The first attempt directly (most rows need no other); tenacity takes over to retry."""
+    sent = _Sent()
+    first = _attempt(ctx, row, report, sent)
+    if not is_transient(first) or ctx.settings.max_attempts == 1:
+        return sent
+    replay = [first]  # tenacity's first "attempt" replays it, so its backoff counts from it
+
+    def attempt() -> Answer | Failure | None:
+        return replay.pop() if replay else _attempt(ctx, row, report, sent)
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(ctx.settings.max_attempts),
+        wait=_WaitRetryAfter(ctx.settings),
+        retry=tenacity.retry_if_result(is_transient),
+        sleep=lambda seconds: _sleep(ctx.halt, seconds),
+        retry_error_callback=lambda _state: None,
+    )
+    retrying(attempt)
+    return sent
+
+
+def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> None:
+    ctx.writer.begin(row.row_id, plan.groups)
+    sent = _send_with_retry(ctx, row, plan.report)
+    stopped = ctx.stop_reason if sent.halted else None
+    outcome, code, text = final_outcome(sent.last, sent.attempts, stopped=stopped)
+    accepted = None
+    if outcome is Outcome.ACCEPTED:
+        assert sent.last_at is not None
+        accepted = record_acceptance(
+            batch.history,
+            plan.report,
+            at=sent.last_at,
+            run_id=ctx.run_id,
+            payload_hash=row.payload_hash if plan.report is row.report else None,
+        )
+        text = f"{text} {plan.note}" if plan.note else text
+    ctx.writer.finish(
+        row.row_id, outcome, code=code, text=text, attempts=sent.attempts,
+        last_attempt=sent.last_at, accepted=accepted, final_attempt=sent.record,
+    )  # fmt: skip
+    ctx.tally.row(outcome, sent=sent.attempts > 0)
+    if sent.last is not None:
+        exhausted = outcome is Outcome.RETRY and not sent.halted
+        tripped = ctx.breaker.record_row(exhausted=exhausted, what=describe(sent.last))
+        if tripped:
+            _open_breaker(ctx, tripped)
+
+
+def process(ctx: Context, batch: CprBatch) -> None:
+    """Send one CPR's rows in order; the rest stay pending if the run halts meanwhile."""
+    for row in batch.rows:
+        if ctx.halted():
+            return
+        plan = plan_row(
+            row.report, row.payload_hash, batch.history, resend_all=ctx.settings.resend_all
+        )
+        if isinstance(plan, Skip):
+            ctx.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
+            ctx.tally.row(Outcome.UNCHANGED, sent=False)
+            continue
+        _send_row(ctx, row, plan, batch)
+
+
+def _open_breaker(ctx: Context, reason: str) -> None:
+    log.warning("the service keeps failing: sending stops", reason=reason)
+    ctx.stop(f"sending stopped because the service kept failing: {reason}", "breaker")
