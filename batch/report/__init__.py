@@ -2,8 +2,9 @@
 
 The workbook has `Summary`, then one sheet per outcome (`Accepted` or, for a dry run, `Ready`,
 then `Fix`, `Drop`, `Retry`, `Unchanged`). Each row sheet shows the input's own columns with
-their original headers and values, then the result columns, so the user recognises their data
-and the `Fix` sheet can be corrected in Excel and fed straight back to `batch run`.
+their original headers and values (a field that several inputs name differently shares one
+column), then the result columns, so the user recognises their data and the `Fix` sheet can be
+corrected in Excel and fed straight back to `batch run`.
 
 The writer is xlsxwriter in constant-memory mode, chosen by measurement (see
 `benchmarks/report_bench.py`): it streams rows to disk, so memory stays flat for any run size.
@@ -21,6 +22,7 @@ from xlsxwriter.workbook import Workbook
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
 from batch.report._files import create_private, first_free, publish, report_stem
+from batch.report._layout import column_layout
 from batch.report._model import (
     SHEET_NAMES,
     InputSheet,
@@ -28,7 +30,6 @@ from batch.report._model import (
     ReportPaths,
     RunSummary,
     checked_counts,
-    column_layout,
     sheet_outcomes,
     summary_json,
 )

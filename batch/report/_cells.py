@@ -2,7 +2,7 @@
 
 Strings always go through `write_string` (never a formula, whatever they begin with), numbers
 stay numbers, datetimes become real Excel datetimes in Danish local time (Excel has no time
-zones). Two exceptions keep data intact: a whole number in a column whose header says CPR is
+zones). Two exceptions keep data intact: a whole number in a column of CPR numbers is
 written as ten-digit text (Excel had dropped its leading zero), and a number too large for
 Excel's doubles is written as text.
 """
@@ -29,7 +29,6 @@ __all__ = [
     "Styles",
     "column_widths",
     "excel_datetime",
-    "is_cpr_header",
     "write_value",
 ]
 
@@ -72,11 +71,6 @@ class Styles:
             wrap=book.add_format({"text_wrap": True, "valign": "top"}),
             link=book.add_format({"font_color": "blue", "underline": 1}),
         )
-
-
-def is_cpr_header(header: str) -> bool:
-    """Whether a column's own header says it holds CPR numbers."""
-    return "cpr" in header.casefold()
 
 
 def excel_datetime(value: datetime) -> datetime:

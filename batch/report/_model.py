@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch.privacy import mask_cpr
-from batch.records import RESULT_COLUMNS, Outcome
+from batch.records import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,7 +20,6 @@ __all__ = [
     "ReportPaths",
     "RunSummary",
     "checked_counts",
-    "column_layout",
     "sheet_outcomes",
     "summary_json",
 ]
@@ -37,13 +36,19 @@ SHEET_NAMES: Mapping[Outcome, str] = {
 
 @dataclass(frozen=True, slots=True)
 class InputSheet:
-    """One input read by the run; `rows` counts its non-blank rows, `blank` the skipped ones."""
+    """One input read by the run; `rows` counts its non-blank rows, `blank` the skipped ones.
+
+    `fields` (optional) maps headers to the canonical fields the run read them as, mapping file
+    included; without it the built-in header names decide which columns of different inputs
+    hold the same field and so share a column in the workbook.
+    """
 
     source_file: str
     sheet: str | None
     headers: tuple[str, ...]
     rows: int
     blank: int
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,20 +109,6 @@ def checked_counts(summary: RunSummary) -> dict[Outcome, int]:
             f"{sum(counts.values())} ({detail})"
         )
     return counts
-
-
-def column_layout(inputs: tuple[InputSheet, ...]) -> tuple[str, ...]:
-    """The inputs' headers in order of first appearance, then the result columns.
-
-    A header named like a result column (a result workbook fed back in) is left out: the
-    result columns are written fresh, never copied from the input.
-    """
-    seen: dict[str, None] = {}
-    for sheet in inputs:
-        for header in sheet.headers:
-            if header not in RESULT_COLUMNS:
-                seen.setdefault(header, None)
-    return (*seen, *RESULT_COLUMNS)
 
 
 def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:

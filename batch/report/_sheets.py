@@ -13,7 +13,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from batch.records import RESULT_COLUMNS, CellValue, Outcome, RowResult
-from batch.report._cells import Styles, column_widths, is_cpr_header, write_value
+from batch.report._cells import Styles, column_widths, write_value
 from batch.report._model import ReportIntegrityError
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
+
+    from batch.report._layout import Layout
 
 __all__ = ["EXCEL_MAX_ROWS", "RowSheets"]
 
@@ -42,21 +44,19 @@ class RowSheets:
 
     book: Workbook
     styles: Styles
-    columns: tuple[str, ...]  # the inputs' headers then RESULT_COLUMNS
+    layout: Layout
     max_rows: int = EXCEL_MAX_ROWS
     _seen: set[int] = field(default_factory=set)
-    _inputs: tuple[str, ...] = field(init=False)
-    _cpr: frozenset[int] = field(init=False)
+    columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._inputs = self.columns[: len(self.columns) - len(RESULT_COLUMNS)]
-        self._cpr = frozenset(i for i, h in enumerate(self._inputs) if is_cpr_header(h))
+        self.columns = self.layout.columns
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
-        wide = frozenset({len(self.columns) - len(RESULT_COLUMNS) + _RESULT_TEXT})
+        wide = frozenset({len(self.layout.titles) + _RESULT_TEXT})
         widths = column_widths(self.columns, (self._values(r) for r in sample), wide)
         sheets = self._sheets(name, outcome, widths)
         sheet, line, written = next(sheets), 0, 0
@@ -101,12 +101,11 @@ class RowSheets:
         self._seen.add(key)
 
     def _values(self, result: RowResult) -> list[CellValue]:
-        cells = result.cells
         source = result.source_file
         if result.sheet is not None:
             source = f"{source} [{result.sheet}]"
         return [
-            *(cells.get(header) for header in self._inputs),
+            *self.layout.values(result.cells),
             source,
             result.source_row,
             result.code,
@@ -119,7 +118,7 @@ class RowSheets:
         self, sheet: Worksheet, line: int, result: RowResult, *, highlight: bool
     ) -> None:
         marked = self._marked(result) if highlight else frozenset()
-        styles, cpr = self.styles, self._cpr
+        styles, cpr = self.styles, self.layout.cpr
         for col, value in enumerate(self._values(result)):
             if col in marked:
                 write_value(sheet, line, col, value, styles, highlight=True, cpr=col in cpr)
@@ -130,9 +129,9 @@ class RowSheets:
 
     def _marked(self, result: RowResult) -> frozenset[int]:
         """The cells to highlight on a Fix row: its result, and the columns its issues name."""
-        inputs = len(self._inputs)
+        inputs = len(self.layout.titles)
         marked = {inputs + _RESULT_CODE, inputs + _RESULT_TEXT}
         for header in result.extra.get("fix_columns", ()):
-            if header in self._inputs:
-                marked.add(self._inputs.index(header))
+            if (index := self.layout.index(header)) is not None:
+                marked.add(index)
         return frozenset(marked)
