@@ -19,6 +19,7 @@ import codecs
 import csv
 import io
 import itertools
+import mmap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -375,15 +376,14 @@ def _all_blank(columns: Sequence[Any], rows: int) -> np.ndarray:
 
 
 def _open_workbook(path: Path, source: str, sheet: str | int | None, score: HeaderScore) -> Table:
+    if _is_encrypted_package(path):
+        raise InputError(_PROTECTED_MESSAGE.format(source=source))
     try:
         with path.open("rb") as file:
             book = python_calamine.CalamineWorkbook.from_filelike(file)
             name, rows, header_index = _choose_sheet(book, sheet, score, source)
     except python_calamine.PasswordError as error:
-        raise InputError(
-            f"{source}: the workbook is password-protected; remove the password (Excel: File > "
-            "Info > Protect Workbook > Encrypt with Password) and save it again"
-        ) from error
+        raise InputError(_PROTECTED_MESSAGE.format(source=source)) from error
     except (python_calamine.CalamineError, ValueError, OSError) as error:
         reason = mask_cpr(str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise InputError(
@@ -398,6 +398,22 @@ def _open_workbook(path: Path, source: str, sheet: str | int | None, score: Head
         return _sheet_chunks(data, header_index + 2, width, chunk_rows)
 
     return Table(source, name, header_index + 1, header, first_column, read)
+
+
+_PROTECTED_MESSAGE = (
+    "{source}: the workbook is password-protected; remove the password (Excel: File > Info > "
+    "Protect Workbook > Encrypt with Password) and save it again"
+)
+# An encrypted .xlsx is an OLE2 file holding a stream of this name (MS-OFFCRYPTO).
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+def _is_encrypted_package(path: Path) -> bool:
+    with path.open("rb") as file:
+        if file.read(len(_CFB_MAGIC)) != _CFB_MAGIC:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(_ENCRYPTED_PACKAGE) >= 0
 
 
 SheetRows = tuple[Sequence[RawValue], int, Iterator[Sequence[RawValue]]]

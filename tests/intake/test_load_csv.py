@@ -1,0 +1,162 @@
+"""CSV and TSV: encodings, delimiters, quoting, header detection and exact row numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from intake_kit import DANISH_HEADER, ROW_CONTACT_ONLY, ROW_FULL, SYSTEM_ID, read, write_text
+
+from batch.normalize import COPENHAGEN
+from batch.records import Contact, Report, Wish
+
+MOMENT = datetime(2025, 6, 15, 14, 30, tzinfo=COPENHAGEN)
+FULL_REPORT = Report(
+    system_id=SYSTEM_ID,
+    cpr="0910054836",
+    institution=751001,
+    contact=Contact("Mette Holm", "mette.holm@kui.ungekommune.dk", 20123456, MOMENT),
+    job=Wish("Tømrer", MOMENT),
+    education=Wish("EUX Byggeri", MOMENT),
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("cp1252", False), ("utf-8", False), ("utf-8", True), ("utf-16", False), ("latin-1", False)],
+)
+def test_encodings_read_danish_letters_exactly(tmp_path, encoding, bom):
+    """Windows-1252, UTF-8 with and without BOM, UTF-16 and Latin-1 all give the same rows."""
+    path = write_text(
+        tmp_path / "eksport.csv", [DANISH_HEADER, ROW_FULL], encoding=encoding, bom=bom
+    )
+
+    result = read(path)
+
+    assert result.file.headers == tuple(DANISH_HEADER)  # no BOM glued to the first header
+    assert [row.source_row for row in result.rows] == [2]
+    row = result.rows[0]
+    assert row.report == FULL_REPORT
+    assert row.cells["Bemærkning"] == "Aftalt på møde"
+    assert row.cells["CPR-nr."] == "091005-4836"
+
+
+def test_latin1_bytes_undefined_in_cp1252_still_read(tmp_path):
+    """A byte Windows-1252 leaves undefined (0x81) makes the file Latin-1, not an error."""
+    path = tmp_path / "latin.csv"
+    content = ";".join(DANISH_HEADER) + "\n" + ";".join([*ROW_FULL[:-1], "note \x81"]) + "\n"
+    path.write_bytes(content.encode("latin-1"))
+
+    result = read(path)
+
+    assert result.rows[0].report == FULL_REPORT
+    assert result.rows[0].cells["Bemærkning"] == "note \x81"
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "suffix"), [(";", ".csv"), (",", ".csv"), ("\t", ".tsv"), ("|", ".txt")]
+)
+def test_delimiters_are_detected(tmp_path, delimiter, suffix):
+    """Semicolon, comma, tab and pipe files are split on their own delimiter."""
+    path = write_text(
+        tmp_path / f"eksport{suffix}",
+        [DANISH_HEADER, ROW_FULL, ROW_CONTACT_ONLY],
+        delimiter=delimiter,
+        encoding="utf-8",
+    )
+
+    result = read(path)
+
+    assert [row.source_row for row in result.rows] == [2, 3]
+    assert result.rows[0].report == FULL_REPORT
+    assert result.rows[1].report is not None
+    assert result.rows[1].report.contact is not None
+    assert result.rows[1].report.contact.phone == 20123456
+
+
+def test_quoted_delimiters_and_newlines_keep_later_row_numbers(tmp_path):
+    """A quoted `;` and a quoted newline stay in their cell; later rows keep their numbers."""
+    noted = [*ROW_FULL[:-1], 'Ringede; "aftale" om møde\r\nNæste linje']
+    path = write_text(tmp_path / "q.csv", [DANISH_HEADER, noted, ROW_CONTACT_ONLY, ROW_FULL])
+
+    result = read(path)
+
+    assert [row.source_row for row in result.rows] == [2, 3, 4]
+    assert result.rows[0].cells["Bemærkning"] == 'Ringede; "aftale" om møde\r\nNæste linje'
+    assert all(row.report is not None for row in result.rows)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_title_rows_and_blank_rows_are_skipped_and_counted(tmp_path, newline):
+    """Rows above the header are not data; blank rows below it count as blank, not as rows."""
+    blank = [""] * len(DANISH_HEADER)
+    lines = [
+        ["Ungeliste efterår 2025"],
+        [],
+        DANISH_HEADER,
+        ROW_FULL,
+        blank,
+        [],
+        ["   "] + [""] * (len(DANISH_HEADER) - 1),
+        ROW_CONTACT_ONLY,
+    ]
+    path = write_text(tmp_path / "titel.csv", lines, newline=newline)
+
+    result = read(path)
+
+    assert [row.source_row for row in result.rows] == [4, 8]
+    assert result.file.rows == 2
+    assert result.file.blank == 3
+
+
+def test_short_rows_are_padded_and_long_rows_flagged(tmp_path):
+    """A record with fewer fields is a row; one with more fields gets an issue, in its place."""
+    short = ROW_CONTACT_ONLY[:6]
+    long = [*ROW_FULL, "løst felt", "endnu et"]
+    path = write_text(tmp_path / "skæv.csv", [DANISH_HEADER, short, long, ROW_FULL])
+
+    result = read(path)
+
+    rows = result.by_row()
+    assert sorted(rows) == [2, 3, 4]
+    assert rows[2].report is not None
+    assert rows[2].cells["Bemærkning"] is None
+    assert [issue.slug for issue in rows[3].issues] == ["extra-fields"]
+    assert rows[3].report is None
+    assert rows[4].report == FULL_REPORT
+
+
+def test_header_only_file_has_no_rows(tmp_path):
+    """A file with a header and nothing under it is a quiet night: zero rows, no error."""
+    path = write_text(tmp_path / "tom.csv", [DANISH_HEADER])
+
+    result = read(path)
+
+    assert result.rows == []
+    assert (result.file.rows, result.file.blank) == (0, 0)
+    assert result.file.headers == tuple(DANISH_HEADER)
+
+
+def test_rows_across_chunks_keep_their_numbers(tmp_path):
+    """Chunking never shifts or loses a row: 25 rows read 4 at a time are numbered 2..26."""
+    lines = [DANISH_HEADER] + [ROW_FULL] * 25
+    path = write_text(tmp_path / "mange.csv", lines, encoding="utf-8")
+
+    result = read(path, chunk_rows=4)
+
+    assert [row.source_row for row in result.rows] == list(range(2, 27))
+    assert all(row.report == FULL_REPORT for row in result.rows)
+
+
+def test_unknown_columns_and_duplicate_headers_are_carried(tmp_path):
+    """Columns the spec doesn't know are kept; a repeated header is made unique."""
+    header = [*DANISH_HEADER, "Note", "Note", ""]
+    path = write_text(tmp_path / "ekstra.csv", [header, [*ROW_FULL, "a", "b", "c"]])
+
+    result = read(path)
+
+    assert result.file.headers[-3:] == ("Note", "Note (2)", "Column N")
+    assert result.rows[0].cells["Note (2)"] == "b"
+    assert result.rows[0].cells["Column N"] == "c"
+    assert result.rows[0].source_file == str(path)
+    assert result.rows[0].sheet is None
