@@ -252,7 +252,8 @@ def _submit(
             journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
         )
     if stats.stopped_by == "breaker":
-        message = "the service kept failing: sending stopped; the next run sends the rest"
+        why = stats.message or "the service kept failing"
+        message = f"{why}: sending stopped; the next run sends the rest"
         journal.mark_unsent_as_retry(run_id, message)
         return "broken", message
     if stats.stopped_by == "signal":
