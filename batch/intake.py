@@ -56,6 +56,8 @@ class InputFile:
         self.source_file = table.source_file
         self.sheet = table.sheet
         self.headers = columns.headers
+        # header -> canonical field, for the workbook to merge columns of several files
+        self.fields = {columns.headers[index]: name for name, index in columns.fields.items()}
         self.rows = 0
         self.blank = 0
         self._table = table

@@ -181,6 +181,7 @@ def _ingest(
             headers=input_file.headers,
             rows=input_file.rows,
             blank=input_file.blank,
+            fields=input_file.fields,
         )
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
     return True
@@ -273,6 +274,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
             headers=tuple(item.headers),
             rows=item.rows,
             blank=item.blank,
+            fields=item.fields,
         )
         for item in info.inputs
     )

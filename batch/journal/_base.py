@@ -138,6 +138,7 @@ class InputInfo:
     headers: list[str]
     rows: int
     blank: int
+    fields: dict[str, str] = field(default_factory=dict)  # header -> canonical field, as read
 
 
 @dataclass(frozen=True, slots=True)

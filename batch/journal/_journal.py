@@ -151,8 +151,14 @@ class Journal:
         headers: Sequence[str],
         rows: int,
         blank: int,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
-        """Remember one input file (or sheet) of the run for the workbook's summary."""
+        """Remember one input file (or sheet) of the run for the workbook's summary.
+
+        `fields` (header -> canonical field) lets the workbook put columns of different files
+        that mean the same field into one column, also when a mapping file decided it.
+        """
+        columns = {"headers": list(headers), "fields": dict(fields or {})}
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
@@ -161,7 +167,7 @@ class Journal:
                     run_id,
                     source_file,
                     sheet,
-                    json.dumps(list(headers), ensure_ascii=False),
+                    json.dumps(columns, ensure_ascii=False),
                     rows,
                     blank,
                     run_id,
@@ -186,7 +192,7 @@ class Journal:
     def _run_info(self, row: Sequence[Any]) -> RunInfo:
         run_id, started, finished, status, message, dry_run, settings, files, _pid = row
         inputs = [
-            InputInfo(source_file, sheet, json.loads(headers), rows, blank)
+            _input_info(source_file, sheet, json.loads(headers), rows, blank)
             for source_file, sheet, headers, rows, blank in self._query(
                 "SELECT source_file, sheet, headers, rows, blank FROM inputs "
                 "WHERE run_id = ? ORDER BY seq",
@@ -368,3 +374,12 @@ class Journal:
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""
         return JournalWriter(self.path, run_id)
+
+
+def _input_info(
+    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
+) -> InputInfo:
+    # Journals written before `fields` was kept hold the bare header list.
+    if isinstance(columns, list):
+        return InputInfo(source_file, sheet, columns, rows, blank)
+    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])
