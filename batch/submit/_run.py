@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -112,12 +113,21 @@ def submit_run(
 
 
 def _run_threads(ctx: Context, journal: Journal, on_progress: Callable[[int], None] | None) -> None:
+    # Each thread runs in a copy of the caller's context, so log lines keep the bound run id.
     workers = [
-        threading.Thread(target=_work, args=(ctx,), name=f"submit-{n}", daemon=True)
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(_work, ctx),
+            name=f"submit-{n}",
+            daemon=True,
+        )
         for n in range(ctx.settings.concurrency)
     ]
     dispatcher = threading.Thread(
-        target=_dispatch, args=(ctx, journal), name="dispatch", daemon=True
+        target=contextvars.copy_context().run,
+        args=(_dispatch, ctx, journal),
+        name="dispatch",
+        daemon=True,
     )
     threads = [dispatcher, *workers]
     for thread in threads:
