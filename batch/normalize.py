@@ -15,7 +15,7 @@ skipped hour in March is flagged. A fraction of a second is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -91,8 +91,9 @@ def _to_text(value: object) -> str | None:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
         return _float_text(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
+    if isinstance(value, datetime):  # an aware one in UTC: some zones' offsets have seconds
+        moment = value if value.tzinfo is None else value.astimezone(UTC)
+        return moment.isoformat(sep=" ")
     if isinstance(value, date | time):
         return value.isoformat()
     return None if _is_na(value) else str(value)
@@ -124,7 +125,7 @@ def cpr(values: pd.Series) -> pd.Series:
     nine = _matches(strings, "^[0-9]{9}$")
     if nine.any():
         strings = _replace_rows(strings, nine, _with_leading_zero)
-    return _series(strings)
+    return _series(_nfc(strings))
 
 
 def _with_leading_zero(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
@@ -155,13 +156,13 @@ def phone(values: pd.Series) -> pd.Series:
     prefixed = _matches(strings, "^(?:[+]45|0045)[0-9]{8}$")
     if prefixed.any():
         strings = _replace_rows(strings, prefixed, lambda s: pc.utf8_slice_codeunits(s, -8))
-    return _series(strings)
+    return _series(_nfc(strings))
 
 
 def integer(values: pd.Series) -> pd.Series:
     """Digits of a whole number: `751001.0` and `751.001` (thousands separator) are 751001."""
     strings = _fix_rows(_text(values), "^[0-9]+$", _integer_noise)
-    return _series(strings)
+    return _series(_nfc(strings))
 
 
 def _integer_noise(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
@@ -190,6 +191,11 @@ def _text(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string ar
 def _clean(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
     strings = pc.replace_substring_regex(strings, _CONTROL, "")
     strings = pc.utf8_trim(pc.replace_substring_regex(strings, _SPACES, " "), " ")
+    return _nfc(strings)
+
+
+def _nfc(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
+    """NFC, again after characters were removed (that can leave combining marks unordered)."""
     wide = _matches(strings, _BEYOND_LATIN1)
     if wide.any():
         strings = _replace_rows(strings, wide, lambda s: pc.utf8_normalize(s, "NFC"))
@@ -202,6 +208,9 @@ def _arrow(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string a
 
 
 def _series(strings: Any) -> pd.Series:  # noqa: ANN401 - a pyarrow string array
+    """Back to pandas text; a value cleaned down to nothing is missing, like an empty cell."""
+    empty = pc.equal(pc.utf8_length(strings), 0)
+    strings = pc.if_else(empty, pa.scalar(None, strings.type), strings)
     return pd.Series(pd.array(strings, dtype="str"))
 
 

@@ -214,8 +214,10 @@ def _institution_rules(fields: Fields) -> list[Rule]:
     digits = fields.text["KommuneInstitutionNummer"]
     headers, named = fields.headers, _named("KommuneInstitutionNummer", fields.headers)
     missing = digits.isna().to_numpy(dtype=bool)
-    numbers = pd.to_numeric(digits.where(digits.str.fullmatch("[0-9]{1,10}")), errors="coerce")
-    good = ((numbers >= 1) & (numbers <= _INT_MAX)).to_numpy(dtype=bool)
+    digits_only = digits.str.fullmatch("[0-9]{1,10}").fillna(value=False)
+    zero = digits.str.fullmatch("0+").fillna(value=False)
+    in_range = (digits.str.len() < len(str(_INT_MAX))) | (digits <= str(_INT_MAX))  # same width
+    good = (digits_only & ~zero & in_range.fillna(value=False)).to_numpy(dtype=bool)
     return [
         (
             missing,
@@ -313,9 +315,8 @@ def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]
 
 def valid_mails(mail: pd.Series, mail_ok: Callable[[str], bool]) -> pd.Series:
     """Whether each address passes the syntax check; each distinct address is checked once."""
-    distinct = mail.dropna().unique()
-    verdict = {address: mail_ok(address) for address in distinct}
-    return mail.map(verdict).fillna(value=False).astype(bool)
+    good = [address for address in mail.dropna().unique() if mail_ok(address)]
+    return mail.isin(good)
 
 
 def mail_syntax_ok(address: str) -> bool:
