@@ -1,12 +1,4 @@
-"""The `batch` command: options -> settings -> pipeline -> exit code; nothing else.
-
-Exit codes (also in `batch --help` and the README):
-  0    every row accepted or unchanged (or, for `validate`, ready)
-  1    the run finished and some rows are in Fix or Drop
-  2    usage, configuration or input-file error; nothing was sent
-  3    some rows could not be sent (Retry): run again later; wins over 1
-  130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM
-"""
+"""The `batch` command: options -> settings -> pipeline -> exit code; nothing else."""
 
 from __future__ import annotations
 
@@ -38,7 +30,17 @@ if TYPE_CHECKING:
     from batch.config import Settings
     from batch.pipeline import RunResult
 
-__all__ = ["main"]
+__all__ = ["EXIT_CODES", "main"]
+
+# Shown under --help of the group and of run/validate; "\b" keeps click from rewrapping it.
+EXIT_CODES = """\b
+Exit codes:
+  0    every row accepted or unchanged (validate: every row ready)
+  1    the run finished and some rows are in Fix or Drop
+  2    usage, configuration or input-file error; nothing was sent
+  3    some rows could not be sent (Retry): run again later; wins over 1
+  130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM
+"""
 
 EXIT_USAGE = 2
 EXIT_SIGNALLED = 128
@@ -114,7 +116,7 @@ def _sheet(value: str | None) -> str | int | None:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
+    epilog=EXIT_CODES,
 )
 @click.version_option(__version__, prog_name="batch")
 def main() -> None:
@@ -126,7 +128,7 @@ def main() -> None:
     """
 
 
-@main.command(epilog=__doc__.split("\n", 2)[2] if __doc__ else None)
+@main.command(epilog=EXIT_CODES)
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option(
     "--inbox",
@@ -166,7 +168,7 @@ def run(
     sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=False))
 
 
-@main.command(epilog=__doc__.split("\n", 2)[2] if __doc__ else None)
+@main.command(epilog=EXIT_CODES)
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
