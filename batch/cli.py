@@ -39,10 +39,12 @@ Exit codes:
   1    the run finished and some rows are in Fix or Drop
   2    usage, configuration or input-file error; nothing was sent
   3    some rows could not be sent (Retry): run again later; wins over 1
+  70   internal error (a bug): one masked line here, the details in the log
   130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM
 """
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's input
 EXIT_SIGNALLED = 128
 INPUT_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods"})
 
@@ -114,7 +116,30 @@ def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
+class _Guarded(click.Group):
+    """Turns a bug's exception into one masked line and exit 70, never a raw traceback.
+
+    A traceback could carry a CPR number from a row's data; the log gets the traceback through
+    the masking processor instead. The journal is consistent at any instant, so the same command
+    can simply be run again once the cause is fixed.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as error:  # the last line of defence, by design
+            log.exception("internal error")
+            sys.stderr.write(
+                f"error: internal error ({type(error).__name__}: {mask_cpr(str(error))}); "
+                "details are in the log; the journal is consistent, run the command again\n"
+            )
+            sys.exit(EXIT_INTERNAL)
+
+
 @click.group(
+    cls=_Guarded,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES,
 )

@@ -1,0 +1,26 @@
+from click.testing import CliRunner
+
+import batch.cli
+from batch.cli import EXIT_INTERNAL, main
+
+
+def test_a_bug_is_one_masked_line_and_exit_70(monkeypatch, tmp_path):
+    """An unexpected exception prints one masked line (no traceback) and exits 70."""
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("bug while handling 0101084123")
+
+    monkeypatch.setattr(batch.cli, "run_job", broken)
+    source = tmp_path / "a.csv"
+    source.write_text("CPRNr;JobOnsker\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["validate", str(source), "--state-dir", str(tmp_path / "s"), "--log-format", "json"],
+    )
+    assert result.exit_code == EXIT_INTERNAL
+    assert "internal error (RuntimeError: bug while handling 010108-XXXX)" in result.output
+    assert "0101084123" not in result.output  # neither on the console nor in the log
+    console = [line for line in result.output.splitlines() if not line.startswith("{")]
+    assert not any("Traceback" in line for line in console)
+    log_lines = [line for line in result.output.splitlines() if line.startswith("{")]
+    assert any("internal error" in line and "Traceback" in line for line in log_lines)
