@@ -154,7 +154,9 @@ def _cell_values(column: pd.Series) -> list[CellValue]:
 def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:
     """A `Report` for each row without issues, from the normalized columns, in one pass."""
     text = {name: series.tolist() for name, series in fields.text.items()}
-    times = {name: normalize.python_datetimes(t.moments) for name, t in fields.times.items()}
+    names = list(fields.times)
+    moments = normalize.python_datetimes(*(fields.times[name].moments for name in names))
+    times = dict(zip(names, moments, strict=True))
     columns = zip(
         issues,
         text["ModtagerSystemID"],

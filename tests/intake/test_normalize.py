@@ -206,7 +206,7 @@ def test_python_datetimes_carry_zone_and_fold():
     """Reports get aware datetimes in Copenhagen; the second 02:30 in October has fold=1."""
     values = _texts("2025-10-26T02:30:00+02:00", "2025-10-26T02:30:00+01:00", None, "x")
 
-    moments = normalize.python_datetimes(normalize.datetimes(values).moments)
+    (moments,) = normalize.python_datetimes(normalize.datetimes(values).moments)
 
     first, second, missing, unreadable = moments
     # (PEP 495: a time in the repeated hour never equals one in another zone; compare in UTC)
@@ -215,6 +215,18 @@ def test_python_datetimes_carry_zone_and_fold():
     assert (first.tzinfo, second.tzinfo) == (COPENHAGEN, COPENHAGEN)
     assert (first.fold, second.fold) == (0, 1)
     assert (missing, unreadable) == (None, None)
+
+
+def test_python_datetimes_over_several_columns():
+    """Several columns convert together and each keeps its own rows."""
+    first = normalize.datetimes(_texts("15.06.2025 14:30", None)).moments
+    second = normalize.datetimes(_texts(None, "15.06.2025 14:30")).moments
+
+    left, right = normalize.python_datetimes(first, second)
+
+    moment = datetime(2025, 6, 15, 14, 30, tzinfo=COPENHAGEN)
+    assert (left, right) == ([moment, None], [None, moment])
+    assert normalize.python_datetimes() == []
 
 
 def test_many_rows_mixed_shapes_keep_their_places():
