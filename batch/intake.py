@@ -148,7 +148,7 @@ def _cell_values(column: pd.Series) -> list[CellValue]:
     if isinstance(column.dtype, pd.StringDtype):  # CSV text, empty cells are null
         values: list[CellValue] = pa.array(column).to_numpy(zero_copy_only=False).tolist()
         return values
-    return [cell_value(value) for value in column.tolist()]
+    return [(v or None) if type(v) is str else cell_value(v) for v in column.tolist()]
 
 
 def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:

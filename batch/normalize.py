@@ -81,7 +81,8 @@ def as_text(values: pd.Series) -> pd.Series:
     """Raw cells as text (str dtype, missing as NA): numbers without `.0`, datetimes in ISO."""
     if isinstance(values.dtype, pd.StringDtype):
         return values
-    return pd.Series([_to_text(v) for v in values], index=values.index, dtype="str")
+    texts = [v if type(v) is str else _to_text(v) for v in values.tolist()]
+    return pd.Series(texts, index=values.index, dtype="str")
 
 
 def _to_text(value: object) -> str | None:
@@ -239,10 +240,11 @@ class Times:
 
 def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     """Parse registration times; a bare date takes `date_only_time` or is flagged."""
+    parts = _Parts(len(values))
+    values = _take_workbook_datetimes(values, parts)
     strings = _text(values)
-    missing = np.asarray(strings.is_null().to_numpy(zero_copy_only=False))
-    parts = _Parts(len(strings))
-    rest = _fill_fixed(parts, strings, ~missing)
+    missing = np.asarray(strings.is_null().to_numpy(zero_copy_only=False)) & ~parts.found
+    rest = _fill_fixed(parts, strings, ~missing & ~parts.found)
     rest = _fill_general(parts, strings, rest)
     rest = _fill_serial(parts, strings, rest)
     date_only = (parts.hour < 0) & parts.found
@@ -254,6 +256,34 @@ def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     unreadable = ~missing & ~date_only & wall.isna().to_numpy()
     moments = pd.Series(local, index=values.index)
     return Times(moments, missing, unreadable & ~nonexistent, date_only, nonexistent)
+
+
+def _take_workbook_datetimes(values: pd.Series, parts: _Parts) -> pd.Series:
+    """Put a workbook's naive datetimes straight into `parts`; the rest is left as text."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    cells = values.tolist()
+    rows = [i for i, v in enumerate(cells) if type(v) is datetime and v.tzinfo is None]
+    if not rows:
+        return values
+    moments = pd.DatetimeIndex([cells[i] for i in rows]).as_unit("us").to_numpy()
+    days = moments.astype("datetime64[D]")
+    months = moments.astype("datetime64[M]")
+    clock = (moments.astype("datetime64[s]") - days.astype("datetime64[s]")).astype(np.int64)
+    parts.put(
+        np.asarray(rows),
+        {
+            "y": moments.astype("datetime64[Y]").astype(np.int64) + 1970,
+            "m": months.astype(np.int64) % 12 + 1,
+            "d": (days - months.astype("datetime64[D]")).astype(np.int64) + 1,
+            "H": clock // 3600,
+            "M": clock % 3600 // 60,
+            "S": clock % 60,
+        },
+    )
+    rest = values.copy()
+    rest.iloc[rows] = None
+    return rest
 
 
 class _Parts:
