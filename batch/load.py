@@ -216,29 +216,37 @@ class _CsvLayout:
 
 
 def _csv_chunks(path: Path, layout: _CsvLayout, chunk_rows: int) -> Iterator[RawChunk]:
-    encoding, delimiter, header_row, width = (
-        layout.encoding,
-        layout.delimiter,
-        layout.header_row,
-        layout.width,
-    )
     invalid: list[tuple[int, str]] = []  # (record number, raw text) of records pyarrow skipped
 
     def on_invalid(row: Any) -> str:  # noqa: ANN401 - pyarrow's InvalidRow is untyped
         invalid.append((int(row.number), str(row.text)))
         return "skip"
 
-    names = [f"c{i}" for i in range(width)]
-    reader = pa_csv.open_csv(
+    reader = _guarded(path, lambda: _arrow_reader(path, layout, on_invalid))
+    numbering = _Numbering(invalid, layout.delimiter, layout.width)
+    pending: list[pa.Table] = []
+    while (batch := _guarded(path, lambda: next(reader, None))) is not None:
+        pending.append(numbering.table(batch))
+        if sum(t.num_rows for t in pending) >= chunk_rows:
+            yield from _table_chunks(pa.concat_tables(pending), layout.header_row, chunk_rows)
+            pending = []
+    pending.append(numbering.leftover())
+    yield from _table_chunks(pa.concat_tables(pending), layout.header_row, chunk_rows)
+
+
+def _arrow_reader(path: Path, layout: _CsvLayout, on_invalid: Callable[[Any], str]) -> Any:  # noqa: ANN401
+    """The streaming CSV reader of pyarrow: fields as text, empty ones null, records numbered."""
+    names = [f"c{i}" for i in range(layout.width)]
+    return pa_csv.open_csv(
         path,
         read_options=pa_csv.ReadOptions(
-            encoding="utf8" if encoding == "utf-8" else encoding,
+            encoding="utf8" if layout.encoding == "utf-8" else layout.encoding,
             column_names=names,
             use_threads=False,  # record numbers of skipped records are only known single-threaded
             block_size=_BLOCK_BYTES,
         ),
         parse_options=pa_csv.ParseOptions(
-            delimiter=delimiter,
+            delimiter=layout.delimiter,
             newlines_in_values=True,
             ignore_empty_lines=False,
             invalid_row_handler=on_invalid,
@@ -250,29 +258,15 @@ def _csv_chunks(path: Path, layout: _CsvLayout, chunk_rows: int) -> Iterator[Raw
             quoted_strings_can_be_null=True,
         ),
     )
-    numbering = _Numbering(invalid, delimiter, width)
-    pending: list[pa.Table] = []
-    for batch in _read_batches(reader, path):
-        pending.append(numbering.table(batch))
-        if sum(t.num_rows for t in pending) >= chunk_rows:
-            yield from _table_chunks(pa.concat_tables(pending), header_row, chunk_rows)
-            pending = []
-    pending.append(numbering.leftover())
-    yield from _table_chunks(pa.concat_tables(pending), header_row, chunk_rows)
 
 
-def _read_batches(reader: Any, path: Path) -> Iterator[Any]:  # noqa: ANN401 - pyarrow is untyped
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-            message = mask_cpr(str(error).splitlines()[0])
-            raise InputError(
-                f"{path}: cannot be read as CSV ({message}); export it again"
-            ) from error
-        yield batch
+def _guarded(path: Path, step: Callable[[], Any]) -> Any:  # noqa: ANN401 - pyarrow is untyped
+    """Run one pyarrow reading step; what it can't parse becomes a one-line `InputError`."""
+    try:
+        return step()
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        message = mask_cpr(" ".join(str(error).split())[:200])
+        raise InputError(f"{path}: cannot be read as CSV ({message}); export it again") from error
 
 
 class _Numbering:
