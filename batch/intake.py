@@ -13,7 +13,7 @@ import contextlib
 import gc
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -152,53 +152,57 @@ def _cell_values(column: pd.Series) -> list[CellValue]:
 
 
 def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:
-    """A `Report` for each row without issues, from the normalized columns, in one pass."""
+    """A `Report` for each row without issues, from the normalized columns, column-wise."""
     text = {name: series.tolist() for name, series in fields.text.items()}
     names = list(fields.times)
     moments = normalize.python_datetimes(*(fields.times[name].moments for name in names))
     times = dict(zip(names, moments, strict=True))
-    columns = zip(
-        issues,
-        text["ModtagerSystemID"],
-        text["CPRNr"],
-        text["KommuneInstitutionNummer"],
-        text["KontaktNavn"],
-        text["KontaktMail"],
-        text["KontaktTelefon"],
-        times["KontaktRegistreringstid"],
-        text["JobOnsker"],
-        times["JobRegistreringstid"],
-        text["UddannelsesOnsker"],
-        times["UddannelsesRegistreringstid"],
-        strict=True,
-    )
+    contacts = _contacts(text, times["KontaktRegistreringstid"], issues)
+    jobs = _wishes(text["JobOnsker"], times["JobRegistreringstid"], issues)
+    educations = _wishes(text["UddannelsesOnsker"], times["UddannelsesRegistreringstid"], issues)
+    return [
+        None if row_issues else Report(system_id, cpr, int(institution), contact, job, education)
+        for row_issues, system_id, cpr, institution, contact, job, education in zip(
+            issues,
+            text["ModtagerSystemID"],
+            text["CPRNr"],
+            text["KommuneInstitutionNummer"],
+            contacts,
+            jobs,
+            educations,
+            strict=True,
+        )
+    ]
+
+
+def _contacts(
+    text: Mapping[str, list[Any]],
+    moments: list[datetime | None],
+    issues: Sequence[tuple[Issue, ...]],
+) -> list[Contact | None]:
+    """The contact of each sendable row that has one (a valid contact always has its time)."""
     return [
         None
-        if row_issues
-        else Report(
-            system_id=system_id,
-            cpr=cpr,
-            institution=int(institution),
-            contact=None
-            if contact_time is None
-            else Contact(name, mail, int(phone) if isinstance(phone, str) else None, contact_time),
-            job=None if job_time is None else Wish(job, job_time),
-            education=None if education_time is None else Wish(education, education_time),
+        if row_issues or moment is None
+        else Contact(name, mail, int(phone) if isinstance(phone, str) else None, moment)
+        for row_issues, name, mail, phone, moment in zip(
+            issues,
+            text["KontaktNavn"],
+            text["KontaktMail"],
+            text["KontaktTelefon"],
+            moments,
+            strict=True,
         )
-        for (
-            row_issues,
-            system_id,
-            cpr,
-            institution,
-            name,
-            mail,
-            phone,
-            contact_time,
-            job,
-            job_time,
-            education,
-            education_time,
-        ) in columns
+    ]
+
+
+def _wishes(
+    wishes: list[Any], moments: list[datetime | None], issues: Sequence[tuple[Issue, ...]]
+) -> list[Wish | None]:
+    """The job or education wish of each sendable row that has one."""
+    return [
+        None if row_issues or moment is None else Wish(wish, moment)
+        for row_issues, wish, moment in zip(issues, wishes, moments, strict=True)
     ]
 
 
