@@ -1,0 +1,79 @@
+"""SIGTERM and Ctrl-C (SIGINT) mid-run: a clean exit code, the workbook written, resumable.
+
+The simulator answers slowly (latency), so the run is still sending when the signal comes; the
+signal is sent once a seeded number of requests has arrived, never after a wall-clock delay.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from batch.simulator import FaultConfig
+from tests.reliability.kit import (
+    Background,
+    Book,
+    accepted_digests,
+    csv_rows,
+    good_rows,
+    service_args,
+    wait_for_requests,
+    write_csv,
+)
+
+pytestmark = pytest.mark.slow
+
+ROWS = 40
+CONCURRENCY = 2
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "after"),
+    [(signal.SIGTERM, 143, 7), (signal.SIGINT, 130, 12)],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_signal_stops_cleanly_and_the_rerun_finishes(
+    tmp_path, fresh_simulator, signum, code, after
+):
+    """Exit 128 + signal, every row in one sheet (unsent in Retry), then a rerun sends the rest.
+
+    A graceful stop lets requests on the wire finish and records their answers, so the rerun
+    resends nothing UDB already accepted.
+    """
+    sim = fresh_simulator(faults=FaultConfig(latency_ms=100))
+    state, reports = tmp_path / "state", tmp_path / "reports"
+    source = write_csv(tmp_path / "export.csv", good_rows(ROWS))
+    command = [
+        "run",
+        source,
+        *service_args(sim, "--rate", "100", "--concurrency", str(CONCURRENCY)),
+    ]
+    expected = csv_rows("export.csv", ROWS)
+
+    first = Background.start(*command, state_dir=state, report_dir=reports, logs=tmp_path / "1")
+    wait_for_requests(sim, after, first)
+    first.process.send_signal(signum)
+    stopped = first.wait()
+    assert stopped.code == code, stopped.output
+    assert "Traceback" not in stopped.output
+    book = Book.newest(reports)
+    book.assert_each_row_once(expected)
+    assert book.summary["status"] == "interrupted"
+    assert book.count("retry") > 0
+    assert book.count("accepted") + book.count("retry") == ROWS
+    assert book.count("accepted") == len(accepted_digests(sim.received()))
+    unsent = [row for row in book.rows("Retry") if not row["Attempts"]]
+    assert len(unsent) == book.count("retry")
+
+    rerun = Background.start(*command, state_dir=state, report_dir=reports, logs=tmp_path / "2")
+    finished = rerun.wait()
+    assert finished.code == 0, finished.output
+    again = Book.newest(reports)
+    assert again.path != book.path
+    again.assert_each_row_once(expected)
+    assert again.count("unchanged") == book.count("accepted")
+    assert again.count("accepted") == book.count("retry")
+    accepted = accepted_digests(sim.received())
+    assert len(accepted) == ROWS
+    assert max(accepted.values()) == 1  # a graceful stop leaves nothing in flight
