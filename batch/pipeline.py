@@ -167,23 +167,39 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 def _ingest(
     journal: Journal, run_id: str, files: Sequence[InputFile], stop: threading.Event
 ) -> bool:
-    """Read every file into the journal; False when a signal cut the reading short."""
+    """Read every file into the journal; False when a signal cut the reading short.
+
+    A file cut short is recorded with the rows read so far, so that the run's counts still add
+    up to its inputs and its workbook can be written (the report writer checks exactly that).
+    """
     now = datetime.now(UTC)
     for input_file in files:
-        for chunk in input_file.chunks(now):
-            journal.add_rows(run_id, chunk)
-            if stop.is_set():
-                return False
-        journal.record_input(
-            run_id,
-            source_file=input_file.source_file,
-            sheet=input_file.sheet,
-            headers=input_file.headers,
-            rows=input_file.rows,
-            blank=input_file.blank,
-            fields=input_file.fields,
-        )
+        complete = False
+        try:
+            complete = _read_into(journal, run_id, input_file, now, stop)
+        finally:
+            journal.record_input(
+                run_id,
+                source_file=input_file.source_file,
+                sheet=input_file.sheet,
+                headers=input_file.headers,
+                rows=input_file.rows,
+                blank=input_file.blank,
+                fields=input_file.fields,
+            )
+        if not complete:
+            return False
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
+    return True
+
+
+def _read_into(
+    journal: Journal, run_id: str, input_file: InputFile, now: datetime, stop: threading.Event
+) -> bool:
+    for chunk in input_file.chunks(now):
+        journal.add_rows(run_id, chunk)
+        if stop.is_set():
+            return False
     return True
 
 
