@@ -7,9 +7,11 @@ signal is sent once a seeded number of requests has arrived, never after a wall-
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
 
+from batch.records import Outcome
 from batch.simulator import FaultConfig
 from tests.reliability.kit import (
     Background,
@@ -77,3 +79,31 @@ def test_signal_stops_cleanly_and_the_rerun_finishes(
     accepted = accepted_digests(sim.received())
     assert len(accepted) == ROWS
     assert max(accepted.values()) == 1  # a graceful stop leaves nothing in flight
+
+
+def test_a_signal_while_reading_still_writes_a_workbook_that_adds_up(tmp_path, simulator):
+    """Stopped while reading the input (the stop already set): the rows read are in Retry.
+
+    In-process through `run_job`, the function the CLI calls: a signal during reading is the
+    same as a stop set before the first chunk is checked. The counts must add up to the rows
+    read, so the workbook is written; the next run reads and sends everything.
+    """
+    from batch.config import Settings
+    from batch.pipeline import run_job
+
+    source = write_csv(tmp_path / "export.csv", good_rows(10))
+    settings = Settings(
+        wsdl=simulator.wsdl_url,
+        system_id="KUI-TEST",
+        rate=1000,
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+    )
+    stop = threading.Event()
+    stop.set()
+    stopped = run_job([source], settings, stop=stop)
+    assert stopped.status == "interrupted"
+    assert stopped.rows == stopped.counts[Outcome.RETRY] == 10
+    Book.newest(tmp_path / "reports").assert_each_row_once(csv_rows("export.csv", 10))
+    again = run_job([source], settings)
+    assert again.counts[Outcome.ACCEPTED] == 10
