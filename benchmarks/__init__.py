@@ -1,0 +1,1 @@
+"""The benchmark harness of `make bench` (`python -m benchmarks`); see BENCHMARKS.md."""

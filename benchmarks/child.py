@@ -1,0 +1,65 @@
+"""The child process of every measurement: `python -m benchmarks.child TASK JSON-ARGS`.
+
+Runs one task in a fresh interpreter and prints its figures as one JSON line (the last line
+of stdout), so that the parent can read this process's own peak RSS and CPU time from
+`os.wait4` without the simulator's or another task's mixed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from benchmarks import intake_tasks, submit_tasks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["TASKS", "main"]
+
+
+def report_writer(writer: str, rows: int) -> dict[str, Any]:
+    """One writer of `benchmarks/report_bench.py` (its own child mode), figures as JSON."""
+    from benchmarks import report_bench  # noqa: PLC0415 - only this task needs it
+
+    argv, sys.argv = sys.argv, ["report_bench", "--child", writer, "--rows", str(rows)]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            report_bench.main()
+    finally:
+        sys.argv = argv
+    figures: dict[str, Any] = json.loads(out.getvalue().strip().splitlines()[-1])
+    figures["rows"] = rows
+    return figures
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "xlsx-loader": intake_tasks.xlsx_loader,
+    "xlsx-intake": intake_tasks.xlsx_intake,
+    "xlsx-pandas": intake_tasks.xlsx_pandas,
+    "csv-intake": intake_tasks.csv_intake,
+    "csv-pandas": intake_tasks.csv_pandas,
+    "csv-rowwise": intake_tasks.csv_rowwise,
+    "report-writer": report_writer,
+    "engine": submit_tasks.engine,
+    "zeep-loop": submit_tasks.zeep_loop,
+    "client-loop": submit_tasks.client_loop,
+    "client-profile": submit_tasks.client_profile,
+    "client-breakdown": submit_tasks.client_breakdown,
+}
+
+
+def main() -> int:
+    """Run the task named on the command line; print its figures."""
+    name, args = sys.argv[1], json.loads(sys.argv[2])
+    result = TASKS[name](**args)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
