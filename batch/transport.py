@@ -10,9 +10,11 @@ POST for about a tenth of that, and hand us the response headers (`Retry-After`)
 from __future__ import annotations
 
 import http.client
+import io
 import select
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +95,42 @@ def _read_body(response: http.client.HTTPResponse) -> bytes:
             raise ResponseTooLargeError(f"response of more than {MAX_RESPONSE_BYTES} bytes")
         parts.append(chunk)
     return b"".join(parts)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each receive given only the time left until the answer's deadline.
+
+    The socket's own timeout bounds one receive; a server trickling a byte at a time would
+    stretch an answer without end, holding a worker (and a graceful stop) hostage.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    # typeshed types the buffer as a protocol this Python cannot spell; a memoryview is what
+    # BufferedReader hands over.
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer took longer than the read timeout")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """All `http.client.HTTPResponse` asks of a socket: a file to read the answer from."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, _mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
 
 def _header_block(lines: Mapping[str, str]) -> str:
@@ -188,9 +226,16 @@ class HttpPool:
         """
         message = self._encode(method, body, headers)
         sock = self._acquire()
+        read_timeout = self._timeouts[1]
         try:
+            sock.settimeout(read_timeout)  # the last answer's reads may have shortened it
             sock.sendall(message)
-            response = http.client.HTTPResponse(sock, method=method)
+            # The read timeout bounds the whole answer, not each receive (see _DeadlineReader).
+            deadline = time.monotonic() + read_timeout
+            response = http.client.HTTPResponse(
+                _DeadlineSocket(sock, deadline),  # type: ignore[arg-type] # makefile() is all it uses
+                method=method,
+            )
             response.begin()
             data = _read_body(response)
         except BaseException:
