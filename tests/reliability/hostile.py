@@ -7,6 +7,7 @@ client did talk to it (and was not refused earlier for another reason).
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
@@ -39,10 +40,15 @@ def billion_laughs() -> str:
 
 
 class HostileService:
-    """Serves the contract, answers each POST with `reply`; a context manager."""
+    """Serves the contract, answers each POST with `reply`; a context manager.
 
-    def __init__(self, reply: bytes) -> None:
+    With `trickle` (seconds), the reply's body goes out one byte at a time, that long apart:
+    every byte arrives well within any read timeout, the whole answer does not.
+    """
+
+    def __init__(self, reply: bytes, *, trickle: float | None = None) -> None:
         self.reply = reply
+        self.trickle = trickle
         self.posts = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -73,14 +79,26 @@ class HostileService:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with service._lock:
                     service.posts += 1
-                self._send(service.reply, "application/soap+xml; charset=utf-8")
+                self._send(service.reply, "application/soap+xml; charset=utf-8", service.trickle)
 
-            def _send(self, body: bytes, content_type: str = "text/xml; charset=utf-8") -> None:
+            def _send(
+                self,
+                body: bytes,
+                content_type: str = "text/xml; charset=utf-8",
+                trickle: float | None = None,
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if trickle is None:
+                    self.wfile.write(body)
+                    return
+                self.wfile.flush()
+                for byte in body:
+                    time.sleep(trickle)
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
 
         return Handler
 

@@ -84,3 +84,27 @@ def test_poisoned_replies_leave_every_row_in_retry(attacks, case):
     )
     assert "lollol" not in texts + outcome.run.output
     assert "Traceback" not in outcome.run.output
+
+
+def test_an_answer_trickled_byte_by_byte_is_a_timeout(tmp_path):
+    """Each byte within the read timeout, the whole answer far beyond it: Retry, not Accepted.
+
+    The trickled body is a valid acceptance, so a client that waited it out would put the rows
+    in Accepted; the read timeout bounds the whole answer, so they end as timeouts in Retry.
+    """
+    rows = 2
+    source = write_csv(tmp_path / "export.csv", good_rows(rows))
+    with HostileService(envelope(svar("<u:Ok>true</u:Ok>")), trickle=0.05) as hostile:
+        run = run_cli(
+            "run",
+            source,
+            *service_args(hostile.wsdl_url, "--max-attempts", "1", "--concurrency", "2"),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            env={"BATCH_READ_TIMEOUT": "0.5"},
+        )
+    assert run.code == 3, run.output
+    book = Book.newest(tmp_path / "reports")
+    book.assert_each_row_once(csv_rows("export.csv", rows))
+    assert book.count("retry") == rows
+    assert {row["Result code"] for row in book.rows("Retry")} == {"timeout"}
