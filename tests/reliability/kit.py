@@ -176,6 +176,18 @@ def wait_for_requests(sim: RunningSimulator, count: int, cli: Background) -> int
     raise AssertionError(f"fewer than {count} requests arrived in {SAFETY_TIMEOUT} s")
 
 
+def wait_for_log(cli: Background, text: str) -> None:
+    """Poll the CLI's stderr until `text` shows up (or the CLI ended)."""
+    deadline = time.monotonic() + SAFETY_TIMEOUT
+    while time.monotonic() < deadline:
+        if text in cli.err.read_text(encoding="utf-8", errors="replace"):
+            return
+        if cli.process.poll() is not None:
+            raise AssertionError(f"the CLI ended without logging {text!r}")
+        time.sleep(0.005)
+    raise AssertionError(f"{text!r} not logged in {SAFETY_TIMEOUT} s")
+
+
 def accepted_digests(received: Sequence[ReceivedRequest]) -> Counter[str | None]:
     """How often the simulator accepted each payload."""
     return Counter(request.payload_digest for request in received if request.ok)

@@ -13,6 +13,7 @@ import pytest
 
 from batch.records import Outcome
 from batch.simulator import FaultConfig
+from tests.e2e.helpers import run_cli
 from tests.reliability.kit import (
     Background,
     Book,
@@ -20,6 +21,7 @@ from tests.reliability.kit import (
     csv_rows,
     good_rows,
     service_args,
+    wait_for_log,
     wait_for_requests,
     write_csv,
 )
@@ -107,3 +109,39 @@ def test_a_signal_while_reading_still_writes_a_workbook_that_adds_up(tmp_path, s
     Book.newest(tmp_path / "reports").assert_each_row_once(csv_rows("export.csv", 10))
     again = run_job([source], settings)
     assert again.counts[Outcome.ACCEPTED] == 10
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_rerun_finishes(tmp_path, fresh_simulator):
+    """Ctrl-C twice: exit 130 without waiting (no workbook); the rerun sends every row.
+
+    The first Ctrl-C starts a graceful stop that waits for the slow requests on the wire; the
+    second, sent once the log says the stop began, ends the process at once. Those requests
+    reached UDB, so the rerun sends them again: at most `concurrency` payloads twice.
+    """
+    slow = fresh_simulator(faults=FaultConfig(latency_ms=1500))
+    fast = fresh_simulator()
+    state, reports = tmp_path / "state", tmp_path / "reports"
+    rows = 10
+    source = write_csv(tmp_path / "export.csv", good_rows(rows))
+    options = ("--rate", "100", "--concurrency", str(CONCURRENCY))
+    first = Background.start(
+        "run", source, *service_args(slow, *options), state_dir=state, report_dir=reports,
+        logs=tmp_path / "1",
+    )  # fmt: skip
+    wait_for_requests(slow, CONCURRENCY, first)
+    first.process.send_signal(signal.SIGINT)
+    wait_for_log(first, "stopping")
+    first.process.send_signal(signal.SIGINT)
+    stopped = first.wait()
+    assert stopped.code == 130, stopped.output
+    assert not reports.exists() or not list(reports.glob("*.xlsx"))
+
+    finished = run_cli(
+        "run", source, *service_args(fast, *options), state_dir=state, report_dir=reports
+    )
+    assert finished.code == 0, finished.output
+    book = Book.newest(reports)
+    book.assert_each_row_once(csv_rows("export.csv", rows))
+    accepted = accepted_digests(slow.received() + fast.received())
+    assert len(accepted) == rows
+    assert sum(accepted.values()) - rows <= CONCURRENCY
