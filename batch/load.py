@@ -46,6 +46,7 @@ __all__ = [
     "RawChunk",
     "Table",
     "cell_value",
+    "cell_values",
     "open_table",
 ]
 
@@ -471,12 +472,11 @@ def _sheet_chunks(
     kept: list[Sequence[RawValue]] = []
     blank = 0
     for number, row in enumerate(rows, start=first_row):
-        cells = row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
-        if all(v == "" or (isinstance(v, str) and not v.strip()) for v in cells):
+        if _blank_row(row):
             blank += 1
             continue
         numbers.append(number)
-        kept.append(cells)
+        kept.append(row)
         if len(kept) == chunk_rows:
             yield _sheet_chunk(numbers, kept, width, blank)
             numbers, kept, blank = [], [], 0
@@ -484,13 +484,57 @@ def _sheet_chunks(
         yield _sheet_chunk(numbers, kept, width, blank)
 
 
+def _blank_row(cells: Sequence[RawValue]) -> bool:
+    """Only empty or whitespace text (calamine gives "" for an empty cell)."""
+    for value in cells:  # noqa: SIM110 - a loop beats all(generator) here: the first cell decides
+        if type(value) is not str or (value and not value.isspace()):
+            return False
+    return True
+
+
 def _sheet_chunk(
     numbers: list[int], rows: list[Sequence[RawValue]], width: int, blank: int
 ) -> RawChunk:
-    columns = [pd.Series([row[i] for row in rows], dtype=object) for i in range(width)]
-    if not rows:
-        columns = []
-    return RawChunk(numbers, columns, frozenset(), blank)
+    """Rows -> the header's columns (calamine's rows all have the sheet's width)."""
+    columns = list(itertools.zip_longest(*rows, fillvalue=""))[:width] if rows else []
+    columns += [("",) * len(rows)] * (width - len(columns)) if rows else []
+    return RawChunk(
+        numbers, [pd.Series(column, dtype=object) for column in columns], frozenset(), blank
+    )
+
+
+def cell_values(values: Sequence[RawValue]) -> list[CellValue]:
+    """`cell_value` over a column; floats (most numbers in a workbook) in one numpy pass."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:  # all text
+        return [value or None for value in values]  # type: ignore[misc]
+    cells: list[Any] = [(v or None) if type(v) is str else v for v in values]
+    if kinds - {str, float, int, bool, datetime}:  # dates, times, durations: one by one
+        cells = [cell_value(v) if type(v) in _CONVERTED else v for v in cells]
+    if float in kinds:
+        where = [i for i, value in enumerate(values) if type(value) is float]
+        floats = np.fromiter((values[i] for i in where), dtype=np.float64, count=len(where))
+        for index, number in zip(where, _whole_numbers(floats), strict=True):
+            cells[index] = number
+    return cells
+
+
+def _whole_numbers(floats: np.ndarray) -> list[int | float]:
+    """Whole floats as ints (a CPR number or a phone typed into Excel), the rest unchanged."""
+    whole = np.isfinite(floats) & (np.abs(floats) < 2**53)
+    whole[whole] = np.floor(floats[whole]) == floats[whole]
+    if whole.all():
+        numbers: list[int | float] = floats.astype(np.int64).tolist()
+        return numbers
+    numbers = floats.tolist()
+    for index, number in zip(
+        np.flatnonzero(whole).tolist(), floats[whole].astype(np.int64).tolist(), strict=True
+    ):
+        numbers[index] = number
+    return numbers
+
+
+_CONVERTED = frozenset({date, time, timedelta})
 
 
 def cell_value(value: RawValue) -> CellValue:

@@ -81,8 +81,46 @@ def as_text(values: pd.Series) -> pd.Series:
     """Raw cells as text (str dtype, missing as NA): numbers without `.0`, datetimes in ISO."""
     if isinstance(values.dtype, pd.StringDtype):
         return values
-    texts = [v if type(v) is str else _to_text(v) for v in values.tolist()]
-    return pd.Series(texts, index=values.index, dtype="str")
+    return pd.Series(pd.array(_arrow_text(values), dtype="str"), index=values.index)
+
+
+def _arrow_text(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string array
+    """`as_text` straight to pyarrow; a column of one kind (the usual case) in one pass."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return _arrow(values)
+    cells = values.tolist()
+    kinds = set(map(type, cells))
+    if kinds <= {str, type(None)}:
+        texts = cells
+    elif kinds == {float}:
+        texts = _float_texts(np.asarray(cells, dtype=np.float64))
+    else:
+        texts = [v if type(v) is str or type(v) is float else _to_text(v) for v in cells]
+        if float in kinds:
+            where = [i for i, value in enumerate(texts) if type(value) is float]
+            floats = np.fromiter((texts[i] for i in where), dtype=np.float64, count=len(where))
+            for index, text in zip(where, _float_texts(floats), strict=True):
+                texts[index] = text
+    return pa.array(texts, type=pa.large_string())
+
+
+def _float_texts(floats: np.ndarray) -> list[str | None]:
+    """Floats as text: whole ones (most: Excel stores every number as one) as integers."""
+    whole = np.isfinite(floats) & (np.abs(floats) < 1e16)  # noqa: PLR2004 - exact as integers
+    whole[whole] = np.floor(floats[whole]) == floats[whole]
+    if whole.all():
+        texts: list[str | None] = floats.astype(np.int64).astype(str).tolist()
+        return texts
+    texts = [None] * len(floats)
+    for index, text in zip(
+        np.flatnonzero(whole).tolist(),
+        floats[whole].astype(np.int64).astype(str).tolist(),
+        strict=True,
+    ):
+        texts[index] = text
+    for index in np.flatnonzero(~whole).tolist():
+        texts[index] = _float_text(float(floats[index]))
+    return texts
 
 
 def _to_text(value: object) -> str | None:
@@ -100,7 +138,7 @@ def _to_text(value: object) -> str | None:
     return None if _is_na(value) else str(value)
 
 
-def _float_text(value: float) -> str | None:
+def _float_text(value: float) -> str | None:  # NaN and infinity are no value
     if value != value or value in (float("inf"), float("-inf")):  # noqa: PLR0124 - NaN
         return None
     return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)  # noqa: PLR2004
@@ -175,7 +213,7 @@ def _integer_noise(strings: Any) -> Any:  # noqa: ANN401 - pyarrow arrays
 
 
 def _text(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow large_string array
-    strings = _arrow(as_text(values))
+    strings = _arrow_text(values)
     strings = _fix_rows(strings, _CLEAN, _clean)
     lengths = np.asarray(pc.utf8_length(strings).to_numpy(zero_copy_only=False))
     missing = lengths == 0
@@ -241,12 +279,12 @@ class Times:
 def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     """Parse registration times; a bare date takes `date_only_time` or is flagged."""
     parts = _Parts(len(values))
-    values = _take_workbook_datetimes(values, parts)
-    strings = _text(values)
+    rest = _take_workbook_datetimes(values, parts)
+    strings = pa.nulls(len(values), pa.large_string()) if rest is None else _text(rest)
     missing = np.asarray(strings.is_null().to_numpy(zero_copy_only=False)) & ~parts.found
-    rest = _fill_fixed(parts, strings, ~missing & ~parts.found)
-    rest = _fill_general(parts, strings, rest)
-    rest = _fill_serial(parts, strings, rest)
+    todo = _fill_fixed(parts, strings, ~missing & ~parts.found)
+    todo = _fill_general(parts, strings, todo)
+    _fill_serial(parts, strings, todo)
     date_only = (parts.hour < 0) & parts.found
     if date_only_time is not None:
         parts.set_time(date_only, date_only_time)
@@ -258,8 +296,8 @@ def datetimes(values: pd.Series, date_only_time: time | None = None) -> Times:
     return Times(moments, missing, unreadable & ~nonexistent, date_only, nonexistent)
 
 
-def _take_workbook_datetimes(values: pd.Series, parts: _Parts) -> pd.Series:
-    """Put a workbook's naive datetimes straight into `parts`; the rest is left as text."""
+def _take_workbook_datetimes(values: pd.Series, parts: _Parts) -> pd.Series | None:
+    """Put a workbook's naive datetimes straight into `parts`; the rest (None: nothing) is text."""
     if isinstance(values.dtype, pd.StringDtype):
         return values
     cells = values.tolist()
@@ -281,6 +319,8 @@ def _take_workbook_datetimes(values: pd.Series, parts: _Parts) -> pd.Series:
             "S": clock % 60,
         },
     )
+    if len(rows) + sum(1 for v in cells if v is None or v == "") == len(cells):
+        return None
     rest = values.copy()
     rest.iloc[rows] = None
     return rest
