@@ -183,3 +183,36 @@ def test_fix_sheet_fed_back_ignores_result_columns(tmp_path):
     assert result.rows[0].report.cpr == "0910054836"
     assert set(result.rows[0].cells) == set(DANISH_HEADER)
     assert [issue.slug for issue in result.rows[1].issues] == ["contact-mail-invalid"]
+
+
+def test_cell_values_keep_types_and_whole_numbers_become_ints():
+    """Workbook cells: empty text is None, whole floats ints, dates datetimes, times text."""
+    from datetime import date, time, timedelta
+
+    from batch.load import cell_values
+
+    values = ["", "x", 1.0, 2.5, float("nan"), True, 3, SUMMER, date(2025, 6, 15), time(10, 30)]
+    values.append(timedelta(hours=1))
+
+    cells = cell_values(values)
+
+    assert cells[:4] == [None, "x", 1, 2.5]
+    assert type(cells[2]) is int
+    assert cells[4] != cells[4]  # NaN stays a (not-a-)number
+    assert cells[5:] == [True, 3, SUMMER, datetime(2025, 6, 15), "10:30:00", "1:00:00"]
+    assert cell_values([101054836.0, 2.0]) == [101054836, 2]
+    assert cell_values(["a", ""]) == ["a", None]
+
+
+def test_whitespace_rows_are_blank_and_columns_beyond_the_header_unread(tmp_path):
+    """A row of spaces is blank; cells right of the last named header are not read."""
+    rows = _sheet_rows()
+    rows.insert(4, ["   ", " ", None, "\t"])
+    rows[3] = [*rows[3], None, "outside the header"]
+    path = write_xlsx(tmp_path / "ekstra.xlsx", rows)
+
+    result = read(path, institution=751001)
+
+    assert (result.file.rows, result.file.blank) == (3, 2)
+    assert result.file.headers == tuple(HEADER)
+    assert "outside the header" not in result.by_row()[4].cells.values()
