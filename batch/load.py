@@ -11,6 +11,9 @@ above it (titles, blank rows) are skipped. Row numbers count records, not physic
 quoted newline does not shift later rows; the header row counts. Fully blank records are not
 rows: they are dropped and counted. Columns right of the last named header in a workbook are not
 read; in a CSV record, fields beyond the header's width mark the record as overlong.
+
+Memory: a CSV is streamed in blocks of a few MiB; a workbook sheet is held by calamine in its
+compact native form, and only one chunk of rows at a time exists as Python objects.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class RawChunk:
     rows: list[int]  # as a spreadsheet program shows them (the header row counts)
     columns: list[pd.Series]  # one per header position: str dtype (CSV) or object (workbook)
     overlong: frozenset[int]  # indices into `rows` of CSV records with data beyond the header
-    blank: int  # fully blank records dropped since the previous chunk
+    blank: int  # fully blank records dropped (summed over a file's chunks: the file's count)
 
 
 @dataclass(frozen=True, slots=True)

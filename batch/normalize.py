@@ -9,7 +9,9 @@ Times: ISO 8601 (`T` or space, optional seconds, fraction and offset), `dd-mm-yy
 `HH.MM` or `HH:MM:SS` (also after `kl.`); workbook datetimes, and workbook serial numbers (days
 since 1899-12-30, also written as text). A time without an offset is Danish local time
 (Europe/Copenhagen): the repeated hour in October is taken as its first occurrence and the
-skipped hour in March is flagged. A fraction of a second is dropped.
+skipped hour in March is flagged. A fraction of a second is dropped. A workbook cell holding
+a datetime at exactly 00:00 reaches us as a date (calamine's reading of it), so it counts as a
+date without a time.
 """
 
 from __future__ import annotations
