@@ -42,8 +42,11 @@ HEADER = (
     "JobRegistreringstid",
 )
 OUTCOME_KEYS = ("accepted", "fix", "drop", "retry", "unchanged")
-# Registration times start here and go one minute further per row: always in the past.
-FIRST_TIME = datetime(2026, 1, 5, 8, 0)
+# Registration times start here and go one minute further per row: always in the past (UDB's
+# 280), never near the skipped hour of a daylight saving change (02:00 local).
+FIRST_TIME = (datetime.now() - timedelta(days=30)).replace(
+    hour=8, minute=0, second=0, microsecond=0
+)
 SAFETY_TIMEOUT = 180.0  # seconds; only ever reached when something hangs
 PARALLEL = 2  # CLI processes at once: one per core (start-up is CPU-bound)
 

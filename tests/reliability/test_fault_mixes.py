@@ -80,8 +80,9 @@ def test_transient_faults_end_accepted_with_attempts_counted(tmp_path, fresh_sim
 def test_429_with_retry_after_pauses_every_worker(tmp_path, fresh_simulator):
     """Over the service's limit: 429s are retried after Retry-After and nobody sends meanwhile.
 
-    After each 429 that arrived at t, only requests already on the wire or already given a
-    token (at most one per other worker) may arrive before t + Retry-After.
+    After a 429 arrived at t, what arrives before t + Retry-After can only be requests the
+    other workers sent, or took a token for, before the client had read that 429: a couple
+    each at most (2 x 3 here), against about rate x Retry-After (12) without the pause.
     """
     retry_after = 1.0
     sim = fresh_simulator(faults=FaultConfig(rate_limit=6, retry_after_seconds=retry_after))
@@ -102,7 +103,7 @@ def test_429_with_retry_after_pauses_every_worker(tmp_path, fresh_simulator):
         during = [
             r for r in received if refusal.monotonic < r.monotonic < refusal.monotonic + retry_after
         ]
-        assert len(during) <= CONCURRENCY - 1
+        assert len(during) <= 2 * (CONCURRENCY - 1)
 
 
 def test_total_outage_stops_early_and_keeps_every_row(tmp_path, fresh_simulator):
