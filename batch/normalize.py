@@ -381,7 +381,7 @@ class _Parts:
 def _fill_fixed(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
     lengths = np.asarray(pc.binary_length(strings).to_numpy(zero_copy_only=False))
     for shape, pattern in (("danish", _FIXED_DANISH), ("iso", _FIXED_ISO)):
-        hits = todo & _matches(strings, pattern)
+        hits = _matches_where(strings, pattern, todo)
         for width in (10, 16, 19):
             rows = np.flatnonzero(hits & (lengths == width))
             if rows.size:
@@ -426,9 +426,20 @@ def _matches(strings: Any, pattern: str) -> np.ndarray:  # noqa: ANN401
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _matches_where(strings: Any, pattern: str, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
+    """`_matches` for the `todo` rows only (the others are False): most rows are done early."""
+    if todo.all():
+        return _matches(strings, pattern)
+    hits = np.zeros(len(todo), dtype=bool)
+    rows = np.flatnonzero(todo)
+    if rows.size:
+        hits[rows] = _matches(strings.take(pa.array(rows)), pattern)
+    return hits
+
+
 def _fill_general(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
     for pattern in (_DANISH, _ISO):
-        hits = todo & _matches(strings, pattern)
+        hits = _matches_where(strings, pattern, todo)
         if not hits.any():
             continue
         rows = np.flatnonzero(hits)
@@ -459,7 +470,7 @@ def _offset_minutes(zones: Iterable[str | None]) -> list[float]:
 
 
 def _fill_serial(parts: _Parts, strings: Any, todo: np.ndarray) -> np.ndarray:  # noqa: ANN401
-    hits = todo & _matches(strings, _SERIAL)
+    hits = _matches_where(strings, _SERIAL, todo)
     if not hits.any():
         return todo
     rows = np.flatnonzero(hits)
