@@ -71,7 +71,10 @@ def _accepted(record: dict[str, str], today: date) -> bool:
 
 
 def good_rows(count: int, *, tag: str = "", first: int = 0) -> list[list[str]]:
-    """`count` valid rows, each with a payload of its own (time and job text differ)."""
+    """`count` valid rows, each with a payload of its own (time and job text differ).
+
+    A row is a minute after the one before: up to some 40,000 rows stay in the past.
+    """
     people = accepted_people()
     rows = []
     for n in range(first, first + count):

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 CYCLES = 10
-ROWS = 60
+ROWS = 40
 CONCURRENCY = 4
 SEED = 20261127
 PLAN = [
