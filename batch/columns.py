@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError, InputError
+from batch.privacy import mask_cpr
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, CellValue
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ def load_mapping(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"mapping file {path}: cannot be read: {error}") from error
+        raise ConfigError(mask_cpr(f"mapping file {path}: cannot be read: {error}")) from error
     table = data.get("columns", data)
     if not isinstance(table, dict):
         raise ConfigError(f'mapping file {path}: [columns] must be a table of "Header" = "Field"')
@@ -276,5 +277,7 @@ def _mapped_field(path: Path, header: str, value: object) -> str:
             if close
             else f"; use one of {', '.join(CANONICAL_FIELDS)}"
         )
-        raise ConfigError(f'mapping file {path}: "{header}" = {value!r} is not a field name{hint}')
+        raise ConfigError(
+            mask_cpr(f'mapping file {path}: "{header}" = {value!r} is not a field name{hint}')
+        )
     return field

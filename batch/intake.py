@@ -21,7 +21,9 @@ import pyarrow as pa
 
 from batch import normalize
 from batch.columns import ColumnMap, header_matcher, map_columns, unique_headers
-from batch.load import RawChunk, Table, cell_value, open_table
+from batch.errors import InputError
+from batch.load import RawChunk, Table, cell_values, open_table
+from batch.privacy import mask_cpr
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
 from batch.validate import Fields, mail_syntax_ok, validate
 
@@ -148,7 +150,7 @@ def _cell_values(column: pd.Series) -> list[CellValue]:
     if isinstance(column.dtype, pd.StringDtype):  # CSV text, empty cells are null
         values: list[CellValue] = pa.array(column).to_numpy(zero_copy_only=False).tolist()
         return values
-    return [(v or None) if type(v) is str else cell_value(v) for v in column.tolist()]
+    return cell_values(column.tolist())
 
 
 def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:
@@ -207,17 +209,24 @@ def _wishes(
 
 
 def open_input(path: Path, options: InputOptions) -> InputFile:
-    """Open one file and check its header; `InputError` (one clear line) if it can't be used."""
-    table = open_table(path, sheet=options.sheet, score=header_matcher(options.mapping))
-    where = (
-        table.source_file if table.sheet is None else f'{table.source_file}, sheet "{table.sheet}"'
-    )
-    columns = map_columns(
-        unique_headers(table.header, table.first_column),
-        options.mapping,
-        institution_configured=options.institution is not None,
-        source=where,
-    )
+    """Open one file and check its header; `InputError` (one clear line) if it can't be used.
+
+    The message is masked once more here: it may quote a file name or header cells, and no
+    CPR number may reach a log line or the console unmasked.
+    """
+    try:
+        table = open_table(path, sheet=options.sheet, score=header_matcher(options.mapping))
+        where = table.source_file
+        if table.sheet is not None:
+            where = f'{where}, sheet "{table.sheet}"'
+        columns = map_columns(
+            unique_headers(table.header, table.first_column),
+            options.mapping,
+            institution_configured=options.institution is not None,
+            source=where,
+        )
+    except InputError as error:
+        raise InputError(mask_cpr(str(error))) from error
     return InputFile(table, columns, options)
 
 

@@ -195,3 +195,18 @@ def _validate_cli(tmp_path: Path, path: Path) -> subprocess.CompletedProcess[str
         check=False,
         cwd=tmp_path,
     )
+
+
+def test_cpr_in_file_name_or_header_is_masked(tmp_path):
+    """A CPR number in the file name or a header cell never appears unmasked in the error."""
+    header = ["CPR", "Kontaktperson", "0910054836"]
+    path = write_text(tmp_path / "0603114290.csv", [header, ["1", "2", "3"]])
+
+    with pytest.raises(InputError) as caught:
+        read(path)
+
+    message = str(caught.value)
+    assert "missing required column" in message
+    assert "0910054836" not in message
+    assert "0603114290" not in message
+    assert "060311-XXXX.csv" in message
