@@ -95,7 +95,8 @@ def read_rows(workbook: Path) -> dict[str, list[dict[str, object]]]:
 
 def summary_of(workbook: Path) -> dict[str, object]:
     """The JSON summary beside the workbook."""
-    return json.loads(workbook.with_suffix(".json").read_text(encoding="utf-8"))
+    summary: dict[str, object] = json.loads(workbook.with_suffix(".json").read_text("utf-8"))
+    return summary
 
 
 def placed_rows(sheets: dict[str, list[dict[str, object]]]) -> list[tuple[str, int]]:
