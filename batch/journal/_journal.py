@@ -227,7 +227,28 @@ class Journal:
         for (run_id,) in self._query("SELECT run_id FROM runs WHERE status = 'running'"):
             reason = "the process stopped before the run finished (killed or crashed)"
             self.mark_unsent_as_retry(run_id, reason)
+            self._record_unrecorded_inputs(run_id)
             self.finish_run(run_id, status="interrupted", message=reason)
+
+    def _record_unrecorded_inputs(self, run_id: str) -> None:
+        """A file whose reading the kill cut short has rows but no input record: add one.
+
+        Without it the run's rows would not add up to its inputs and its workbook could never
+        be written (`batch report`). The headers come from the first row's cells, in order.
+        """
+        missing = self._query(
+            "SELECT source_file, sheet, COUNT(*), MIN(id) FROM rows WHERE run_id = ? AND NOT "
+            "EXISTS (SELECT 1 FROM inputs i WHERE i.run_id = rows.run_id AND "
+            "i.source_file = rows.source_file AND i.sheet IS rows.sheet) "
+            "GROUP BY source_file, sheet ORDER BY MIN(id)",
+            (run_id,),
+        )
+        for source_file, sheet, count, first_id in missing:
+            (cells,) = self._query("SELECT cells FROM rows WHERE id = ?", (first_id,))[0]
+            headers = list(json.loads(cells))
+            self.record_input(
+                run_id, source_file=source_file, sheet=sheet, headers=headers, rows=count, blank=0
+            )
 
     # -- rows -------------------------------------------------------------------------------
 

@@ -238,3 +238,27 @@ def test_writer_failure_raises_instead_of_hanging(journal):
         writer.begin(1, [])
     with pytest.raises(StateError):
         writer.close()
+
+
+def test_a_run_killed_while_reading_can_still_be_reported(tmp_path):
+    """A file cut short by a kill gets an input record, so its run's workbook adds up."""
+    from batch.pipeline import rebuild_report
+    from batch.records import Outcome as Out
+
+    state = tmp_path / "state"
+    with Journal.open(state) as journal:
+        run_id = journal.start_run(inputs=["a.csv", "b.csv"], settings={})
+        journal.add_rows(run_id, [row(2, report("0101084123")), row(3, report("0202084123"))])
+        journal.record_input(
+            run_id, source_file="input.csv", sheet=None, headers=["CPR"], rows=2, blank=0
+        )
+        journal.add_rows(run_id, [row(2, report("0303084123"), source_file="b.csv")])
+        # the process dies here: b.csv is never recorded, the run never finished
+    result = rebuild_report(state, tmp_path / "reports", run_id)
+    assert result.status == "interrupted"
+    assert result.counts[Out.RETRY] == 3
+    with Journal.open(state) as journal:
+        files = [
+            (item.source_file, item.rows, item.headers) for item in journal.run_info(run_id).inputs
+        ]
+    assert files == [("input.csv", 2, ["CPR"]), ("b.csv", 1, ["CPR"])]
