@@ -21,7 +21,14 @@ from xlsxwriter.workbook import Workbook
 
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
-from batch.report._files import create_private, first_free, publish, report_stem
+from batch.report._files import (
+    create_private,
+    first_free,
+    publish,
+    remove_orphaned_work,
+    report_stem,
+    work_prefix,
+)
 from batch.report._layout import column_layout
 from batch.report._model import (
     SHEET_NAMES,
@@ -70,7 +77,8 @@ def _write_report(
     stem = first_free(report_dir, report_stem(summary.inputs, local_start))
     # A private 0o700 directory beside the final files: xlsxwriter's own temporary files (which
     # hold the rows) go there too, and all of it goes away whatever happens.
-    with tempfile.TemporaryDirectory(dir=report_dir, prefix=".batch-report-") as work:
+    remove_orphaned_work(report_dir)
+    with tempfile.TemporaryDirectory(dir=report_dir, prefix=work_prefix()) as work:
         workbook, summary_file = Path(work, f"{stem}.xlsx"), Path(work, f"{stem}.json")
         with create_private(workbook) as handle:
             book = Workbook(handle, {"constant_memory": True, "tmpdir": work})

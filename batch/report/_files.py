@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -21,12 +22,44 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = [
+    "WORK_PREFIX",
     "create_private",
     "first_free",
     "publish",
+    "remove_orphaned_work",
     "report_stem",
     "stem_candidates",
+    "work_prefix",
 ]
+
+WORK_PREFIX = ".batch-report-"
+_WORK_DIR = re.compile(re.escape(WORK_PREFIX) + r"([0-9]+)-")
+
+
+def work_prefix() -> str:
+    """The private work directory's prefix, naming our pid so a later run can tell orphans."""
+    return f"{WORK_PREFIX}{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_orphaned_work(report_dir: Path) -> None:
+    """Remove work directories whose writer was killed: they hold row data nobody will use."""
+    if not report_dir.is_dir():
+        return
+    for entry in report_dir.iterdir():
+        match = _WORK_DIR.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
 
 # A stem that already ends in a run time (a result workbook fed back in) loses it, so the Fix
 # sheet's round trip gives `demo-<new time>.xlsx`, not an ever longer name.
