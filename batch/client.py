@@ -15,7 +15,7 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import requests
@@ -24,6 +24,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
+from batch.closing import Closing
 from batch.errors import ConfigError, ServiceError
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Report, Wish
@@ -43,7 +44,6 @@ from batch.transport import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
 
 __all__ = [
     "OPERATION",
@@ -409,7 +409,7 @@ def _load_zeep(
         ) from error
 
 
-class UdbClient:
+class UdbClient(Closing):
     """Sends reports to UDB; one instance is shared by all worker threads (`batch.records.Sender`).
 
     Everything that can fail slowly or for good (WSDL, certificates, keys) happens in the
@@ -478,17 +478,6 @@ class UdbClient:
         """Close the kept-alive connections."""
         self._pool.close()
         self._zeep.transport.session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"UdbClient(endpoint={self._endpoint!r})"

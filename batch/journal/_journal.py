@@ -9,8 +9,9 @@ import secrets
 import string
 import threading
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
+from batch.closing import Closing
 from batch.errors import StateError
 from batch.journal._base import (
     JOURNAL_NAME,
@@ -38,14 +39,13 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
-    from types import TracebackType
 
     from batch.records import Row
 
 __all__ = ["Journal"]
 
 
-class Journal:
+class Journal(Closing):
     """The journal of one state directory, held exclusively by this process while open."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
@@ -89,17 +89,6 @@ class Journal:
             self._conn.close()
             os.close(self._lock_fd)
             self._lock_fd = -1
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

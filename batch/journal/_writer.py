@@ -8,8 +8,9 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
+from batch.closing import Closing
 from batch.errors import StateError
 from batch.journal._base import connect
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
     from pathlib import Path
-    from types import TracebackType
 
     from batch.records import Outcome
 
@@ -63,7 +63,7 @@ class _Op:
     extra: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
 
 
-class JournalWriter:
+class JournalWriter(Closing):
     """One thread with its own connection commits every worker's writes in shared transactions.
 
     `begin` waits for its commit (the intent must be durable before the request leaves);
@@ -81,17 +81,6 @@ class JournalWriter:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="journal-writer", daemon=True)
         self._thread.start()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def begin(self, row_id: int, groups: Sequence[str]) -> None:
         """Mark a row in flight and wait until that is durable: only then may it be sent."""

@@ -17,8 +17,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Self, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from batch.closing import Closing
 from batch.errors import ConfigError
 from batch.simulator.config import SimulatorConfig
 from batch.simulator.faults import Fault, FaultPlan
@@ -27,7 +28,6 @@ from batch.simulator.service import Inspection, Reply, Service
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import TracebackType
 
 __all__ = ["ENDPOINT_PATH", "RunningSimulator", "serve_forever", "start_simulator"]
 
@@ -215,7 +215,7 @@ def _record(
     )
 
 
-class RunningSimulator:
+class RunningSimulator(Closing):
     """A simulator serving in a background thread; a context manager, `stop()` idempotent."""
 
     def __init__(self, server: _Server, state: _State) -> None:
@@ -252,16 +252,7 @@ class RunningSimulator:
         self._server.close_connections()
         self._thread.join()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    close = stop  # `with start_simulator(...) as sim:` stops it at the end
 
 
 def _tls_context(config: SimulatorConfig) -> ssl.SSLContext | None:
