@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -95,9 +95,13 @@ class Report:
     education: Wish | None = None
 
     def latest_registration(self) -> datetime | None:
-        """The latest registration time in the report: the row's place in its CPR's order."""
+        """The latest registration time in the report: the row's place in its CPR's order.
+
+        Compared in UTC: times in one zone compare by wall clock and ignore `fold`, so 02:30
+        in October's second pass (+01:00) would count as earlier than 02:45 in the first.
+        """
         times = [g.registered for g in (self.contact, self.job, self.education) if g is not None]
-        return max(times) if times else None
+        return max(times, key=lambda moment: moment.astimezone(UTC)) if times else None
 
     def to_json(self) -> str:
         """Serialize canonically (sorted keys, ISO times with offset) for journal and hash."""
