@@ -184,10 +184,11 @@ def map_columns(
 ) -> ColumnMap:
     """Map a file's unique headers to fields; an `InputError` when a required one is missing."""
     known = _known(mapping)
-    kept = [(pos, name) for pos, name in enumerate(headers) if header_key(name) not in _RESULT_KEYS]
+    keys = _header_keys(headers, mapping)
+    kept = [(pos, name) for pos, name in enumerate(headers) if keys[pos] not in _RESULT_KEYS]
     claims: dict[str, list[tuple[int, int]]] = {}
-    for index, (_, name) in enumerate(kept):
-        field, level = known.get(header_key(name), (IGNORE, 0))
+    for index, (pos, _) in enumerate(kept):
+        field, level = known.get(keys[pos], (IGNORE, 0))
         if field != IGNORE:
             claims.setdefault(field, []).append((level, index))
     fields = {field: _one_claim(field, found, kept, source) for field, found in claims.items()}
@@ -198,6 +199,29 @@ def map_columns(
     )
     _check_required(columns, institution_configured=institution_configured, source=source)
     return columns
+
+
+_REPEAT = re.compile(r"(.*) \((\d+)\)")  # `unique_headers` numbers a repeated header `X (n)`
+
+
+def _header_keys(headers: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
+    """Each header's key, a repeat `X (2)` keyed as `X` so that it claims X's field too.
+
+    Without this, two columns both headed CPRNr would be CPRNr and an unknown `CPRNr (2)`, and
+    the first would be used silently. A mapping entry for the numbered name itself still wins,
+    so `"CPRNr (2)" = "ignore"` resolves the tie as the error message suggests.
+    """
+    mapped = {header_key(header) for header in mapping}
+    earlier: set[str] = set()
+    keys: list[str] = []
+    for name in headers:
+        key = header_key(name)
+        repeat = _REPEAT.fullmatch(name)
+        if repeat and repeat[1].casefold() in earlier and key not in mapped:
+            key = header_key(repeat[1])
+        earlier.add(name.casefold())
+        keys.append(key)
+    return keys
 
 
 def _one_claim(

@@ -191,3 +191,21 @@ def test_header_detection_needs_two_known_names():
     assert count(["Ung", "Kontaktperson", 7, None]) == 2
     assert count(DANISH_HEADER) == 10
     assert count(ROW_FULL) == 0
+
+
+def test_a_field_header_repeated_is_two_claims_on_that_field():
+    """Two columns headed CPRNr (the second renamed `CPRNr (2)`) are a tie, not a silent pick."""
+    header = ["CPRNr", "Kontaktperson", "Kontakt e-mail", "Kontakt registreret"]
+    repeated = unique_headers([*header, "cprnr"])
+
+    with pytest.raises(InputError, match=r'"CPRNr", "cprnr \(2\)" all look like CPRNr'):
+        map_columns(repeated, {}, institution_configured=True, source="f.csv")
+    chosen = map_columns(
+        repeated, {"cprnr (2)": IGNORE}, institution_configured=True, source="f.csv"
+    )
+    assert chosen.header("CPRNr") == "CPRNr"
+    notes = map_columns(
+        unique_headers([*header, "Note", "Note"]), {}, institution_configured=True, source="f.csv"
+    )
+    assert notes.headers[-2:] == ("Note", "Note (2)")
+    assert set(notes.fields) == {"CPRNr", "KontaktNavn", "KontaktMail", "KontaktRegistreringstid"}
