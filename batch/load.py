@@ -2,9 +2,18 @@
 
 CSV/TSV text is read by pyarrow's streaming CSV reader (quoted delimiters and newlines, CRLF or
 LF), with the encoding (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252, Latin-1) and
-the delimiter (`;` `,` tab `|`) detected first. Workbooks (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`,
-`.ods`) are read by calamine, recognised by their content rather than their name, and their cells
-keep the types they have in the sheet (a datetime stays a datetime, a number a number).
+the delimiter (`;` `,` tab `|`) detected first. A file that is mostly UTF-8 but has lines that
+are not (rows pasted in from a Windows-1252 export) is decoded line by line: UTF-8 where the line
+is valid UTF-8, Windows-1252 (Latin-1 where 1252 leaves a byte undefined) where it is not. Read
+whole as Windows-1252, every other row's æøå would reach UDB as mojibake
+("T\u00c3\u00b8mrer"); read as UTF-8 with replacement, the pasted rows would lose theirs. That
+slower path (Python per bad line) is only taken when strict UTF-8 decoding fails and the file's
+other non-ASCII bytes are valid UTF-8; a plain UTF-8 or Windows-1252 file is decoded by pyarrow
+alone.
+
+Workbooks (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`) are read by calamine, recognised by their
+content rather than their name, and their cells keep the types they have in the sheet (a
+datetime stays a datetime, a number a number).
 
 The header is the first of the first 20 records that names at least two known columns; records
 above it (titles, blank rows) are skipped. Row numbers count records, not physical lines, so a
@@ -12,13 +21,17 @@ quoted newline does not shift later rows; the header row counts. Fully blank rec
 rows: they are dropped and counted. Columns right of the last named header in a workbook are not
 read; in a CSV record, fields beyond the header's width mark the record as overlong.
 
-Memory: a CSV is streamed in blocks of a few MiB; a workbook sheet is held by calamine in its
-compact native form, and only one chunk of rows at a time exists as Python objects.
+Memory: a CSV is streamed in blocks of a few MiB; a record larger than a block (a 50 MB cell)
+makes pyarrow fail, so the file is read again with blocks eight times larger (up to the file's
+size, at most 256 MiB), skipping the records already handed on: that record then costs only its
+own row (a too-long field). A workbook sheet is held by calamine in its compact native form,
+and only one chunk of rows at a time exists as Python objects.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
@@ -63,8 +76,17 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: legacy .xls, or an enc
 _SAMPLE_BYTES = 256 * 1024
 _SCAN_BYTES = 1 << 20
 _BLOCK_BYTES = 4 << 20  # pyarrow reads about this much text per batch
+_MAX_BLOCK_BYTES = 256 << 20  # a record larger than this makes the file unreadable
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
-_MAX_CONTROL_SHARE = 0.01  # more control characters than this in the sample: not a text file
+# More control characters (NUL included) than this share of the sample: not a text file. Random
+# bytes read as Windows-1252 are about a quarter control characters; a stray NUL in a cell is a
+# few in a thousand, and text normalization drops it.
+_MAX_CONTROL_SHARE = 0.05
+_MIXED = "utf-8+cp1252"  # mostly UTF-8, some lines Windows-1252: decoded line by line
+# A file that is not valid UTF-8 is still "mostly UTF-8" when at least this share of its
+# non-ASCII bytes form valid UTF-8 sequences; in Windows-1252 text they are a rare accident.
+_MIN_UTF8_SHARE = 0.1
+_COUNT_ALL_BYTES, _COUNT_EVERY = 8 << 20, 8  # then only every eighth block is counted
 
 # What load hands on: pyarrow strings from a CSV, calamine's Python values from a workbook.
 RawValue = CellValue | date | time | timedelta
@@ -147,40 +169,144 @@ def _open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table
 
 
 def _detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252, else Latin-1."""
+    """UTF-8 if the whole file decodes as UTF-8, mixed if it mostly does, else cp1252/Latin-1."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, undefined = True, False
+    scan = _EncodingScan()
     with path.open("rb") as file:
         while block := file.read(_SCAN_BYTES):
-            undefined = undefined or any(byte in block for byte in _CP1252_UNDEFINED)
-            if utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-            if not utf8 and undefined:
-                break
-    if utf8:
+            scan.feed(block)
+    return scan.verdict()
+
+
+class _EncodingScan:
+    """What a file's bytes say about its encoding, block by block.
+
+    Until strict UTF-8 decoding fails this costs a decode and an `isascii` per block; after it
+    fails, the valid UTF-8 sequences are counted (numpy, about 1 ms per MiB) in the first 8 MiB
+    and then in every eighth block, which keeps a large Windows-1252 file's scan cheap.
+    """
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._utf8 = True
+        self._utf8_text = False  # a non-ASCII block decoded as UTF-8
+        self._undefined = False  # a byte Windows-1252 leaves undefined
+        self._pairs = self._high = 0  # UTF-8 lead+continuation pairs; bytes >= 0x80
+        self._counted = self._skipped = 0  # bytes counted; blocks since the last counted one
+
+    def feed(self, block: bytes) -> None:
+        self._undefined = self._undefined or any(byte in block for byte in _CP1252_UNDEFINED)
+        if self._utf8:
+            try:
+                self._decoder.decode(block)
+            except UnicodeDecodeError:
+                self._utf8 = False
+            else:
+                self._utf8_text = self._utf8_text or not block.isascii()
+                return
+        if self._counted >= _COUNT_ALL_BYTES and self._skipped < _COUNT_EVERY - 1:
+            self._skipped += 1
+            return
+        self._counted, self._skipped = self._counted + len(block), 0
+        data = np.frombuffer(block, dtype=np.uint8)
+        high = data >= 0x80  # noqa: PLR2004 - the first non-ASCII byte
+        lead = (data[:-1] >= 0xC2) & (data[:-1] <= 0xF4)  # noqa: PLR2004 - UTF-8 lead bytes
+        self._pairs += int(np.count_nonzero(lead & high[1:] & (data[1:] < 0xC0)))  # noqa: PLR2004
+        self._high += int(np.count_nonzero(high))
+
+    def verdict(self) -> str:
+        if self._utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._utf8 = False
+            else:
+                return "utf-8"
+        if self._utf8_text or 2 * self._pairs >= _MIN_UTF8_SHARE * max(self._high, 1):
+            return _MIXED
+        return "latin-1" if self._undefined else "cp1252"
+
+
+def _utf8_lines(data: bytes) -> bytes:
+    """UTF-8 text: lines valid as UTF-8 kept as they are, each other line decoded as cp1252.
+
+    Python work is per line that is not UTF-8; the valid stretches between them are checked by
+    the codec in one call each.
+    """
+    parts: list[bytes | memoryview] = []
+    view = memoryview(data)
+    start = 0
+    while True:
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return "utf-8" if utf8 else "latin-1" if undefined else "cp1252"
+            codecs.utf_8_decode(view[start:], "strict", True)  # noqa: FBT003 - final
+        except UnicodeDecodeError as error:
+            bad = start + error.start
+            line = data.rfind(b"\n", start, bad) + 1 or start
+            stop = data.find(b"\n", bad) + 1 or len(data)
+            parts += [view[start:line], _legacy_text(data[line:stop]).encode()]
+            start = stop
+        else:
+            parts.append(view[start:])
+            return b"".join(parts)
+
+
+def _legacy_text(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:  # a byte cp1252 leaves undefined: a Latin-1 line
+        return line.decode("latin-1")
+
+
+class _MixedText(io.RawIOBase):
+    """A mostly-UTF-8 file read as UTF-8 (see `_utf8_lines`), streamed in whole lines."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = path.open("rb")
+        self._carry = bytearray()  # the start of a line not yet complete
+        self._out = memoryview(b"")  # transcoded, not yet read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # noqa: ANN401 - a writable buffer
+        while not self._out and not self._fill():
+            pass
+        size = min(len(buffer), len(self._out))
+        memoryview(buffer).cast("B")[:size] = self._out[:size]
+        self._out = self._out[size:]
+        return size
+
+    def _fill(self) -> bool:
+        """Transcode the next complete lines; True when there is output or nothing is left."""
+        block = self._file.read(_SCAN_BYTES)
+        newline = block.rfind(b"\n")
+        if block and newline < 0:
+            self._carry += block
+            return False
+        self._carry += block[: newline + 1] if block else b""
+        self._out = memoryview(_utf8_lines(bytes(self._carry)))
+        self._carry = bytearray(block[newline + 1 :]) if block else bytearray()
+        return True
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _sample_text(head: bytes, encoding: str, *, complete: bool) -> str:
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding
-    text = head.decode(codec, errors="replace")
+    if encoding == _MIXED:
+        text = _utf8_lines(head).decode("utf-8-sig", errors="replace")
+    else:
+        codec = "utf-8-sig" if encoding == "utf-8" else encoding
+        text = head.decode(codec, errors="replace")
     if not complete:  # drop the record cut off at the end of the sample
         text = text[: max(text.rfind("\n"), 0)]
     return text
 
 
 def _looks_binary(text: str) -> bool:
-    if "\x00" in text:
-        return True
     controls = sum(1 for c in text if (c < " " and c not in "\t\r\n") or "\x7f" <= c < "\xa0")
     return controls > _MAX_CONTROL_SHARE * max(len(text), 1)
 
@@ -219,35 +345,82 @@ class _CsvLayout:
     width: int
 
 
+class _BlockTooSmall(Exception):  # noqa: N818 - a signal to read again, not an error
+    """pyarrow met a record larger than its block."""
+
+
 def _csv_chunks(path: Path, layout: _CsvLayout, chunk_rows: int) -> Iterator[RawChunk]:
+    """Stream the records; read again with larger blocks when one record exceeds a block."""
+    progress = _Progress(done=layout.header_row)
+    block_bytes = _BLOCK_BYTES
+    while True:
+        try:
+            yield from _csv_pass(path, layout, chunk_rows, block_bytes, progress)
+        except _BlockTooSmall as error:
+            block_bytes = _larger_block(path, block_bytes, error)
+        else:
+            return
+
+
+@dataclass(slots=True)
+class _Progress:
+    done: int  # records up to this number are handed on (or are the header and above it)
+
+
+def _larger_block(path: Path, block_bytes: int, error: _BlockTooSmall) -> int:
+    """Eight times the block, at most the file's size (one block then holds any record)."""
+    limit = min(_MAX_BLOCK_BYTES, path.stat().st_size + 1)
+    if block_bytes >= limit:
+        reason = (
+            f"a record is larger than {_MAX_BLOCK_BYTES >> 20} MiB"
+            if block_bytes >= _MAX_BLOCK_BYTES
+            else "a quoted field is never closed"
+        )
+        raise InputError(f"{path}: cannot be read as CSV ({reason}); export it again") from (
+            error.__cause__
+        )
+    return min(block_bytes * 8, limit)
+
+
+def _csv_pass(
+    path: Path, layout: _CsvLayout, chunk_rows: int, block_bytes: int, progress: _Progress
+) -> Iterator[RawChunk]:
+    """One reading of the file from its start, handing on the records after `progress.done`."""
     invalid: list[tuple[int, str]] = []  # (record number, raw text) of records pyarrow skipped
 
     def on_invalid(row: Any) -> str:  # noqa: ANN401 - pyarrow's InvalidRow is untyped
         invalid.append((int(row.number), str(row.text)))
         return "skip"
 
-    reader = _guarded(path, lambda: _arrow_reader(path, layout, on_invalid))
-    numbering = _Numbering(invalid, layout.delimiter, layout.width)
-    pending: list[pa.Table] = []
-    while (batch := _guarded(path, lambda: next(reader, None))) is not None:
-        pending.append(numbering.table(batch))
-        if sum(t.num_rows for t in pending) >= chunk_rows:
-            yield from _table_chunks(pa.concat_tables(pending), layout.header_row, chunk_rows)
-            pending = []
-    pending.append(numbering.leftover())
-    yield from _table_chunks(pa.concat_tables(pending), layout.header_row, chunk_rows)
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(_MixedText(path)) if layout.encoding == _MIXED else path
+        reader = _guarded(path, lambda: _arrow_reader(source, layout, on_invalid, block_bytes))
+        numbering = _Numbering(invalid, layout.delimiter, layout.width)
+        pending: list[pa.Table] = []
+        while (batch := _guarded(path, lambda: next(reader, None))) is not None:
+            pending.append(numbering.table(batch))
+            if sum(t.num_rows for t in pending) >= chunk_rows:
+                yield from _table_chunks(pa.concat_tables(pending), progress.done, chunk_rows)
+                progress.done, pending = max(progress.done, numbering.seen), []
+        pending.append(numbering.leftover())
+        yield from _table_chunks(pa.concat_tables(pending), progress.done, chunk_rows)
 
 
-def _arrow_reader(path: Path, layout: _CsvLayout, on_invalid: Callable[[Any], str]) -> Any:  # noqa: ANN401
+def _arrow_reader(
+    source: Path | io.RawIOBase,
+    layout: _CsvLayout,
+    on_invalid: Callable[[Any], str],
+    block_bytes: int,
+) -> Any:  # noqa: ANN401 - pyarrow's reader is untyped
     """The streaming CSV reader of pyarrow: fields as text, empty ones null, records numbered."""
     names = [f"c{i}" for i in range(layout.width)]
     return pa_csv.open_csv(
-        path,
+        source,
         read_options=pa_csv.ReadOptions(
-            encoding="utf8" if layout.encoding == "utf-8" else layout.encoding,
+            encoding="utf8" if layout.encoding in ("utf-8", _MIXED) else layout.encoding,
             column_names=names,
             use_threads=False,  # record numbers of skipped records are only known single-threaded
-            block_size=_BLOCK_BYTES,
+            block_size=block_bytes,
         ),
         parse_options=pa_csv.ParseOptions(
             delimiter=layout.delimiter,
@@ -269,6 +442,8 @@ def _guarded(path: Path, step: Callable[[], Any]) -> Any:  # noqa: ANN401 - pyar
     try:
         return step()
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        if "straddl" in str(error):  # "straddling object straddles two block boundaries"
+            raise _BlockTooSmall from error
         message = mask_cpr(" ".join(str(error).split())[:200])
         raise InputError(f"{path}: cannot be read as CSV ({message}); export it again") from error
 
@@ -286,6 +461,11 @@ class _Numbering:
         self._delimiter = delimiter
         self._width = width
         self._next = 1
+
+    @property
+    def seen(self) -> int:
+        """The number of the last record of the batches numbered so far."""
+        return self._next - 1
 
     def table(self, batch: Any) -> pa.Table:  # noqa: ANN401 - a pyarrow RecordBatch
         rows = batch.num_rows
@@ -337,9 +517,9 @@ def _with_numbers(table: pa.Table, numbers: np.ndarray, overlong: np.ndarray | N
     return table.append_column("_row", pa.array(numbers)).append_column("_long", pa.array(flags))
 
 
-def _table_chunks(table: pa.Table, header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
-    """Drop the header and what is above it, drop blank records, cut into chunks."""
-    table = table.filter(pc.greater(table["_row"], header_row))
+def _table_chunks(table: pa.Table, done: int, chunk_rows: int) -> Iterator[RawChunk]:
+    """Drop records up to `done` (the header, or handed on before), drop blank ones, chunk."""
+    table = table.filter(pc.greater(table["_row"], done))
     columns = [table[name] for name in table.column_names if name.startswith("c")]
     blank = _all_blank(columns, table.num_rows)
     blank_count = int(np.count_nonzero(blank))

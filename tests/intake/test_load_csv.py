@@ -7,6 +7,8 @@ from datetime import datetime
 import pytest
 from intake_kit import DANISH_HEADER, ROW_CONTACT_ONLY, ROW_FULL, SYSTEM_ID, read, write_text
 
+from batch import load
+from batch.errors import InputError
 from batch.normalize import COPENHAGEN
 from batch.records import Contact, Report, Wish
 
@@ -160,3 +162,86 @@ def test_unknown_columns_and_duplicate_headers_are_carried(tmp_path):
     assert result.rows[0].cells["Column N"] == "c"
     assert result.rows[0].source_file == str(path)
     assert result.rows[0].sheet is None
+
+
+def _big_cell_file(path, cell_bytes):
+    """300 KB of rows, a blank row, a row with a huge job wish, then five more rows."""
+    huge = [*ROW_FULL[:6], "Tømrer " + "x" * cell_bytes, *ROW_FULL[7:]]
+    blank = [""] * len(DANISH_HEADER)
+    return write_text(path, [DANISH_HEADER, *[ROW_FULL] * 2000, blank, huge, *[ROW_FULL] * 5])
+
+
+def test_a_record_larger_than_a_block_costs_only_its_row(tmp_path, monkeypatch):
+    """A record over pyarrow's block: read again with larger blocks, one row to fix, none twice."""
+    monkeypatch.setattr(load, "_BLOCK_BYTES", 64 << 10)  # a 1 MB cell then needs two regrowths
+    path = _big_cell_file(tmp_path / "stor.csv", 1 << 20)
+
+    result = read(path, chunk_rows=100)  # chunks are handed on before pyarrow fails
+
+    assert [row.source_row for row in result.rows] == [*range(2, 2002), *range(2003, 2009)]
+    assert result.file.blank == 1
+    huge = result.by_row()[2003]
+    assert [issue.slug for issue in huge.issues] == ["job-wish-too-long"]
+    assert [row.source_row for row in result.rows if row.report != FULL_REPORT] == [2003]
+
+
+def test_a_record_larger_than_the_largest_block_is_one_clear_line(tmp_path, monkeypatch):
+    """Blocks grow to a cap; a record beyond it makes the file unreadable, saying why."""
+    monkeypatch.setattr(load, "_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(load, "_MAX_BLOCK_BYTES", 1 << 20)
+    path = _big_cell_file(tmp_path / "stor.csv", 2 << 20)
+
+    with pytest.raises(InputError, match="a record is larger than 1 MiB") as caught:
+        read(path)
+
+    assert str(caught.value).startswith(str(path))
+
+
+def test_a_nul_byte_in_a_cell_is_dropped_not_a_binary_file(tmp_path):
+    """One NUL inside a cell: the file is text, the NUL is dropped like any control character."""
+    nul = [*ROW_FULL[:6], "Tøm\x00rer", *ROW_FULL[7:]]
+    path = write_text(tmp_path / "nul.csv", [DANISH_HEADER, ROW_FULL, nul, ROW_FULL])
+
+    result = read(path)
+
+    assert [row.source_row for row in result.rows] == [2, 3, 4]
+    assert all(row.report == FULL_REPORT for row in result.rows)
+    assert result.rows[1].cells["Jobønske"] == "Tøm\x00rer"  # the user's own cell, as read
+
+
+def test_lines_not_in_utf8_are_read_as_windows_1252_in_a_utf8_file(tmp_path):
+    """A UTF-8 file with a cp1252 header and a Latin-1 row: every line's æøå read exactly."""
+    quoted = [*ROW_FULL[:-1], "Aftalt på\r\nmøde"]
+    latin = [*ROW_FULL[:-1], "Aftalt på møde \x81"]
+    lines = [
+        _line(DANISH_HEADER).encode("cp1252"),
+        _line(ROW_FULL).encode("utf-8"),
+        _line(latin).encode("latin-1"),
+        _line(quoted).encode("utf-8"),
+    ]
+    path = tmp_path / "blandet.csv"
+    path.write_bytes(b"".join(lines))
+
+    result = read(path)
+
+    assert result.file.headers == tuple(DANISH_HEADER)
+    assert [row.source_row for row in result.rows] == [2, 3, 4]
+    assert all(row.report == FULL_REPORT for row in result.rows)
+    notes = [row.cells["Bemærkning"] for row in result.rows]
+    assert notes == ["Aftalt på møde", "Aftalt på møde \x81", "Aftalt på\r\nmøde"]
+
+
+def _line(cells: list[str]) -> str:
+    return ";".join(f'"{cell}"' if "\n" in cell else cell for cell in cells) + "\r\n"
+
+
+def test_mixed_text_stream_decodes_each_line_across_read_blocks(tmp_path, monkeypatch):
+    """The transcoding stream gives the same text whatever its block size cuts through."""
+    monkeypatch.setattr(load, "_SCAN_BYTES", 7)  # lines and characters cut across blocks
+    lines = ["Tømrer æøå\n", "Smørrebrød\n", "", "Ærø €\r\n", "ascii\n", "sidste å"]
+    encodings = ["utf-8", "cp1252", "utf-8", "cp1252", "cp1252", "utf-8"]
+    path = tmp_path / "linjer.csv"
+    path.write_bytes(b"".join(t.encode(e) for t, e in zip(lines, encodings, strict=True)))
+
+    with load._MixedText(path) as stream:
+        assert stream.read().decode("utf-8") == "".join(lines)
