@@ -248,11 +248,6 @@ def test_header_only_is_a_quiet_night(cases):
     assert case.received == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load.py: a CSV record over pyarrow's 4 MB block fails the whole file "
-    "('straddling object straddles two block boundaries') instead of one row to Fix",
-)
 def test_a_50_mb_cell_sends_the_other_rows(cases):
     """One 50 MB cell: that row to Fix naming its column, the other rows sent, no traceback."""
     case = cases["50-MB-cell"]
@@ -265,11 +260,6 @@ def test_a_50_mb_cell_sends_the_other_rows(cases):
     assert len(case.received) == book.count("accepted") == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load.py: one NUL byte in a cell makes the whole CSV 'not a text file'; "
-    "the other rows are not sent",
-)
 def test_nul_bytes_cost_at_most_their_own_row(cases):
     """A NUL byte inside one cell: the other rows are sent, that row is kept (sent or Fix)."""
     case = cases["nul-bytes"]
@@ -295,11 +285,6 @@ def test_ten_thousand_columns_are_kept(cases):
     assert [row[last] for row in rows] == [f"v{WIDE - len(HEADER) - 1}"] * 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load.py: one Windows-1252 row makes a UTF-8 file decode as cp1252; "
-    "every other row's æøå reaches UDB as mojibake",
-)
 def test_mixed_encodings_never_send_mojibake(cases):
     """A UTF-8 file with one cp1252 row: no text reaches UDB garbled; every row kept."""
     case = cases["mixed-encodings"]
@@ -312,11 +297,6 @@ def test_mixed_encodings_never_send_mojibake(cases):
     assert book.count("accepted") >= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="columns.py: two headers both named CPRNr are renamed 'CPRNr (2)' and the first "
-    "is used silently, against its own rule that two headers for one field are an error",
-)
 def test_a_field_named_twice_is_refused(cases):
     """Two columns headed CPRNr with different people: exit 2 naming the column, none sent."""
     _assert_refused(cases["duplicate-field-header"], "CPRNr")
