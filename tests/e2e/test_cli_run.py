@@ -14,6 +14,7 @@ from batch.simulator import FaultConfig
 from tests.e2e.helpers import (
     SUMMARY_KEYS,
     UNMASKED_CPR,
+    Run,
     csv_data_rows,
     placed_rows,
     read_rows,
@@ -37,6 +38,13 @@ def _service(sim) -> list[str]:
     return ["--wsdl", sim.wsdl_url, "--system-id", "KUI-TEST", "--rate", "200"]
 
 
+def _second_night(sim, state: Path, reports: Path) -> Run:
+    """The export and the hand-made spreadsheet: every outcome, a row UDB keeps failing on."""
+    files = (EXAMPLES / "kommune-export.csv", EXAMPLES / "ungeliste-haandlavet.xlsx")
+    options = ("--institution", "751001", "--max-attempts", "2", *_service(sim))
+    return run_cli("run", *files, *options, state_dir=state, report_dir=reports)
+
+
 def test_two_nights_of_examples_place_every_row_once(simulator, dirs):
     """The bundled examples: every input row lands in exactly one sheet with its source row."""
     state, reports = dirs
@@ -51,18 +59,7 @@ def test_two_nights_of_examples_place_every_row_once(simulator, dirs):
     first_book = workbook_of(reports)
     assert summary_of(first_book)["accepted"] == 7
 
-    second = run_cli(
-        "run",
-        EXAMPLES / "kommune-export.csv",
-        EXAMPLES / "ungeliste-haandlavet.xlsx",
-        "--institution",
-        "751001",
-        "--max-attempts",
-        "2",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    second = _second_night(simulator, state, reports)
     assert second.code == 3, second.output  # a row UDB kept failing on is in Retry
     book = workbook_of(reports)
     assert book != first_book
@@ -125,18 +122,7 @@ def test_workbook_is_owner_only_and_formulas_stay_text(simulator, dirs):
 def test_logs_and_console_never_show_a_cpr(simulator, dirs):
     """JSON logs and console output of a run with every outcome hold no unmasked CPR number."""
     state, reports = dirs
-    result = run_cli(
-        "run",
-        EXAMPLES / "kommune-export.csv",
-        EXAMPLES / "ungeliste-haandlavet.xlsx",
-        "--institution",
-        "751001",
-        "--max-attempts",
-        "2",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    result = _second_night(simulator, state, reports)
     assert result.code == 3
     assert "run finished" in result.stderr
     assert UNMASKED_CPR.findall(result.output) == []
