@@ -78,6 +78,8 @@ REMARKS = (
     "",
     "Kontakt via SMS foretrækkes",
 )
+COUNSELLORS = 60
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 BASE = datetime(2024, 1, 8, 8, 0)
 _YEARS = 7
 _DATES = 28 * 12 * _YEARS
@@ -111,6 +113,14 @@ def _registered(n: int, layout: Layout) -> datetime:
     return BASE + timedelta(minutes=step * _MINUTES_PER_ROW_STEP + person % 7000)
 
 
+def _counsellor(person: int) -> tuple[str, str]:
+    """The KUI counsellor in contact with the young person: one of 60, name and e-mail."""
+    number = (person * 7) % COUNSELLORS
+    first, last = FIRST[number % len(FIRST)], LAST[(number // len(FIRST)) % len(LAST)]
+    local = f"{first}.{last}".lower().translate(_ASCII).replace(" ", "")
+    return f"{first} {last}", f"{local}{number}@kui.example-kommune.dk"
+
+
 def _phone(n: int) -> str:
     digits = f"{20000000 + (n * 7919) % 79999999:08d}"
     shapes = (
@@ -131,8 +141,7 @@ def rows(layout: Layout) -> Iterator[list[object]]:
     """The export's rows: text cells as people type them, times as `datetime` (see `as_text`)."""
     for n in range(layout.rows):
         person = layout.person(n)
-        first, last = FIRST[n % len(FIRST)], LAST[(n // 3) % len(LAST)]
-        mail = f"{first.lower()}.{n % 997}@kui.example-kommune.dk"
+        name, mail = _counsellor(person)
         moment = _registered(n, layout)
         phone = _phone(n)
         if n % 97 == 0:
@@ -146,7 +155,7 @@ def rows(layout: Layout) -> Iterator[list[object]]:
         yield [
             fictitious_cpr(person),
             KUI,
-            f"{first} {last}",
+            name,
             mail,
             phone,
             moment,
