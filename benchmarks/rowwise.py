@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from batch.columns import map_columns, unique_headers
 from batch.cpr import age_on
 from batch.normalize import COPENHAGEN, PLACEHOLDERS
-from batch.records import CellValue, Contact, Issue, Report, Row, Wish
+from batch.records import CANONICAL_FIELDS, CellValue, Contact, Issue, Report, Row, Wish
 from batch.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
 
 if TYPE_CHECKING:
@@ -237,16 +237,4 @@ def read_rows(path: Path, system_id: str, now: datetime) -> Iterator[Row]:
             yield Row(str(path), number, cells, report, found)
 
 
-_ALL_FIELDS = (
-    "CPRNr",
-    "KommuneInstitutionNummer",
-    "KontaktNavn",
-    "KontaktMail",
-    "KontaktTelefon",
-    "KontaktRegistreringstid",
-    "JobOnsker",
-    "JobRegistreringstid",
-    "UddannelsesOnsker",
-    "UddannelsesRegistreringstid",
-    "ModtagerSystemID",
-)
+_ALL_FIELDS = CANONICAL_FIELDS  # the spec's field names, the same order
