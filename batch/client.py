@@ -1,7 +1,8 @@
 """The SOAP client: one `Report` in, UDB's `Answer` or a typed `Failure` out, from many threads.
 
-zeep reads the contract (any WSDL with the spec's element names, SOAP 1.1 or 1.2) and builds
-and signs each envelope; the bytes travel over `batch.transport`'s lean HTTP pool and the reply
+zeep reads the contract (any WSDL with the spec's element names, SOAP 1.1 or 1.2) and renders
+the envelope (once, as a template filled per request: `batch.envelope`) and signs each one;
+the bytes travel over `batch.transport`'s lean HTTP pool and the reply
 is read by a hardened parser that looks only at what the answer needs. Nothing here names the
 service's namespace or address: both come from the WSDL or the settings.
 """
@@ -25,9 +26,10 @@ from lxml import etree
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
 from batch.closing import Closing
+from batch.envelope import EnvelopeTemplate
 from batch.errors import ConfigError, ServiceError
 from batch.privacy import mask_cpr
-from batch.records import Answer, Failure, FailureKind, Report, Wish
+from batch.records import Answer, Contact, Failure, FailureKind, Report, Wish
 from batch.security import LazySslContext, SigningSettings, TlsSettings, build_wsse
 from batch.transport import (
     ConnectTimeoutError,
@@ -409,6 +411,29 @@ def _load_zeep(
         ) from error
 
 
+def _probe_reports() -> tuple[Report, list[Report]]:
+    """A report with every element, and the shapes the template must also get right.
+
+    Only their shape matters: the template's values are replaced per request.
+    """
+    when = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    contact = Contact("navn", "mail@example.invalid", 10000000, when)
+    full = Report("system", "0000000000", 0, contact, Wish("job", when), Wish("udd", when))
+    bare = Report("system", "0000000000", 0)
+    no_phone = Report("system", "0000000000", 0, Contact("navn", "m@example.invalid", None, when))
+    return full, [bare, no_phone]
+
+
+def _template(client: zeep.Client, binding: SoapBinding) -> EnvelopeTemplate | None:
+    """The fast path, unless zeep is set to add something per message that a copy would miss."""
+    if client.plugins or client.settings.extra_http_headers:
+        return None
+    full, probes = _probe_reports()
+    return EnvelopeTemplate.render(
+        binding, OPERATION, build_request(full), [build_request(probe) for probe in probes]
+    )
+
+
 class UdbClient(Closing):
     """Sends reports to UDB; one instance is shared by all worker threads (`batch.records.Sender`).
 
@@ -429,6 +454,7 @@ class UdbClient(Closing):
         self._zeep = _load_zeep(settings, wsdl, tls.context_for(wsdl))
         self._binding, address = _find_port(self._zeep, wsdl)
         self._shape = _answer_shape(self._binding, wsdl)
+        self._template = _template(self._zeep, self._binding)
         endpoint = settings.endpoint or address
         if not endpoint:
             raise ServiceError(f"the WSDL {wsdl} names no address; configure the endpoint")
@@ -453,13 +479,26 @@ class UdbClient(Closing):
         """What a valid answer looks like, as read from the WSDL."""
         return self._shape
 
+    @property
+    def uses_template(self) -> bool:
+        """True when envelopes are filled from zeep's template rather than rendered per request."""
+        return self._template is not None
+
     def envelope(self, report: Report) -> tuple[bytes, dict[str, str]]:
         """The exact bytes and HTTP headers `send` posts: built, timestamped and signed."""
+        if self._template is None:
+            return self.zeep_envelope(report)
+        envelope, headers = self._template.fill(build_request(report))
+        if self._zeep.wsse is not None:  # the same call zeep's `_create` makes last
+            envelope, headers = self._zeep.wsse.apply(envelope, headers)
+        return etree.tostring(envelope, encoding="utf-8", xml_declaration=True), headers
+
+    def zeep_envelope(self, report: Report) -> tuple[bytes, dict[str, str]]:
+        """What zeep alone would post for `report`: the reference the template is tested against."""
         envelope, headers = self._binding._create(  # type: ignore[no-untyped-call]  # noqa: SLF001
             OPERATION, (), build_request(report), client=self._zeep, options=self._options
         )
-        body = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
-        return body, dict(headers)
+        return etree.tostring(envelope, encoding="utf-8", xml_declaration=True), dict(headers)
 
     def post(self, body: bytes, headers: Mapping[str, str]) -> Answer | Failure:
         """Post ready-made bytes and read the reply; never raises for a transport problem."""
