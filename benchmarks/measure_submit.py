@@ -104,8 +104,8 @@ def _profile(ctx: Context, registry: Path, section: Section) -> None:
     split = parts["client CPU by part"]
     whole = split["envelope_cpu_ms"] + split["post_cpu_ms"]
     section.extra["client_cpu_ms"] = {
-        "zeep: build the envelope (client.envelope)": split["envelope_cpu_ms"],
-        "ours: HTTP exchange + reply reading (client.post)": split["post_cpu_ms"],
+        "build the envelope: zeep's template, filled (client.envelope)": split["envelope_cpu_ms"],
+        "HTTP exchange + reply reading (client.post)": split["post_cpu_ms"],
         "UdbClient.send, both (warm, back to back)": whole,
     }
     name = "client CPU ms/req, UdbClient alone, no latency"

@@ -154,8 +154,9 @@ def client_profile(wsdl: str, rows: int) -> dict[str, Any]:
 def client_breakdown(wsdl: str, rows: int) -> dict[str, Any]:
     """CPU per request of the client's two halves, each timed alone without a profiler.
 
-    `envelope` is zeep's part (request dict -> element tree -> bytes); `post` is ours (HTTP
-    over the kept-alive pool, then the hardened reply reader), fed ready-made bodies.
+    `envelope` turns a report into bytes (zeep's template filled, `batch.envelope`); `post` is
+    the rest (HTTP over the kept-alive pool, then the hardened reply reader), fed ready-made
+    bodies.
     """
     items = reports(rows)
     with UdbClient(_client(wsdl)) as client:
