@@ -28,6 +28,7 @@ from zeep import ns
 from batch import __version__
 from batch.errors import ServiceError
 from batch.http11 import DeadlineReader, ResponseTooLargeError, read_response
+from batch.xmlsafe import HostileXmlError, parse_untrusted_xml
 
 if TYPE_CHECKING:
     import ssl
@@ -55,10 +56,6 @@ _USER_AGENT = f"batch/{__version__}"
 
 class ConnectTimeoutError(TimeoutError):
     """The TCP connection or TLS handshake did not complete within the connect timeout."""
-
-
-class HostileXmlError(ValueError):
-    """The response carried a DTD or entity declarations: never expanded, never trusted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,40 +242,6 @@ class WsdlTransport(zeep.Transport):
         if reply.status != http.client.OK:
             raise ServiceError(f"fetching {url} gave HTTP {reply.status}")
         return reply.body
-
-
-_PARSERS = threading.local()
-
-
-def _parser() -> etree.XMLParser:
-    """One parser per thread: lxml parsers keep state and are not to be shared across threads."""
-    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        _PARSERS.parser = parser
-    return parser
-
-
-def parse_untrusted_xml(data: bytes) -> etree._Element:
-    """Parse a response without ever expanding an entity or fetching anything.
-
-    Raises:
-        HostileXmlError: the document has a DOCTYPE (and so possibly entities): rejected
-            whole, since a SOAP message must not carry one (SOAP 1.1 section 3, 1.2 part 1).
-        etree.XMLSyntaxError: the document is not well-formed XML.
-    """
-    root = etree.fromstring(data, _parser())
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.externalDTD is not None:  # any DOCTYPE
-        raise HostileXmlError("the response carries a DTD; SOAP forbids it")
-    return root
 
 
 _ENVELOPES = (ns.SOAP_ENV_12, ns.SOAP_ENV_11)

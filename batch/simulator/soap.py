@@ -6,13 +6,14 @@ template costs a fraction of building a tree per request.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
+
+from batch.xmlsafe import HostileXmlError, parse_untrusted_xml
 
 if TYPE_CHECKING:
     from batch.records import Answer
@@ -80,24 +81,6 @@ class FaultInfo:
     details: str | None = None
 
 
-_local = threading.local()
-
-
-def _parser() -> etree.XMLParser:
-    """One hardened parser per thread: no entities, no DTD, no network, no huge trees."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-        )
-        _local.parser = parser
-    return parser
-
-
 def version_from_content_type(content_type: str) -> SoapVersion:
     """SOAP 1.1 for `text/xml`, else 1.2 (IPL's version): used when the envelope is unreadable."""
     media_type = content_type.split(";", 1)[0].strip().lower()
@@ -111,11 +94,11 @@ def parse_envelope(body: bytes) -> Envelope:
         SoapError: not well-formed, a DTD, not an Envelope, or not one element in the Body.
     """
     try:
-        root = etree.fromstring(body, _parser())
+        root = parse_untrusted_xml(body)
     except etree.XMLSyntaxError as error:
         raise SoapError(f"the request is not well-formed XML: {error}") from error
-    if root.getroottree().docinfo.internalDTD is not None:  # any DOCTYPE at all
-        raise SoapError("a DTD is not allowed in a SOAP message")
+    except HostileXmlError as error:
+        raise SoapError("a DTD is not allowed in a SOAP message") from error
     name = etree.QName(root)
     version = _BY_NAMESPACE.get(name.namespace or "")
     if version is None or name.localname != "Envelope":
