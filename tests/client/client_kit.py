@@ -1,22 +1,14 @@
-"""Helpers for the client's tests: reports with known answers, a throwaway PKI, a canned server."""
+"""Helpers for the client's tests: reports with known answers and a canned server."""
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 from batch.records import Answer, Contact, Report, Wish
 
@@ -66,87 +58,6 @@ def report(
         contact=Contact(name, "kim@kommune.example", phone, registered) if contact else None,
         job=Wish("Tømrer", registered) if job else None,
         education=Wish("Erhvervsuddannelse", registered) if education else None,
-    )
-
-
-# --- a throwaway PKI ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A certificate and its key as PEM files, and the objects."""
-
-    cert: Path
-    key: Path
-    certificate: x509.Certificate
-    private_key: rsa.RSAPrivateKey
-
-    def pkcs12(self, path: Path, password: str) -> Path:
-        """The same key and certificate as a password-protected PKCS#12 file (as OCES3)."""
-        data = pkcs12.serialize_key_and_certificates(
-            b"test",
-            self.private_key,
-            self.certificate,
-            None,
-            serialization.BestAvailableEncryption(password.encode()),
-        )
-        path.write_bytes(data)
-        return path
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def issue(directory: Path, stem: str, *, issuer: Issued | None = None, ca: bool = False) -> Issued:
-    """A certificate for `stem` (for 127.0.0.1 and localhost), signed by `issuer` or itself."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(_name(stem))
-        .issuer_name(issuer.certificate.subject if issuer else _name(stem))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .sign(issuer.private_key if issuer else key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / f"{stem}.crt", directory / f"{stem}.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return Issued(cert_path, key_path, certificate, key)
-
-
-@dataclass(frozen=True)
-class Pki:
-    """A CA, a server certificate and a client certificate issued by it, and a signer."""
-
-    directory: Path
-    ca: Issued
-    server: Issued
-    client: Issued
-    signer: Issued
-
-
-def make_pki(directory: Path) -> Pki:
-    """Issue the whole throwaway PKI into `directory`."""
-    ca = issue(directory, "test-ca", ca=True)
-    return Pki(
-        directory=directory,
-        ca=ca,
-        server=issue(directory, "server", issuer=ca),
-        client=issue(directory, "client", issuer=ca),
-        signer=issue(directory, "signer"),
     )
 
 

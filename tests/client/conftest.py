@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from client_kit import Pki, fixed_now, make_pki
+from client_kit import fixed_now
+from pki_kit import Pki, make_pki
 
 from batch.client import ClientSettings, UdbClient
 from batch.simulator import RunningSimulator, SimulatorConfig, start_simulator

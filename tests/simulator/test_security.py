@@ -7,7 +7,7 @@ import requests
 import xmlsec
 import zeep
 from lxml import etree
-from sim_certs import issue
+from pki_kit import issue
 from soapkit import NS, SOAP12, UNKNOWN, answer_of, envelope, fault_of, payload, post, utc_now
 from zeep.wsse.signature import BinarySignature
 from zeep.wsse.utils import get_security_header

@@ -1,4 +1,4 @@
-"""Throwaway X.509 material for the simulator's TLS and WS-Security tests (never real keys)."""
+"""Throwaway X.509 material for the TLS and WS-Security tests (never real keys)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,30 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
 class Issued:
-    """A certificate and its key, as PEM files."""
+    """A certificate and its key as PEM files, and the objects."""
 
     cert: Path
     key: Path
     certificate: x509.Certificate
     private_key: rsa.RSAPrivateKey
+
+    def pkcs12(self, path: Path, password: str) -> Path:
+        """The same key and certificate as a password-protected PKCS#12 file (as OCES3)."""
+        data = pkcs12.serialize_key_and_certificates(
+            b"test",
+            self.private_key,
+            self.certificate,
+            None,
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+        path.write_bytes(data)
+        return path
 
 
 def _name(common_name: str) -> x509.Name:
@@ -36,7 +49,10 @@ def issue(
     server: bool = False,
     not_after: datetime | None = None,
 ) -> Issued:
-    """Issue a certificate signed by `issuer` (self-signed when None) and write it to PEM files."""
+    """Issue a certificate signed by `issuer` (self-signed when None), written as PEM files.
+
+    `server` names it for 127.0.0.1 and localhost, as a TLS server certificate must be.
+    """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
     builder = (
@@ -77,3 +93,26 @@ def issue(
         )
     )
     return Issued(cert_path, key_path, certificate, key)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A CA, a server certificate and a client certificate issued by it, and a signer."""
+
+    directory: Path
+    ca: Issued
+    server: Issued
+    client: Issued
+    signer: Issued
+
+
+def make_pki(directory: Path) -> Pki:
+    """Issue the whole throwaway PKI into `directory`."""
+    ca = issue(directory, "test-ca", ca=True)
+    return Pki(
+        directory=directory,
+        ca=ca,
+        server=issue(directory, "server", issuer=ca, server=True),
+        client=issue(directory, "client", issuer=ca),
+        signer=issue(directory, "signer"),
+    )
