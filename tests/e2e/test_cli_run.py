@@ -38,28 +38,27 @@ def _service(sim) -> list[str]:
     return ["--wsdl", sim.wsdl_url, "--system-id", "KUI-TEST", "--rate", "200"]
 
 
-def _second_night(sim, state: Path, reports: Path) -> Run:
+def _run(sim, dirs: tuple[Path, Path], *args: object) -> Run:
+    """`batch run ARGS` against `sim`, with the test's own state and report folders."""
+    state, reports = dirs
+    return run_cli("run", *args, *_service(sim), state_dir=state, report_dir=reports)
+
+
+def _second_night(sim, dirs: tuple[Path, Path]) -> Run:
     """The export and the hand-made spreadsheet: every outcome, a row UDB keeps failing on."""
     files = (EXAMPLES / "kommune-export.csv", EXAMPLES / "ungeliste-haandlavet.xlsx")
-    options = ("--institution", "751001", "--max-attempts", "2", *_service(sim))
-    return run_cli("run", *files, *options, state_dir=state, report_dir=reports)
+    return _run(sim, dirs, *files, "--institution", "751001", "--max-attempts", "2")
 
 
 def test_two_nights_of_examples_place_every_row_once(simulator, dirs):
     """The bundled examples: every input row lands in exactly one sheet with its source row."""
-    state, reports = dirs
-    first = run_cli(
-        "run",
-        EXAMPLES / "historik-migrering.csv",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    reports = dirs[1]
+    first = _run(simulator, dirs, EXAMPLES / "historik-migrering.csv")
     assert first.code == 0, first.output
     first_book = workbook_of(reports)
     assert summary_of(first_book)["accepted"] == 7
 
-    second = _second_night(simulator, state, reports)
+    second = _second_night(simulator, dirs)
     assert second.code == 3, second.output  # a row UDB kept failing on is in Retry
     book = workbook_of(reports)
     assert book != first_book
@@ -88,13 +87,7 @@ def test_two_nights_of_examples_place_every_row_once(simulator, dirs):
 def test_workbook_is_owner_only_and_formulas_stay_text(simulator, dirs):
     """Workbook and summary are 0600; a cell that looks like a formula is stored as text."""
     state, reports = dirs
-    result = run_cli(
-        "run",
-        EXAMPLES / "kommune-export.csv",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    result = _run(simulator, dirs, EXAMPLES / "kommune-export.csv")
     assert result.code in (1, 3), result.output
     book_path = workbook_of(reports)
     for path in (book_path, book_path.with_suffix(".json")):
@@ -121,8 +114,7 @@ def test_workbook_is_owner_only_and_formulas_stay_text(simulator, dirs):
 
 def test_logs_and_console_never_show_a_cpr(simulator, dirs):
     """JSON logs and console output of a run with every outcome hold no unmasked CPR number."""
-    state, reports = dirs
-    result = _second_night(simulator, state, reports)
+    result = _second_night(simulator, dirs)
     assert result.code == 3
     assert "run finished" in result.stderr
     assert UNMASKED_CPR.findall(result.output) == []
@@ -130,20 +122,18 @@ def test_logs_and_console_never_show_a_cpr(simulator, dirs):
 
 def test_second_run_sends_only_what_changed(simulator, dirs, tmp_path):
     """Running the same file again sends nothing; changing one field sends exactly that row."""
-    state, reports = dirs
+    reports = dirs[1]
     source = tmp_path / "nightly.csv"
     shutil.copy(EXAMPLES / "historik-migrering.csv", source)
-    assert (
-        run_cli("run", source, *_service(simulator), state_dir=state, report_dir=reports).code == 0
-    )
+    assert _run(simulator, dirs, source).code == 0
     before = len(simulator.received())
-    again = run_cli("run", source, *_service(simulator), state_dir=state, report_dir=reports)
+    again = _run(simulator, dirs, source)
     assert again.code == 0, again.output
     assert len(simulator.received()) == before
     assert summary_of(workbook_of(reports))["unchanged"] == 7
     text = source.read_text(encoding="utf-8-sig").replace("Smed", "Smed og svejser")
     source.write_text(text, encoding="utf-8-sig")
-    changed = run_cli("run", source, *_service(simulator), state_dir=state, report_dir=reports)
+    changed = _run(simulator, dirs, source)
     assert changed.code == 0, changed.output
     received = simulator.received()[before:]
     assert len(received) == 1
@@ -152,14 +142,8 @@ def test_second_run_sends_only_what_changed(simulator, dirs, tmp_path):
 
 def test_fix_sheet_round_trips_as_input(simulator, dirs):
     """Correcting the Fix sheet in place and feeding it back sends the corrected rows."""
-    state, reports = dirs
-    result = run_cli(
-        "run",
-        EXAMPLES / "kommune-export.csv",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    reports = dirs[1]
+    result = _run(simulator, dirs, EXAMPLES / "kommune-export.csv")
     assert result.code in (1, 3)
     book_path = workbook_of(reports)
     book = load_workbook(book_path)
@@ -177,9 +161,7 @@ def test_fix_sheet_round_trips_as_input(simulator, dirs):
     fixed = book_path.parent / "fixed.xlsx"
     book.save(fixed)
     rows_to_fix = sheet.max_row - 1
-    again = run_cli(
-        "run", fixed, "--sheet", "Fix", *_service(simulator), state_dir=state, report_dir=reports
-    )
+    again = _run(simulator, dirs, fixed, "--sheet", "Fix")
     assert again.code == 0, again.output
     summary = summary_of(workbook_of(reports))
     assert summary["rows"] == summary["accepted"] == rows_to_fix
@@ -187,18 +169,10 @@ def test_fix_sheet_round_trips_as_input(simulator, dirs):
 
 def test_unreadable_file_stops_before_sending(simulator, dirs, tmp_path):
     """Binary garbage named .csv: one clear line, exit 2, no traceback, nothing sent."""
-    state, reports = dirs
     garbage = tmp_path / "export.csv"
     garbage.write_bytes(bytes(range(256)) * 40)
     before = len(simulator.received())
-    result = run_cli(
-        "run",
-        EXAMPLES / "historik-migrering.csv",
-        garbage,
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    result = _run(simulator, dirs, EXAMPLES / "historik-migrering.csv", garbage)
     assert result.code == 2
     assert "export.csv" in result.stderr
     assert "Traceback" not in result.output
@@ -207,34 +181,21 @@ def test_unreadable_file_stops_before_sending(simulator, dirs, tmp_path):
 
 def test_header_only_file_is_a_quiet_night(simulator, dirs, tmp_path):
     """A file with a header and no rows is not an error: zero rows, exit 0, a workbook."""
-    state, reports = dirs
+    reports = dirs[1]
     empty = tmp_path / "empty.csv"
     empty.write_text(
         "CPRNr;KommuneInstitutionNummer;JobOnsker;JobRegistreringstid\n", encoding="utf-8"
     )
-    result = run_cli("run", empty, *_service(simulator), state_dir=state, report_dir=reports)
+    result = _run(simulator, dirs, empty)
     assert result.code == 0, result.output
     assert summary_of(workbook_of(reports))["rows"] == 0
 
 
 def test_dead_service_leaves_rows_in_retry(fresh_simulator, dirs):
     """With the service answering 503 to all, the run ends with exit 3 and every row in Retry."""
-    state, reports = dirs
+    reports = dirs[1]
     sim = fresh_simulator(faults=FaultConfig(outage=True))
-    result = run_cli(
-        "run",
-        EXAMPLES / "historik-migrering.csv",
-        "--wsdl",
-        sim.wsdl_url,
-        "--system-id",
-        "KUI-TEST",
-        "--max-attempts",
-        "2",
-        "--rate",
-        "200",
-        state_dir=state,
-        report_dir=reports,
-    )
+    result = _run(sim, dirs, EXAMPLES / "historik-migrering.csv", "--max-attempts", "2")
     assert result.code == 3, result.output
     summary = summary_of(workbook_of(reports))
     assert summary["retry"] == summary["rows"] == 7
@@ -259,13 +220,7 @@ def test_validate_is_a_dry_run(simulator, dirs):
 def test_report_and_status_read_the_journal(simulator, dirs):
     """`batch report` rebuilds the last workbook; `batch status` lists the run."""
     state, reports = dirs
-    run = run_cli(
-        "run",
-        EXAMPLES / "historik-migrering.csv",
-        *_service(simulator),
-        state_dir=state,
-        report_dir=reports,
-    )
+    run = _run(simulator, dirs, EXAMPLES / "historik-migrering.csv")
     assert run.code == 0
     first = workbook_of(reports)
     rebuilt = run_cli("report", state_dir=state, report_dir=reports)
@@ -280,14 +235,11 @@ def test_report_and_status_read_the_journal(simulator, dirs):
 
 def test_inbox_moves_files_when_done(simulator, dirs, tmp_path):
     """--inbox processes each file and moves it to done/ or failed/."""
-    state, reports = dirs
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(EXAMPLES / "historik-migrering.csv", inbox / "a.csv")
     (inbox / "b.csv").write_bytes(b"\x00\x01\x02garbage")
-    result = run_cli(
-        "run", "--inbox", inbox, *_service(simulator), state_dir=state, report_dir=reports
-    )
+    result = _run(simulator, dirs, "--inbox", inbox)
     assert result.code == 2, result.output
     assert (inbox / "done" / "a.csv").exists()
     assert (inbox / "failed" / "b.csv").exists()

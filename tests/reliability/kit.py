@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from batch.cpr import age_on
+from batch.records import CANONICAL_FIELDS
 from batch.simulator.rules import AGE_LIMIT
 from tests.e2e.helpers import Run, placed_rows, read_rows, summary_of, workbook_of
 
@@ -31,16 +32,8 @@ if TYPE_CHECKING:
 
 REGISTRY = Path(__file__).resolve().parents[2] / "batch" / "simulator" / "registry.csv"
 KUI = "751001"
-HEADER = (
-    "CPRNr",
-    "KommuneInstitutionNummer",
-    "KontaktNavn",
-    "KontaktMail",
-    "KontaktTelefon",
-    "KontaktRegistreringstid",
-    "JobOnsker",
-    "JobRegistreringstid",
-)
+# The spec's names from CPRNr to JobRegistreringstid: contact and job, no education wish.
+HEADER = CANONICAL_FIELDS[: CANONICAL_FIELDS.index("JobRegistreringstid") + 1]
 OUTCOME_KEYS = ("accepted", "fix", "drop", "retry", "unchanged")
 # Registration times start here and go one minute further per row: always in the past (UDB's
 # 280), never near the skipped hour of a daylight saving change (02:00 local).
