@@ -424,14 +424,24 @@ def _probe_reports() -> tuple[Report, list[Report]]:
     return full, [bare, no_phone]
 
 
-def _template(client: zeep.Client, binding: SoapBinding) -> EnvelopeTemplate | None:
-    """The fast path, unless zeep is set to add something per message that a copy would miss."""
+def _template(client: zeep.Client, binding: SoapBinding, wsdl: str) -> EnvelopeTemplate | None:
+    """The fast path, unless zeep is set to add something per message that a copy would miss.
+
+    Raises:
+        ServiceError: zeep cannot build our request from this WSDL at all (an element it
+            requires that the spec does not have): no row could ever be sent.
+    """
     if client.plugins or client.settings.extra_http_headers:
         return None
     full, probes = _probe_reports()
-    return EnvelopeTemplate.render(
-        binding, OPERATION, build_request(full), [build_request(probe) for probe in probes]
-    )
+    try:
+        return EnvelopeTemplate.render(
+            binding, OPERATION, build_request(full), [build_request(probe) for probe in probes]
+        )
+    except zeep.exceptions.Error as error:
+        raise ServiceError(
+            mask_cpr(f"the WSDL {wsdl}: cannot build {OPERATION}'s request: {error}")
+        ) from error
 
 
 class UdbClient(Closing):
@@ -454,7 +464,7 @@ class UdbClient(Closing):
         self._zeep = _load_zeep(settings, wsdl, tls.context_for(wsdl))
         self._binding, address = _find_port(self._zeep, wsdl)
         self._shape = _answer_shape(self._binding, wsdl)
-        self._template = _template(self._zeep, self._binding)
+        self._template = _template(self._zeep, self._binding, wsdl)
         endpoint = settings.endpoint or address
         if not endpoint:
             raise ServiceError(f"the WSDL {wsdl} names no address; configure the endpoint")

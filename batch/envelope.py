@@ -117,15 +117,18 @@ class EnvelopeTemplate:
         operation_obj = binding.get(operation)  # type: ignore[no-untyped-call]
         if operation_obj is None or operation_obj.abstract.wsa_action:
             return None
-        envelope, headers = bare_envelope(binding, operation, full)
-        order = {element: place for place, element in enumerate(envelope.iter())}
-        types = dict(operation_obj.input.body.type.elements)
-        slots = tuple(_walk(_request_element(envelope), types, (), order))
-        template = cls(envelope, headers, slots)
-        for probe in (full, *probes):
-            expected = etree.tostring(bare_envelope(binding, operation, probe)[0])
-            if etree.tostring(template.fill(probe)[0]) != expected:
-                return None
+        try:
+            envelope, headers = bare_envelope(binding, operation, full)
+            order = {element: place for place, element in enumerate(envelope.iter())}
+            types = dict(operation_obj.input.body.type.elements)
+            slots = tuple(_walk(_request_element(envelope), types, (), order))
+            template = cls(envelope, headers, slots)
+            for probe in (full, *probes):
+                expected = etree.tostring(bare_envelope(binding, operation, probe)[0])
+                if etree.tostring(template.fill(probe)[0]) != expected:
+                    return None
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None  # a shape the template cannot follow (xsd:any, a choice...): use zeep
         return template
 
     def fill(self, request: Mapping[str, object]) -> tuple[etree._Element, dict[str, str]]:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from batch.client import OPERATION, ClientSettings, UdbClient, build_request
 from batch.envelope import EnvelopeTemplate
+from batch.errors import ServiceError
 from batch.records import Contact, Report, Wish
 
 CONTRACT = resources.files("batch.contract")
@@ -132,3 +133,24 @@ def test_a_template_that_cannot_reproduce_a_probe_is_declined(bundled):
         binding, OPERATION, build_request(partial), [build_request(probe)]
     )
     assert declined is None
+
+
+def test_a_request_shape_the_template_cannot_follow_is_declined(bundled):
+    """A structural surprise while rendering (here an element zeep does not know) is a None."""
+    odd = {**build_request(report()), "UkendtElement": "x"}
+    assert EnvelopeTemplate.render(bundled._binding, OPERATION, odd, []) is None
+
+
+def test_a_contract_that_requires_more_than_the_spec_stops_at_start(tmp_path):
+    """A required element the spec does not have: a clear ServiceError before any row is sent."""
+    wsdl = OTHER.read_text(encoding="utf-8").replace(
+        '<xs:element name="KommuneInstitutionNummer" type="xs:int"/>',
+        '<xs:element name="KommuneInstitutionNummer" type="xs:int"/>'
+        '<xs:element name="EkstraPaakraevet" type="xs:string"/>',
+        1,
+    )
+    assert "EkstraPaakraevet" in wsdl
+    path = tmp_path / "strict.wsdl"
+    path.write_text(wsdl, encoding="utf-8")
+    with pytest.raises(ServiceError, match="cannot build"):
+        UdbClient(ClientSettings(wsdl=str(path), endpoint=UNUSED))
