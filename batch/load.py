@@ -160,7 +160,7 @@ def _open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table
         raise InputError(_no_header_message(source, _first_text_record(text)))
     delimiter, header_row, header = found
 
-    layout = _CsvLayout(encoding, delimiter, header_row, len(header))
+    layout = _CsvLayout(encoding, delimiter, header_row, tuple(header))
 
     def read(chunk_rows: int) -> Iterator[RawChunk]:
         return _csv_chunks(path, layout, chunk_rows)
@@ -342,7 +342,11 @@ class _CsvLayout:
     encoding: str
     delimiter: str
     header_row: int
-    width: int
+    header: tuple[str, ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
 
 
 class _BlockTooSmall(Exception):  # noqa: N818 - a signal to read again, not an error
@@ -398,12 +402,55 @@ def _csv_pass(
         numbering = _Numbering(invalid, layout.delimiter, layout.width)
         pending: list[pa.Table] = []
         while (batch := _guarded(path, lambda: next(reader, None))) is not None:
-            pending.append(numbering.table(batch))
+            pending.append(_quotes_closed(path, layout, numbering.table(batch)))
             if sum(t.num_rows for t in pending) >= chunk_rows:
                 yield from _table_chunks(pa.concat_tables(pending), progress.done, chunk_rows)
                 progress.done, pending = max(progress.done, numbering.seen), []
-        pending.append(numbering.leftover())
+        pending.append(_quotes_closed(path, layout, numbering.leftover()))
         yield from _table_chunks(pa.concat_tables(pending), progress.done, chunk_rows)
+
+
+_MIN_WIDTH_FOR_QUOTE_CHECK = 4  # narrower files: a remark line could look like a record
+
+
+def _may_hold_line_break(column: pa.ChunkedArray) -> bool:
+    """One pass over the column's raw bytes: far cheaper than a per-cell search, rarely true."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        if data is not None and np.any(np.frombuffer(data, dtype=np.uint8) == ord("\n")):
+            return True
+    return False
+
+
+def _quotes_closed(path: Path, layout: _CsvLayout, table: pa.Table) -> pa.Table:
+    """`table`, unless a quote opened in one of its cells was never closed where it should be.
+
+    Such a cell runs on over the next records, line breaks and all (to the end of the file,
+    or to the next stray quote): those records would be neither sent nor listed as rows. A
+    real multi-line cell (a remark) has no line holding a whole record's worth of delimiters,
+    so a line that does gives the quote away. The file is refused, as one too broken to read.
+    """
+    if layout.width < _MIN_WIDTH_FOR_QUOTE_CHECK:
+        return table
+    for position in range(layout.width):
+        column = table[f"c{position}"]
+        if not _may_hold_line_break(column):
+            continue
+        breaks = pc.fill_null(pc.match_substring(column, "\n"), fill_value=False)
+        for index in np.flatnonzero(breaks.to_numpy(zero_copy_only=False)).tolist():
+            lines = str(column[index].as_py()).splitlines()[1:]
+            swallowed = sum(line.count(layout.delimiter) >= layout.width - 1 for line in lines)
+            if swallowed:
+                row = table["_row"][index].as_py()
+                raise InputError(
+                    mask_cpr(
+                        f'{path}, row {row}, column "{layout.header[position]}": a quote (") '
+                        f"opens in this cell and is not closed where the cell ends, so the "
+                        f"next {swallowed} record(s) of the file were read into this one cell. "
+                        f"Close or remove the quote in the file and run it again"
+                    )
+                )
+    return table
 
 
 def _arrow_reader(

@@ -88,6 +88,30 @@ def test_quoted_delimiters_and_newlines_keep_later_row_numbers(tmp_path):
     assert all(row.report is not None for row in result.rows)
 
 
+def _with_stray_quote(lines: list[str], line: int, field: int) -> list[str]:
+    cells = lines[line].split(";")
+    cells[field] = '"' + cells[field]
+    return [*lines[:line], ";".join(cells), *lines[line + 1 :]]
+
+
+@pytest.mark.parametrize("closed_later", [False, True], ids=["to-the-end", "by-a-later-quote"])
+def test_a_quote_that_swallows_records_is_refused_with_row_and_column(tmp_path, closed_later):
+    """A quote not closed where its cell ends hides the records after it: refused, saying where."""
+    rows = [DANISH_HEADER, ROW_FULL, ROW_CONTACT_ONLY, ROW_FULL, ROW_CONTACT_ONLY, ROW_FULL]
+    lines = [";".join(row) for row in rows]
+    lines = _with_stray_quote(lines, 2, DANISH_HEADER.index("Kontaktperson"))
+    if closed_later:  # a second stray quote two records on pairs with the first
+        lines[4] = lines[4] + '"'
+    path = tmp_path / "citat.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    with pytest.raises(InputError, match='row 3, column "Kontaktperson"') as caught:
+        read(path)
+
+    assert "quote" in str(caught.value)
+    assert str(caught.value).startswith(str(path))
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
 def test_title_rows_and_blank_rows_are_skipped_and_counted(tmp_path, newline):
     """Rows above the header are not data; blank rows below it count as blank, not as rows."""

@@ -171,6 +171,17 @@ def _formulas(root: Path) -> Path:
     return write_csv(root / "export.csv", rows)
 
 
+def _unclosed_quote(root: Path) -> Path:
+    """Row 4 opens a quote in its job wish and never closes it: the rest is one cell."""
+    lines = write_csv(root / "export.csv", good_rows(8)).read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(";")
+    cells[JOB] = '"' + cells[JOB]
+    lines[3] = ";".join(cells)
+    path = root / "export.csv"
+    path.write_text("".join(f"{line}\r\n" for line in lines), encoding="utf-8")
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "empty": _empty,
     "header-only": _header_only,
@@ -185,6 +196,7 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "duplicate-extra-header": _duplicate_extra,
     "ragged-rows": _ragged,
     "formula-injection": _formulas,
+    "unclosed-quote": _unclosed_quote,
 }
 
 
@@ -238,6 +250,11 @@ def _assert_refused(case: Case, *words: str) -> None:
 def test_unreadable_files_are_refused_before_sending(cases, name, words):
     """Empty, garbage, truncated, password-protected: exit 2, one line naming file and cause."""
     _assert_refused(cases[name], *words)
+
+
+def test_an_unclosed_quote_is_refused_saying_where(cases):
+    """A quote never closed would hide the rows after it in one cell: exit 2, row and column."""
+    _assert_refused(cases["unclosed-quote"], "row 4", 'column "JobOnsker"', "quote")
 
 
 def test_header_only_is_a_quiet_night(cases):
