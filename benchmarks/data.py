@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import xlsxwriter
 
+from input_examples.generate import EXPORT_HEADERS
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
@@ -35,19 +37,7 @@ __all__ = [
 ]
 
 KUI = 751001
-HEADERS = (
-    "CPR-nr.",
-    "Institutionsnummer",
-    "Kontaktperson",
-    "Kontakt e-mail",
-    "Mobil",
-    "Kontakt registreret",
-    "Jobønske",
-    "Jobønske registreret",
-    "Uddannelsesønske",
-    "Uddannelsesønske registreret",
-    "Bemærkning",
-)
+HEADERS = tuple(EXPORT_HEADERS)  # as input_examples/kommune-export.csv
 FIRST = ("Mette", "Jonas", "Sara", "Søren", "Anne-Marie", "Bjørn", "Åse", "Mikkel", "Løkke", "Ida")
 LAST = ("Holm", "Kjær", "Lund", "Sørensen", "Ærø-Hansen", "Østergaard", "Brændgaard", "Nielsen")
 JOBS = (

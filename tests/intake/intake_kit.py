@@ -13,25 +13,15 @@ from batch.intake import InputFile, InputOptions, open_input
 
 if TYPE_CHECKING:
     from batch.records import Row
+from input_examples.generate import EXPORT_HEADERS
 
 # The moment every test runs "at": ages and future times are judged against it.
 NOW = datetime(2025, 11, 27, 9, 0, tzinfo=UTC)
 SYSTEM_ID = "KUI-TEST"
 
-# A header in Danish spellings, as a municipal export writes it, and two rows under it.
-DANISH_HEADER = [
-    "CPR-nr.",
-    "Institutionsnummer",
-    "Kontaktperson",
-    "Kontakt e-mail",
-    "Mobil",
-    "Kontakt registreret",
-    "Jobønske",
-    "Jobønske registreret",
-    "Uddannelsesønske",
-    "Uddannelsesønske registreret",
-    "Bemærkning",
-]
+# The header of the bundled example export (Danish spellings, as a municipal export writes
+# them), and two rows under it.
+DANISH_HEADER = list(EXPORT_HEADERS)
 ROW_FULL = [
     "091005-4836",
     "751001",

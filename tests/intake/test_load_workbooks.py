@@ -10,17 +10,10 @@ from intake_kit import DANISH_HEADER, ROW_FULL, SYSTEM_ID, read, write_xlsx
 
 from batch.normalize import COPENHAGEN
 from batch.records import RESULT_COLUMNS, Contact, Report, Wish
+from input_examples.generate import SHEET_HEADERS
 
-HEADER = [
-    "Personnummer",
-    "Kontakt navn",
-    "E-mail",
-    "Telefon",
-    "Kontakt registreringstid",
-    "Uddannelsesønske",
-    "Uddannelsesønske registreret",
-    "Note",
-]
+# The hand-made example spreadsheet's header, and a column of notes no field claims.
+HEADER = [*SHEET_HEADERS, "Note"]
 SUMMER = datetime(2025, 6, 15, 14, 30)  # a naive Excel datetime: Danish local time
 WINTER = datetime(2025, 1, 3, 8, 0)
 SERIAL_SUMMER = 45823 + (14 * 60 + 30) / (24 * 60)  # 15-06-2025 14:30 as an Excel serial
