@@ -1,10 +1,10 @@
 """The SOAP client: one `Report` in, UDB's `Answer` or a typed `Failure` out, from many threads.
 
-zeep reads the contract (any WSDL with the spec's element names, SOAP 1.1 or 1.2) and renders
-the envelope (once, as a template filled per request: `batch.envelope`) and signs each one;
-the bytes travel over `batch.transport`'s lean HTTP pool and the reply
-is read by a hardened parser that looks only at what the answer needs. Nothing here names the
-service's namespace or address: both come from the WSDL or the settings.
+zeep reads the contract (any WSDL with the spec's element names, SOAP 1.1 or 1.2), renders
+the envelope once as a template filled per request (`batch.envelope`) and signs each one; the
+bytes travel over `batch.transport`'s lean HTTP pool and the reply is read by a hardened parser
+that looks only at what the answer needs. Nothing here names the service's namespace or
+address: both come from the WSDL or the settings.
 """
 
 from __future__ import annotations

@@ -81,12 +81,13 @@ def _status_line(stream: BinaryIO) -> tuple[str, int]:
     line = _line(stream, "status line")
     if not line:
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
-    parts = line.decode("latin-1").rstrip("\r\n").split(None, 2)
+    text = line.decode("latin-1").rstrip("\r\n")
+    parts = text.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():  # noqa: PLR2004
-        raise http.client.BadStatusLine(line.decode("latin-1")[:80])
+        raise http.client.BadStatusLine(text[:80])
     status = int(parts[1])
     if not 100 <= status <= 999:  # noqa: PLR2004 - a three-digit status
-        raise http.client.BadStatusLine(line.decode("latin-1")[:80])
+        raise http.client.BadStatusLine(text[:80])
     return parts[0], status
 
 
