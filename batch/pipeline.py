@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.client import ClientSettings, UdbClient
-from batch.columns import load_mapping
 from batch.errors import ConfigError
 from batch.intake import InputFile, InputOptions, open_input
+from batch.intake.columns import load_mapping
 from batch.journal import Journal
 from batch.records import Outcome
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
-from batch.security import Secret, SigningSettings, TlsSettings
+from batch.service.client import ClientSettings, UdbClient
+from batch.service.security import Secret, SigningSettings, TlsSettings
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import SubmitSettings, submit_run
 

@@ -83,7 +83,7 @@ class Wish:
 class Report:
     """The content of one request, normalized and valid; the only thing the client sends.
 
-    Keeping the row-to-request mapping in this one type (and `batch.client`'s one function that
+    Keeping the row-to-request mapping in this one type (and `batch.service`'s one function that
     turns it into the request) makes it easy to adapt to the real WSDL when STIL hands it out.
     """
 

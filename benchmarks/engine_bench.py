@@ -24,9 +24,9 @@ from pathlib import Path
 
 import zeep
 
-from batch.client import ClientSettings, UdbClient, build_request
 from batch.journal import Journal
 from batch.records import Contact, Report, Row
+from batch.service.client import ClientSettings, UdbClient, build_request
 from batch.submit import SubmitSettings, submit_run
 
 __all__ = ["main"]

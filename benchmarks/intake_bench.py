@@ -37,12 +37,12 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from batch.columns import header_matcher, map_columns, unique_headers
-from batch.cpr import age_on
 from batch.intake import InputOptions, open_input
-from batch.normalize import COPENHAGEN, PLACEHOLDERS
+from batch.intake.columns import header_matcher, map_columns, unique_headers
+from batch.intake.cpr import age_on
+from batch.intake.normalize import COPENHAGEN, PLACEHOLDERS
+from batch.intake.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
-from batch.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
 
 __all__ = ["main"]
 

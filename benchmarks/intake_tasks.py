@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from batch.columns import header_matcher
 from batch.intake import InputOptions, open_input
-from batch.load import open_table
+from batch.intake.columns import header_matcher
+from batch.intake.load import open_table
 from benchmarks.rowwise import read_rows
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def _intake(path: str) -> dict[str, Any]:
 
 
 def xlsx_loader(path: str) -> dict[str, Any]:
-    """Our loader alone (`batch.load`): header found, every record as raw cells with its number."""
+    """Our loader alone (`batch.intake.load`): header found, each record as cells and its number."""
 
     def work() -> dict[str, Any]:
         table = open_table(Path(path), sheet=None, score=header_matcher({}))

@@ -48,7 +48,7 @@ def measure_xlsx(ctx: Context) -> Section:
     baseline = "pandas.read_excel(engine='openpyxl')"
     calamine = "pandas.read_excel(engine='calamine')"
     tasks = [
-        Task("batch.load (our loader)", "xlsx-loader", {"path": path}),
+        Task("batch.intake.load (our loader)", "xlsx-loader", {"path": path}),
         Task("batch.intake: load+normalize+validate", "xlsx-intake", {"path": path}),
         Task(baseline, "xlsx-pandas", {"path": path, "engine": "openpyxl"}),
         Task(calamine, "xlsx-pandas", {"path": path, "engine": "calamine"}),

@@ -16,11 +16,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from batch.columns import map_columns, unique_headers
-from batch.cpr import age_on
-from batch.normalize import COPENHAGEN, PLACEHOLDERS
+from batch.intake.columns import map_columns, unique_headers
+from batch.intake.cpr import age_on
+from batch.intake.normalize import COPENHAGEN, PLACEHOLDERS
+from batch.intake.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
 from batch.records import CANONICAL_FIELDS, CellValue, Contact, Issue, Report, Row, Wish
-from batch.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

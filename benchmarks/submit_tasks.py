@@ -19,9 +19,9 @@ import zeep
 from pyinstrument import Profiler
 from pyinstrument.stack_sampler import get_stack_sampler
 
-from batch.client import ClientSettings, UdbClient, build_request
 from batch.journal import JOURNAL_NAME, Journal
 from batch.records import Answer, Contact, Report, Row, Wish
+from batch.service.client import ClientSettings, UdbClient, build_request
 from batch.submit import SubmitSettings, submit_run
 from benchmarks.data import JOBS, KUI, fictitious_cpr
 from benchmarks.profiles import pyinstrument_top
@@ -154,9 +154,9 @@ def client_profile(wsdl: str, rows: int) -> dict[str, Any]:
 def client_breakdown(wsdl: str, rows: int) -> dict[str, Any]:
     """CPU per request of the client's two halves, each timed alone without a profiler.
 
-    `envelope` turns a report into bytes (zeep's template filled, `batch.envelope`); `post` is
-    the rest (HTTP over the kept-alive pool, then the hardened reply reader), fed ready-made
-    bodies.
+    `envelope` turns a report into bytes (zeep's template filled, `batch.service.envelope`);
+    `post` is the rest (HTTP over the kept-alive pool, then the hardened reply reader), fed
+    ready-made bodies.
     """
     items = reports(rows)
     with UdbClient(_client(wsdl)) as client:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from batch.journal import Journal
 from batch.simulator import RunningSimulator, SimulatorConfig, start_simulator
 
 
@@ -77,3 +79,10 @@ def fresh_simulator() -> Iterator[Callable[..., RunningSimulator]]:
     yield make_simulator
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    """A fresh journal in a per-test state directory."""
+    with Journal.open(tmp_path / "state") as opened:
+        yield opened

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batch.columns import ALIASES, IGNORE, header_key
+from batch.intake.columns import ALIASES, IGNORE, header_key
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, CellValue
 
 if TYPE_CHECKING:

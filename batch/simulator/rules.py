@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from batch.cpr import age_on
+from batch.intake.cpr import age_on
 from batch.outcomes import UDB_CODES
 from batch.records import Answer
 from batch.simulator.payload import registration_times

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from batch.xmlsafe import HostileXmlError, parse_untrusted_xml
+from batch.service.xmlsafe import HostileXmlError, parse_untrusted_xml
 
 if TYPE_CHECKING:
     from batch.records import Answer

@@ -35,7 +35,7 @@ That is 18,000 rows an hour; a migration may raise it after agreeing a figure wi
 
 Pieces: `_settings` (settings and stats), `_decide` (pure decisions: retry, breaker health,
 outcome and text), `_send` (one CPR's rows), `_run` (the threads). Rate limiter and breaker
-are `batch.ratelimit` and `batch.breaker`.
+are `batch.submit.ratelimit` and `batch.submit.breaker`.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.breaker import CircuitBreaker
-from batch.ratelimit import TokenBucket
 from batch.records import Outcome
 from batch.submit._send import Context, process
 from batch.submit._settings import SubmitStats
+from batch.submit.breaker import CircuitBreaker
+from batch.submit.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -17,11 +17,11 @@ from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit._decide import describe, final_outcome, is_transient, service_health
 
 if TYPE_CHECKING:
-    from batch.breaker import CircuitBreaker
     from batch.journal import CprBatch, JournalWriter, PendingRow, Send
-    from batch.ratelimit import TokenBucket
     from batch.records import Report, Sender
     from batch.submit._settings import SubmitSettings
+    from batch.submit.breaker import CircuitBreaker
+    from batch.submit.ratelimit import TokenBucket
 
 __all__ = ["Context", "process"]
 

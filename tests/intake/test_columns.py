@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from intake_kit import DANISH_HEADER, ROW_FULL, read, write_text
 
-from batch.columns import (
+from batch.errors import ConfigError, InputError
+from batch.intake.columns import (
     IGNORE,
     header_key,
     header_matcher,
@@ -13,7 +14,6 @@ from batch.columns import (
     map_columns,
     unique_headers,
 )
-from batch.errors import ConfigError, InputError
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS
 
 

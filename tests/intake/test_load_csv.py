@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from intake_kit import DANISH_HEADER, ROW_CONTACT_ONLY, ROW_FULL, SYSTEM_ID, read, write_text
 
-from batch import load
 from batch.errors import InputError
-from batch.normalize import COPENHAGEN
+from batch.intake import load
+from batch.intake.normalize import COPENHAGEN
 from batch.records import Contact, Report, Wish
 
 MOMENT = datetime(2025, 6, 15, 14, 30, tzinfo=COPENHAGEN)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from intake_kit import DANISH_HEADER, ROW_FULL, SYSTEM_ID, read, write_xlsx
 
-from batch.normalize import COPENHAGEN
+from batch.intake.normalize import COPENHAGEN
 from batch.records import RESULT_COLUMNS, Contact, Report, Wish
 from input_examples.generate import SHEET_HEADERS
 
@@ -182,7 +182,7 @@ def test_cell_values_keep_types_and_whole_numbers_become_ints():
     """Workbook cells: empty text is None, whole floats ints, dates datetimes, times text."""
     from datetime import date, time, timedelta
 
-    from batch.load import cell_values
+    from batch.intake.load import cell_values
 
     values = ["", "x", 1.0, 2.5, float("nan"), True, 3, SUMMER, date(2025, 6, 15), time(10, 30)]
     values.append(timedelta(hours=1))

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from batch import normalize
-from batch.normalize import COPENHAGEN
+from batch.intake import normalize
+from batch.intake.normalize import COPENHAGEN
 
 
 def _objects(*values):

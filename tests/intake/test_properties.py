@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batch import normalize
+from batch.intake import normalize
 
 # Anything a cell can hold: text (any Unicode, with the odd shapes people type), numbers,
 # booleans, datetimes, dates, times, or nothing.

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from batch.cpr import age_on
+from batch.intake.cpr import age_on
 from batch.records import CANONICAL_FIELDS
 from batch.simulator.rules import AGE_LIMIT
 from tests.e2e.helpers import Run, placed_rows, read_rows, summary_of, workbook_of

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batch.columns import map_columns
+from batch.intake.columns import map_columns
 from batch.records import RESULT_COLUMNS
 from batch.report import InputSheet
 from batch.report._layout import column_layout

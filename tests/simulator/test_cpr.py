@@ -1,10 +1,10 @@
-"""Unit tests for batch.cpr: the century rule and age."""
+"""Unit tests for batch.intake.cpr: the century rule and age."""
 
 from datetime import date
 
 import pytest
 
-from batch.cpr import age_on, birth_date
+from batch.intake.cpr import age_on, birth_date
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import pytest
 from client_kit import Canned, canned_server, report
 
 from batch.records import Answer
-from batch.transport import HttpPool
+from batch.service.transport import HttpPool
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 NS = "http://ipl.stil.dk/services/udb/indberetningkontaktjoboguddoensker/1"

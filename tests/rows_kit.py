@@ -1,4 +1,4 @@
-"""Helpers for the engine's tests: rows built in code and a scripted sender (no I/O)."""
+"""Rows built in code and a scripted sender (no I/O), for the journal, scheduler and pipeline."""
 
 from __future__ import annotations
 

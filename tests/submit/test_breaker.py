@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from batch.breaker import CircuitBreaker
+from batch.submit.breaker import CircuitBreaker
 
 
 def test_trips_on_consecutive_failed_requests():

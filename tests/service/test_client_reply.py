@@ -8,15 +8,15 @@ import requests
 import zeep.exceptions
 from lxml import etree
 
-from batch.client import (
+from batch.records import Answer, FailureKind
+from batch.service.client import (
     AnswerShape,
     classify,
     classify_http_failure,
     parse_retry_after,
     read_reply,
 )
-from batch.records import Answer, FailureKind
-from batch.transport import ConnectTimeoutError, HostileXmlError, HttpReply
+from batch.service.transport import ConnectTimeoutError, HostileXmlError, HttpReply
 
 NS = "urn:test:udb"
 SHAPE = AnswerShape(

@@ -7,7 +7,13 @@ from client_kit import CPR_OK, EXPECTED, report
 
 from batch.errors import ConfigError
 from batch.records import Failure, FailureKind
-from batch.security import Secret, TlsSettings, _private_pem_file, build_ssl_context, load_key_pair
+from batch.service.security import (
+    Secret,
+    TlsSettings,
+    _private_pem_file,
+    build_ssl_context,
+    load_key_pair,
+)
 
 
 @pytest.fixture

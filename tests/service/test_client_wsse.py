@@ -9,10 +9,10 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from zeep.wsse.signature import verify_envelope
 
-from batch.client import ClientSettings
 from batch.errors import ConfigError
 from batch.records import Failure, FailureKind
-from batch.security import Secret, SigningSettings, build_wsse
+from batch.service.client import ClientSettings
+from batch.service.security import Secret, SigningSettings, build_wsse
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

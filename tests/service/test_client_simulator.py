@@ -18,7 +18,7 @@ from batch.simulator import FaultConfig
 @pytest.fixture(scope="module")
 def client(udb):
     """One client on the simulator's WSDL URL, as production loads STIL's."""
-    from batch.client import ClientSettings, UdbClient
+    from batch.service.client import ClientSettings, UdbClient
 
     with UdbClient(ClientSettings(wsdl=udb.wsdl_url)) as made:
         yield made

@@ -8,7 +8,11 @@ from collections import defaultdict
 from datetime import datetime
 
 import pytest
-from engine_helpers import (
+
+from batch.records import Outcome
+from batch.service.client import ClientSettings, UdbClient
+from batch.simulator import FaultConfig
+from tests.rows_kit import (
     BASE,
     CPH,
     fictitious_cprs,
@@ -17,10 +21,6 @@ from engine_helpers import (
     submit_rows,
     write_registry,
 )
-
-from batch.client import ClientSettings, UdbClient
-from batch.records import Outcome
-from batch.simulator import FaultConfig
 
 KNOWN = fictitious_cprs(80)
 UNKNOWN = fictitious_cprs(10, offset=80)

@@ -6,11 +6,11 @@ import stat
 from datetime import UTC, datetime
 
 import pytest
-from engine_helpers import report, row
 
 from batch.errors import JournalLockedError, StateError
 from batch.journal import JOURNAL_NAME, AttemptRecord, Journal
 from batch.records import Issue, Outcome, Row
+from tests.rows_kit import report, row
 
 
 def mode(path) -> int:

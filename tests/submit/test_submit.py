@@ -5,11 +5,11 @@ import threading
 from collections import Counter
 
 import pytest
-from engine_helpers import ScriptedSender, report, row, submit_rows
 
 from batch.errors import ConfigError
 from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit import SubmitSettings, final_outcome
+from tests.rows_kit import ScriptedSender, report, row, submit_rows
 
 RETRY_503 = Failure(FailureKind.SERVER_ERROR, "HTTP 503", retryable=True, http_status=503)
 TIMEOUT = Failure(FailureKind.TIMEOUT, "read timed out", retryable=True)

@@ -24,8 +24,8 @@ import email_validator
 import numpy as np
 import pandas as pd
 
-from batch.cpr import age_on
-from batch.normalize import COPENHAGEN, Times
+from batch.intake.cpr import age_on
+from batch.intake.normalize import COPENHAGEN, Times
 from batch.outcomes import result_text
 from batch.records import Issue
 
@@ -190,7 +190,7 @@ def _ages(cpr: pd.Series, ten: np.ndarray, now: datetime) -> np.ndarray:
     """Age today in Copenhagen by the CPR number's birth date; NaN when there is none.
 
     The birth date depends only on the first seven digits (date and century digit), so each
-    distinct prefix is computed once, by `batch.cpr`, and spread over the rows.
+    distinct prefix is computed once, by `batch.intake.cpr`, and spread over the rows.
     """
     today = now.astimezone(COPENHAGEN).date() if now.tzinfo else now.date()
     codes, prefixes = pd.factorize(cpr.where(ten).str.slice(0, 7), use_na_sentinel=True)

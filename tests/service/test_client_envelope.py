@@ -1,4 +1,4 @@
-"""The envelope template (batch.envelope) against zeep's own rendering, which it replaces."""
+"""The envelope template (batch.service.envelope) against zeep's own rendering, its original."""
 
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from batch.client import OPERATION, ClientSettings, UdbClient, build_request
-from batch.envelope import EnvelopeTemplate
 from batch.errors import ServiceError
 from batch.records import Contact, Report, Wish
+from batch.service.client import OPERATION, ClientSettings, UdbClient, build_request
+from batch.service.envelope import EnvelopeTemplate
 
 CONTRACT = resources.files("batch.contract")
 OTHER = Path(__file__).with_name("other_contract.wsdl")

@@ -1,10 +1,10 @@
 """The SOAP client: one `Report` in, UDB's `Answer` or a typed `Failure` out, from many threads.
 
 zeep reads the contract (any WSDL with the spec's element names, SOAP 1.1 or 1.2), renders
-the envelope once as a template filled per request (`batch.envelope`) and signs each one; the
-bytes travel over `batch.transport`'s lean HTTP pool and the reply is read by a hardened parser
-that looks only at what the answer needs. Nothing here names the service's namespace or
-address: both come from the WSDL or the settings.
+the envelope once as a template filled per request (`batch.service.envelope`) and signs each
+one; the bytes travel over `batch.service.transport`'s lean HTTP pool and the reply is read by a
+hardened parser that looks only at what the answer needs. Nothing here names the service's
+namespace or address: both come from the WSDL or the settings.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from lxml import etree
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
 from batch.closing import Closing
-from batch.envelope import EnvelopeTemplate
 from batch.errors import ConfigError, ServiceError
 from batch.privacy import mask_cpr
 from batch.records import Answer, Contact, Failure, FailureKind, Report, Wish
-from batch.security import LazySslContext, SigningSettings, TlsSettings, build_wsse
-from batch.transport import (
+from batch.service.envelope import EnvelopeTemplate
+from batch.service.security import LazySslContext, SigningSettings, TlsSettings, build_wsse
+from batch.service.transport import (
     ConnectTimeoutError,
     HostileXmlError,
     HttpPool,

@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 from client_kit import CPR_OK, CPR_UNKNOWN, EXPECTED, Canned, canned_server, report
 
-from batch.client import ClientSettings, UdbClient
 from batch.errors import ConfigError, ServiceError
 from batch.records import Failure, FailureKind
+from batch.service.client import ClientSettings, UdbClient
 
 OTHER = Path(__file__).with_name("other_contract.wsdl")
 OTHER_NS = "urn:example:kommune:ungeindsats:v9"

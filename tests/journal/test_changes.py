@@ -3,9 +3,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from engine_helpers import report
-
 from batch.journal import CprHistory, Send, Skip, plan_row, record_acceptance
+from tests.rows_kit import report
 
 AT = datetime(2024, 3, 2, 1, 14, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 Why not `requests`: measured on this machine, a zeep call over `requests` costs ~2.1 ms of
 client CPU, 71% of it in `requests` (per-request proxy/netrc lookups, `prepare_request`).
-Kept-alive sockets, one `sendall` per request and a lean response reader (`batch.http11`)
+Kept-alive sockets, one `sendall` per request and a lean response reader (`batch.service.http11`)
 do the same POST for about a tenth of that, and hand us the response headers (`Retry-After`)
 that zeep's `TransportError` drops. Replies are parsed here too, by a parser that never
 expands an entity.
@@ -27,8 +27,8 @@ from zeep import ns
 
 from batch import __version__
 from batch.errors import ServiceError
-from batch.http11 import DeadlineReader, ResponseTooLargeError, read_response
-from batch.xmlsafe import HostileXmlError, parse_untrusted_xml
+from batch.service.http11 import DeadlineReader, ResponseTooLargeError, read_response
+from batch.service.xmlsafe import HostileXmlError, parse_untrusted_xml
 
 if TYPE_CHECKING:
     import ssl
@@ -89,7 +89,7 @@ class HttpPool:
     A thread takes an idle socket (or opens one), uses it for one exchange and gives it back.
     A socket that failed mid-exchange is closed, never reused: its state is unknown. Each
     request leaves in one `sendall` (head and body together: half the syscalls of
-    `http.client`'s two, and no Nagle/delayed-ACK stall); `batch.http11` reads
+    `http.client`'s two, and no Nagle/delayed-ACK stall); `batch.service.http11` reads
     the answer, chunked or not.
     """
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from batch.ratelimit import TokenBucket
+from batch.submit.ratelimit import TokenBucket
 
 
 class FakeClock:

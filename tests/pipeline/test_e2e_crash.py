@@ -15,14 +15,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from engine_helpers import fictitious_cprs, write_registry
 
 from batch.errors import JournalLockedError
 from batch.journal import JOURNAL_NAME, Journal
 from batch.records import Outcome
 from batch.simulator import FaultConfig
+from tests.rows_kit import fictitious_cprs, write_registry
 
-CHILD = Path(__file__).with_name("crash_child.py")
+ROOT = Path(__file__).resolve().parents[2]
+CHILD = "tests.pipeline.crash_child"  # run as a module from the root: it imports tests.rows_kit
 CONCURRENCY = 8
 ROWS = 3000
 KNOWN = 2500
@@ -35,7 +36,7 @@ class Child:
     def __init__(self, state: Path, wsdl: str) -> None:
         args = [str(state), wsdl, str(CONCURRENCY), str(ROWS), str(KNOWN)]
         self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), *args], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", CHILD, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
         )
         self.lines: list[str] = []
         self.ingested = threading.Event()

@@ -1,6 +1,6 @@
 """The crash test's child process: ingest rows built in code, then submit them to a simulator.
 
-Usage: crash_child.py STATE_DIR WSDL_URL CONCURRENCY TOTAL_ROWS REGISTRY_SIZE
+Usage: python -m tests.pipeline.crash_child STATE_DIR WSDL_URL CONCURRENCY TOTAL_ROWS REGISTRY_SIZE
 Prints `ingested` once every row is in the journal, then `done <counts as JSON>` at the end.
 The test kills it with SIGKILL somewhere in between, then runs it again to finish the work.
 """
@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 
 import structlog
-from engine_helpers import crash_rows, fictitious_cprs
 
-from batch.client import ClientSettings, UdbClient
 from batch.journal import Journal
+from batch.service.client import ClientSettings, UdbClient
 from batch.submit import SubmitSettings, submit_run
+from tests.rows_kit import crash_rows, fictitious_cprs
 
 
 def main(argv: list[str]) -> int:

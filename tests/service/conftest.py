@@ -9,7 +9,7 @@ import pytest
 from client_kit import fixed_now
 from pki_kit import Pki, make_pki
 
-from batch.client import ClientSettings, UdbClient
+from batch.service.client import ClientSettings, UdbClient
 from batch.simulator import RunningSimulator, SimulatorConfig, start_simulator
 
 

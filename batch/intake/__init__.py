@@ -2,9 +2,9 @@
 
 load (records and row numbers) -> columns (which header is which field) -> normalize -> validate
 -> `Row`s carrying the user's own cells, and a `Report` exactly when nothing blocks sending.
-`open_input` reads the header and checks the required columns (see `batch.columns`), so a file
-that cannot be used stops the run before anything is sent; a file with a header and no rows is
-fine and yields nothing.
+`open_input` reads the header and checks the required columns (see `batch.intake.columns`), so
+a file that cannot be used stops the run before anything is sent; a file with a header and no
+rows is fine and yields nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from batch import normalize
-from batch.columns import ColumnMap, header_matcher, map_columns, unique_headers
 from batch.errors import InputError
-from batch.load import RawChunk, Table, cell_values, open_table
+from batch.intake import normalize
+from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
+from batch.intake.load import RawChunk, Table, cell_values, open_table
+from batch.intake.validate import Fields, mail_syntax_ok, validate
 from batch.privacy import mask_cpr
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
-from batch.validate import Fields, mail_syntax_ok, validate
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence

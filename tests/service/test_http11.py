@@ -1,4 +1,4 @@
-"""The lean HTTP/1.1 response reader (batch.http11): framing, reuse, limits, broken servers."""
+"""The lean HTTP/1.1 reader (batch.service.http11): framing, reuse, limits, broken servers."""
 
 import http.client
 import io
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from batch.http11 import DeadlineReader, ResponseTooLargeError, read_response
+from batch.service.http11 import DeadlineReader, ResponseTooLargeError, read_response
 
 LIMIT = 1 << 20
 SOAP = b"<soap:Envelope/>"
