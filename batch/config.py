@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import ConfigError
+from batch.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -105,6 +106,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_format", _choice("auto", "console", "json"), help="log format"),
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
+    Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
     Option("tls_client_cert", Path, cli=False),
@@ -142,6 +144,7 @@ class Settings:
     log_format: str = "auto"
     quiet: bool = False
     date_only_time: time | None = None
+    language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None
     tls_client_cert: Path | None = None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from batch.errors import ConfigError
+from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
 from batch.journal import Journal
@@ -49,7 +50,7 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAILED_ROWS = 1  # the run finished; some rows are in Fix or Drop
 EXIT_UNSENT = 3  # some rows could not be sent (Retry); wins over 1
-SIMULATOR_NOTICE = (
+SIMULATOR_NOTICE = N_(
     "no endpoint configured: sending to the built-in UDB simulator; nothing leaves this machine"
 )
 
@@ -220,7 +221,7 @@ def run_job(
     """
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
-        notice(SIMULATOR_NOTICE)  # the first thing the user reads
+        notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
     with contextlib.ExitStack() as stack:
         state_dir = settings.state_dir
