@@ -40,8 +40,9 @@ import xlsxwriter
 from batch.intake import InputOptions, open_input
 from batch.intake.columns import header_matcher, map_columns, unique_headers
 from batch.intake.cpr import age_on
-from batch.intake.normalize import COPENHAGEN, PLACEHOLDERS
-from batch.intake.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
+from batch.intake.text import PLACEHOLDERS, mail_syntax_ok
+from batch.intake.times import COPENHAGEN
+from batch.intake.validate import AGE_LIMIT, LIMITS
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
 
 __all__ = ["main"]

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from batch.intake.columns import map_columns, unique_headers
 from batch.intake.cpr import age_on
-from batch.intake.normalize import COPENHAGEN, PLACEHOLDERS
-from batch.intake.validate import AGE_LIMIT, LIMITS, mail_syntax_ok
+from batch.intake.text import PLACEHOLDERS, mail_syntax_ok
+from batch.intake.times import COPENHAGEN
+from batch.intake.validate import AGE_LIMIT, LIMITS
 from batch.records import CANONICAL_FIELDS, CellValue, Contact, Issue, Report, Row, Wish
 
 if TYPE_CHECKING:

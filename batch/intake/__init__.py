@@ -20,10 +20,12 @@ import pandas as pd
 import pyarrow as pa
 
 from batch.errors import InputError
-from batch.intake import normalize
+from batch.intake import text as text_cells
+from batch.intake import times as time_cells
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
 from batch.intake.load import RawChunk, Table, cell_values, open_table
-from batch.intake.validate import Fields, mail_syntax_ok, validate
+from batch.intake.text import mail_syntax_ok
+from batch.intake.validate import Fields, validate
 from batch.privacy import mask_cpr
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
 
@@ -112,17 +114,18 @@ class InputFile:
             return raw.columns[self._columns.positions[index]]
 
         options = self._options
-        text = {name: normalize.text(column(name)) for name in _TEXT_FIELDS}
-        text["CPRNr"] = normalize.cpr(column("CPRNr"))
-        text["KontaktTelefon"] = normalize.phone(column("KontaktTelefon"))
-        institution = normalize.integer(column("KommuneInstitutionNummer"))
+        text = {name: text_cells.text(column(name)) for name in _TEXT_FIELDS}
+        text["CPRNr"] = text_cells.cpr(column("CPRNr"))
+        text["KontaktTelefon"] = text_cells.phone(column("KontaktTelefon"))
+        institution = text_cells.integer(column("KommuneInstitutionNummer"))
         if options.institution is not None:
             institution = institution.fillna(str(options.institution))
         text["KommuneInstitutionNummer"] = institution
         if options.system_id.strip():
             text["ModtagerSystemID"] = text["ModtagerSystemID"].fillna(options.system_id.strip())
         times = {
-            name: normalize.datetimes(column(name), options.date_only_time) for name in _TIME_FIELDS
+            name: time_cells.datetimes(column(name), options.date_only_time)
+            for name in _TIME_FIELDS
         }
         headers = {name: self._columns.header(name) for name in (*text, *times)}
         overlong = np.zeros(size, dtype=bool)
@@ -157,7 +160,7 @@ def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report
     """A `Report` for each row without issues, from the normalized columns, column-wise."""
     text = {name: series.tolist() for name, series in fields.text.items()}
     names = list(fields.times)
-    moments = normalize.python_datetimes(*(fields.times[name].moments for name in names))
+    moments = time_cells.python_datetimes(*(fields.times[name].moments for name in names))
     times = dict(zip(names, moments, strict=True))
     contacts = _contacts(text, times["KontaktRegistreringstid"], issues)
     jobs = _wishes(text["JobOnsker"], times["JobRegistreringstid"], issues)

@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import email_validator
 import numpy as np
 import pandas as pd
 
 from batch.intake.cpr import age_on
-from batch.intake.normalize import COPENHAGEN, Times
+from batch.intake.text import mail_syntax_ok, valid_mails
+from batch.intake.times import COPENHAGEN, Times
 from batch.outcomes import result_text
 from batch.records import Issue
 
@@ -38,8 +38,6 @@ __all__ = [
     "FIELD_SLUGS",
     "LIMITS",
     "Fields",
-    "mail_syntax_ok",
-    "valid_mails",
     "validate",
 ]
 
@@ -311,21 +309,6 @@ def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]
             ),
         ),
     ]
-
-
-def valid_mails(mail: pd.Series, mail_ok: Callable[[str], bool]) -> pd.Series:
-    """Whether each address passes the syntax check; each distinct address is checked once."""
-    good = [address for address in mail.dropna().unique() if mail_ok(address)]
-    return mail.isin(good)
-
-
-def mail_syntax_ok(address: str) -> bool:
-    """email-validator's syntax check, with no DNS lookup."""
-    try:
-        email_validator.validate_email(address, check_deliverability=False)
-    except email_validator.EmailNotValidError:
-        return False
-    return True
 
 
 def _time_rules(fields: Fields, now: datetime, tolerance: timedelta) -> list[Rule]:

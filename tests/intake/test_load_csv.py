@@ -9,7 +9,7 @@ from intake_kit import DANISH_HEADER, ROW_CONTACT_ONLY, ROW_FULL, SYSTEM_ID, rea
 
 from batch.errors import InputError
 from batch.intake import load
-from batch.intake.normalize import COPENHAGEN
+from batch.intake.times import COPENHAGEN
 from batch.records import Contact, Report, Wish
 
 MOMENT = datetime(2025, 6, 15, 14, 30, tzinfo=COPENHAGEN)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from intake_kit import DANISH_HEADER, ROW_FULL, SYSTEM_ID, read, write_xlsx
 
-from batch.intake.normalize import COPENHAGEN
+from batch.intake.times import COPENHAGEN
 from batch.records import RESULT_COLUMNS, Contact, Report, Wish
 from input_examples.generate import SHEET_HEADERS
 

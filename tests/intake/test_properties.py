@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batch.intake import normalize
+from batch.intake import text, times
 
 # Anything a cell can hold: text (any Unicode, with the odd shapes people type), numbers,
 # booleans, datetimes, dates, times, or nothing.
@@ -39,7 +39,7 @@ CELLS = st.one_of(
 )
 COLUMNS = st.lists(CELLS, max_size=12)
 TEXT_COLUMNS = st.lists(st.one_of(st.none(), st.text(), _SHAPES), max_size=12)
-CLEANERS = (normalize.text, normalize.cpr, normalize.phone, normalize.integer)
+CLEANERS = (text.text, text.cpr, text.phone, text.integer)
 
 
 def _listed(series: pd.Series) -> list[object]:
@@ -73,8 +73,8 @@ def test_datetimes_never_raise_and_are_idempotent(cells, date_only_time):
     """Any cell parses to a moment or a flag; parsing the moments again gives the same moments."""
     column = pd.Series(cells, dtype=object)
 
-    once = normalize.datetimes(column, date_only_time)
-    twice = normalize.datetimes(once.moments, date_only_time)
+    once = times.datetimes(column, date_only_time)
+    twice = times.datetimes(once.moments, date_only_time)
 
     assert len(once.moments) == len(cells)
     assert _listed(twice.moments) == _listed(once.moments)

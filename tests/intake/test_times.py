@@ -1,4 +1,4 @@
-"""Normalization of CPR numbers, phones, numbers, text and times: exact values."""
+"""Parsing of registration times: exact values."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from batch.intake import normalize
-from batch.intake.normalize import COPENHAGEN
+from batch.intake import times
+from batch.intake.times import COPENHAGEN
 
 
 def _objects(*values):
@@ -20,96 +20,8 @@ def _texts(*values):
     return pd.Series(list(values), dtype="str")
 
 
-def _clean(series: pd.Series) -> list[str | None]:
-    return [None if pd.isna(v) else v for v in series.tolist()]
-
-
-def test_cpr_numbers():
-    """Spaces and hyphens go, a lost leading zero comes back, Excel's numbers become text."""
-    values = _objects(
-        "091005-4836", 101054836, 101054836.0, " 0101 05\u20134836 ", "0910054836.0", None, "12"
-    )
-
-    assert _clean(normalize.cpr(values)) == [
-        "0910054836",
-        "0101054836",
-        "0101054836",
-        "0101054836",
-        "0910054836",
-        None,
-        "12",
-    ]
-
-
-def test_phone_numbers():
-    """Every common way of writing a Danish mobile number becomes its 8 digits."""
-    values = _objects(
-        "+45 20 12 34 56",
-        "20-12-34-56",
-        "0045 3012 4567",
-        51234567.0,
-        "(+45) 2012.3456",
-        "+4520123456",
-        "2012 345",
-        "",
-    )
-
-    assert _clean(normalize.phone(values)) == [
-        "20123456",
-        "20123456",
-        "30124567",
-        "51234567",
-        "20123456",
-        "20123456",
-        "2012345",
-        None,
-    ]
-
-
-def test_whole_numbers():
-    """Institution numbers written with `.0`, a thousands separator or spaces are cleaned."""
-    values = _objects("751001", 751001.0, "751.001", "751001,0", " 751 001 ", "abc")
-
-    assert _clean(normalize.integer(values)) == ["751001"] * 5 + ["abc"]
-
-
-def test_text_is_trimmed_collapsed_nfc_and_placeholders_are_missing():
-    """Text is trimmed and collapsed, NFC, without control characters; NULL, -, n/a are empty."""
-    values = _texts(
-        "  Søren\u00a0\t Ærbødig ",
-        "a\x00b\u200bc",
-        "e\u0301",
-        "n/a",
-        "-",
-        "NULL",
-        "null",
-        "#N/A",
-        "",
-        "   ",
-        "Null og nix",
-        "linje\r\nto",
-        None,
-    )
-
-    assert _clean(normalize.text(values)) == [
-        "Søren Ærbødig",
-        "abc",
-        "\u00e9",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "Null og nix",
-        "linje to",
-        None,
-    ]
-
-
 def _utc(values: pd.Series, date_only_time: time | None = None) -> list[str | None]:
-    parsed = normalize.datetimes(values, date_only_time)
+    parsed = times.datetimes(values, date_only_time)
     return [
         None if pd.isna(moment) else moment.tz_convert(UTC).strftime("%Y-%m-%d %H:%M:%S")
         for moment in parsed.moments
@@ -153,7 +65,7 @@ def test_workbook_values():
     """Excel datetimes are local time, serials are days since 1899-12-30, dates lack a time."""
     values = _objects(datetime(2025, 6, 15, 14, 30), 45823.604166666664, date(2025, 6, 15), 45823)
 
-    parsed = normalize.datetimes(values)
+    parsed = times.datetimes(values)
 
     assert _utc(values)[:2] == ["2025-06-15 12:30:00", "2025-06-15 12:30:00"]
     assert parsed.date_only.tolist() == [False, False, True, True]
@@ -161,7 +73,7 @@ def test_workbook_values():
 
 def test_repeated_october_hour_is_its_first_occurrence():
     """02:30 on the last Sunday of October is taken as summer time (+02:00), the first pass."""
-    parsed = normalize.datetimes(_texts("26.10.2025 02:30"))
+    parsed = times.datetimes(_texts("26.10.2025 02:30"))
 
     moment = parsed.moments.iloc[0]
     assert moment.utcoffset().total_seconds() == 2 * 3600
@@ -170,7 +82,7 @@ def test_repeated_october_hour_is_its_first_occurrence():
 
 def test_skipped_march_hour_is_flagged():
     """02:30 on the last Sunday of March does not exist in Denmark: flagged, no moment."""
-    parsed = normalize.datetimes(_texts("30.03.2025 02:30", "30.03.2025 03:30"))
+    parsed = times.datetimes(_texts("30.03.2025 02:30", "30.03.2025 03:30"))
 
     assert parsed.nonexistent.tolist() == [True, False]
     assert parsed.unreadable.tolist() == [False, False]
@@ -179,7 +91,7 @@ def test_skipped_march_hour_is_flagged():
 
 def test_problems_are_told_apart():
     """Empty, unreadable, impossible and date-only values each get their own flag."""
-    parsed = normalize.datetimes(
+    parsed = times.datetimes(
         _texts(None, "i går", "31.02.2025 10:00", "15.06.2025 24:00", "15.06.2025", "2025-06-15")
     )
 
@@ -192,7 +104,7 @@ def test_date_only_takes_the_configured_time():
     """With a configured time, a bare date is that time on that day, local time."""
     values = _texts("15.06.2025", "03-01-2025", "15.06.2025 14:30")
 
-    parsed = normalize.datetimes(values, time(12, 0))
+    parsed = times.datetimes(values, time(12, 0))
 
     assert not parsed.date_only.any()
     assert _utc(values, time(12, 0)) == [
@@ -206,7 +118,7 @@ def test_python_datetimes_carry_zone_and_fold():
     """Reports get aware datetimes in Copenhagen; the second 02:30 in October has fold=1."""
     values = _texts("2025-10-26T02:30:00+02:00", "2025-10-26T02:30:00+01:00", None, "x")
 
-    (moments,) = normalize.python_datetimes(normalize.datetimes(values).moments)
+    (moments,) = times.python_datetimes(times.datetimes(values).moments)
 
     first, second, missing, unreadable = moments
     # (PEP 495: a time in the repeated hour never equals one in another zone; compare in UTC)
@@ -219,14 +131,14 @@ def test_python_datetimes_carry_zone_and_fold():
 
 def test_python_datetimes_over_several_columns():
     """Several columns convert together and each keeps its own rows."""
-    first = normalize.datetimes(_texts("15.06.2025 14:30", None)).moments
-    second = normalize.datetimes(_texts(None, "15.06.2025 14:30")).moments
+    first = times.datetimes(_texts("15.06.2025 14:30", None)).moments
+    second = times.datetimes(_texts(None, "15.06.2025 14:30")).moments
 
-    left, right = normalize.python_datetimes(first, second)
+    left, right = times.python_datetimes(first, second)
 
     moment = datetime(2025, 6, 15, 14, 30, tzinfo=COPENHAGEN)
     assert (left, right) == ([moment, None], [None, moment])
-    assert normalize.python_datetimes() == []
+    assert times.python_datetimes() == []
 
 
 def test_many_rows_mixed_shapes_keep_their_places():
