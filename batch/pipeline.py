@@ -26,7 +26,9 @@ from batch.journal import Journal
 from batch.records import Outcome
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
 from batch.service.client import ClientSettings, UdbClient
-from batch.service.security import Secret, SigningSettings, TlsSettings
+from batch.service.keys import Secret
+from batch.service.signing import SigningSettings
+from batch.service.tls import TlsSettings
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import SubmitSettings, submit_run
 

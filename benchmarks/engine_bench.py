@@ -26,7 +26,8 @@ import zeep
 
 from batch.journal import Journal
 from batch.records import Contact, Report, Row
-from batch.service.client import ClientSettings, UdbClient, build_request
+from batch.service.client import ClientSettings, UdbClient
+from batch.service.request import build_request
 from batch.submit import SubmitSettings, submit_run
 
 __all__ = ["main"]

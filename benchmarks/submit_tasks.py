@@ -21,7 +21,8 @@ from pyinstrument.stack_sampler import get_stack_sampler
 
 from batch.journal import JOURNAL_NAME, Journal
 from batch.records import Answer, Contact, Report, Row, Wish
-from batch.service.client import ClientSettings, UdbClient, build_request
+from batch.service.client import ClientSettings, UdbClient
+from batch.service.request import build_request
 from batch.submit import SubmitSettings, submit_run
 from benchmarks.data import JOBS, KUI, fictitious_cpr
 from benchmarks.profiles import pyinstrument_top

@@ -4,7 +4,7 @@ Why not `http.client.HTTPResponse`: it parses every header block through the `em
 (feedparser, policies, MIME content types), which the client's profile put at a quarter of its
 CPU per request, to read the three headers a SOAP answer needs. This reader keeps
 `http.client`'s limits (65,536 bytes a line, 100 headers) and raises its exceptions, so a
-broken or hostile server fails exactly as it did: `batch.service.client.classify` maps them.
+broken or hostile server fails exactly as it did: `batch.service.answer.classify` maps them.
 
 What it reads: a status line (interim 1xx answers skipped), header lines (obsolete folding
 joined), and a body framed by chunked transfer coding, by Content-Length, or by the server

@@ -14,8 +14,10 @@ from lxml import etree
 
 from batch.errors import ServiceError
 from batch.records import Contact, Report, Wish
-from batch.service.client import OPERATION, ClientSettings, UdbClient, build_request
+from batch.service.client import ClientSettings, UdbClient
+from batch.service.contract import OPERATION
 from batch.service.envelope import EnvelopeTemplate
+from batch.service.request import build_request
 
 CONTRACT = resources.files("batch.contract")
 OTHER = Path(__file__).with_name("other_contract.wsdl")

@@ -9,13 +9,13 @@ import zeep.exceptions
 from lxml import etree
 
 from batch.records import Answer, FailureKind
-from batch.service.client import (
-    AnswerShape,
+from batch.service.answer import (
     classify,
     classify_http_failure,
     parse_retry_after,
     read_reply,
 )
+from batch.service.contract import AnswerShape
 from batch.service.transport import ConnectTimeoutError, HostileXmlError, HttpReply
 
 NS = "urn:test:udb"

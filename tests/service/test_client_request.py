@@ -8,7 +8,8 @@ from client_kit import COPENHAGEN, report
 from lxml import etree
 
 from batch.records import Contact, Report, Wish
-from batch.service.client import ClientSettings, UdbClient, build_request
+from batch.service.client import ClientSettings, UdbClient
+from batch.service.request import build_request
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 XSD = resources.files("batch.contract").joinpath("IndberetningKontaktJobOgUddOensker.xsd")

@@ -7,13 +7,8 @@ from client_kit import CPR_OK, EXPECTED, report
 
 from batch.errors import ConfigError
 from batch.records import Failure, FailureKind
-from batch.service.security import (
-    Secret,
-    TlsSettings,
-    _private_pem_file,
-    build_ssl_context,
-    load_key_pair,
-)
+from batch.service.keys import Secret, load_key_pair
+from batch.service.tls import TlsSettings, _private_pem_file, build_ssl_context
 
 
 @pytest.fixture

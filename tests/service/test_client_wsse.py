@@ -12,7 +12,8 @@ from zeep.wsse.signature import verify_envelope
 from batch.errors import ConfigError
 from batch.records import Failure, FailureKind
 from batch.service.client import ClientSettings
-from batch.service.security import Secret, SigningSettings, build_wsse
+from batch.service.keys import Secret
+from batch.service.signing import SigningSettings, build_wsse
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

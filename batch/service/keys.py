@@ -1,0 +1,153 @@
+"""Keys and secrets: reading a private key and its certificate, shared by TLS and signing.
+
+STIL's integration platform (IPL) authenticates a calling system with an OCES3 organisation
+certificate (issued as PKCS#12), both for mutual TLS (`batch.service.tls`) and for WS-Security
+signing (`batch.service.signing`). Everything that reads a key lives here, so that a password
+or a private key is handled in one module and never reaches a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from batch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+__all__ = ["KeyPair", "Secret", "load_key_pair"]
+
+
+class Secret:
+    """A password that never shows itself: repr, str and format print `Secret('***')`.
+
+    Not a `str` subclass on purpose: an f-string or a `%s` of a str subclass would print it.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself, for the one call that needs it (a key loader)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("a Secret is not pickled: it would leave the process in clear text")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """A private key and its certificate chain as PEM bytes, held in memory only."""
+
+    key_pem: bytes
+    cert_pem: bytes  # the leaf first, then any chain certificates
+    key: PrivateKeyTypes
+    cert: x509.Certificate
+
+    def __repr__(self) -> str:
+        return f"KeyPair(subject={self.cert.subject.rfc4514_string()!r}, key=***)"
+
+
+def _password(secret: Secret | None) -> bytes | None:
+    return None if secret is None else secret.reveal().encode("utf-8")
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _from_pkcs12(path: Path, password: Secret | None) -> KeyPair:
+    data = _read(path, "PKCS#12 file")
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(data, _password(password))
+    except ValueError:
+        raise ConfigError(
+            f"cannot open the PKCS#12 file {path}: wrong password or not a PKCS#12 file"
+        ) from None
+    if key is None or cert is None:
+        raise ConfigError(f"the PKCS#12 file {path} must hold a private key and its certificate")
+    pem = serialization.Encoding.PEM
+    certs = b"".join(c.public_bytes(pem) for c in [cert, *chain])
+    key_pem = key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return KeyPair(key_pem=key_pem, cert_pem=certs, key=key, cert=cert)
+
+
+def _from_pem(key_path: Path, cert_path: Path, password: Secret | None) -> KeyPair:
+    cert_pem = _read(cert_path, "certificate")
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(_read(key_path, "key"), _password(password))
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"cannot read the key {key_path} or certificate {cert_path}: wrong password, or not PEM"
+        ) from None
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return KeyPair(key_pem=key_pem, cert_pem=cert_pem, key=key, cert=cert)
+
+
+def load_key_pair(
+    *,
+    key: Path | None = None,
+    cert: Path | None = None,
+    password: Secret | None = None,
+    pkcs12_file: Path | None = None,
+    pkcs12_password: Secret | None = None,
+) -> KeyPair:
+    """Read a key and certificate (PEM pair or PKCS#12) and check that they belong together.
+
+    Raises:
+        ConfigError: a file is missing or unreadable, the password is wrong, or the key does
+            not match the certificate. The message names the file, never the password.
+    """
+    if pkcs12_file is not None:
+        pair = _from_pkcs12(pkcs12_file, pkcs12_password)
+    elif key is not None and cert is not None:
+        pair = _from_pem(key, cert, password)
+    else:
+        raise ConfigError("a key and certificate (PEM) or a PKCS#12 file is needed")
+    if _public_der(pair.key.public_key()) != _public_der(pair.cert.public_key()):
+        raise ConfigError(
+            f"the private key does not match the certificate {pair.cert.subject.rfc4514_string()}"
+        )
+    return pair
+
+
+def _public_der(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
