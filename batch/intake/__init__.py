@@ -22,7 +22,8 @@ import pyarrow as pa
 from batch.errors import InputError
 from batch.intake import normalize
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
-from batch.intake.load import RawChunk, Table, cell_values, open_table
+from batch.intake.load import open_table
+from batch.intake.table import RawChunk, Table, cell_values
 from batch.intake.validate import Fields, mail_syntax_ok, validate
 from batch.privacy import mask_cpr
 from batch.records import CellValue, Contact, Issue, Report, Row, Wish
