@@ -23,7 +23,8 @@ from batch.errors import InputError
 from batch.intake import text as text_cells
 from batch.intake import times as time_cells
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
-from batch.intake.load import RawChunk, Table, cell_values, open_table
+from batch.intake.load import open_table
+from batch.intake.table import RawChunk, Table, cell_values
 from batch.intake.text import mail_syntax_ok
 from batch.intake.validate import Fields, validate
 from batch.privacy import mask_cpr

@@ -8,7 +8,7 @@ import pytest
 from intake_kit import DANISH_HEADER, ROW_CONTACT_ONLY, ROW_FULL, SYSTEM_ID, read, write_text
 
 from batch.errors import InputError
-from batch.intake import load
+from batch.intake import csv_encoding, csv_file
 from batch.intake.times import COPENHAGEN
 from batch.records import Contact, Report, Wish
 
@@ -197,7 +197,7 @@ def _big_cell_file(path, cell_bytes):
 
 def test_a_record_larger_than_a_block_costs_only_its_row(tmp_path, monkeypatch):
     """A record over pyarrow's block: read again with larger blocks, one row to fix, none twice."""
-    monkeypatch.setattr(load, "_BLOCK_BYTES", 64 << 10)  # a 1 MB cell then needs two regrowths
+    monkeypatch.setattr(csv_file, "_BLOCK_BYTES", 64 << 10)  # a 1 MB cell then needs two regrowths
     path = _big_cell_file(tmp_path / "stor.csv", 1 << 20)
 
     result = read(path, chunk_rows=100)  # chunks are handed on before pyarrow fails
@@ -211,8 +211,8 @@ def test_a_record_larger_than_a_block_costs_only_its_row(tmp_path, monkeypatch):
 
 def test_a_record_larger_than_the_largest_block_is_one_clear_line(tmp_path, monkeypatch):
     """Blocks grow to a cap; a record beyond it makes the file unreadable, saying why."""
-    monkeypatch.setattr(load, "_BLOCK_BYTES", 64 << 10)
-    monkeypatch.setattr(load, "_MAX_BLOCK_BYTES", 1 << 20)
+    monkeypatch.setattr(csv_file, "_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(csv_file, "_MAX_BLOCK_BYTES", 1 << 20)
     path = _big_cell_file(tmp_path / "stor.csv", 2 << 20)
 
     with pytest.raises(InputError, match="a record is larger than 1 MiB") as caught:
@@ -261,11 +261,11 @@ def _line(cells: list[str]) -> str:
 
 def test_mixed_text_stream_decodes_each_line_across_read_blocks(tmp_path, monkeypatch):
     """The transcoding stream gives the same text whatever its block size cuts through."""
-    monkeypatch.setattr(load, "_SCAN_BYTES", 7)  # lines and characters cut across blocks
+    monkeypatch.setattr(csv_encoding, "_SCAN_BYTES", 7)  # lines and characters cut across blocks
     lines = ["Tømrer æøå\n", "Smørrebrød\n", "", "Ærø €\r\n", "ascii\n", "sidste å"]
     encodings = ["utf-8", "cp1252", "utf-8", "cp1252", "cp1252", "utf-8"]
     path = tmp_path / "linjer.csv"
     path.write_bytes(b"".join(t.encode(e) for t, e in zip(lines, encodings, strict=True)))
 
-    with load._MixedText(path) as stream:
+    with csv_encoding.MixedText(path) as stream:
         assert stream.read().decode("utf-8") == "".join(lines)

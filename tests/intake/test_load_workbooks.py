@@ -182,7 +182,7 @@ def test_cell_values_keep_types_and_whole_numbers_become_ints():
     """Workbook cells: empty text is None, whole floats ints, dates datetimes, times text."""
     from datetime import date, time, timedelta
 
-    from batch.intake.load import cell_values
+    from batch.intake.table import cell_values
 
     values = ["", "x", 1.0, 2.5, float("nan"), True, 3, SUMMER, date(2025, 6, 15), time(10, 30)]
     values.append(timedelta(hours=1))
