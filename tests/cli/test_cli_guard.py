@@ -1,7 +1,8 @@
 from click.testing import CliRunner
 
-import batch.cli
-from batch.cli import EXIT_INTERNAL, main
+import batch.cli.run
+from batch.cli import main
+from batch.cli.exit_codes import EXIT_INTERNAL
 
 
 def test_a_bug_is_one_masked_line_and_exit_70(monkeypatch, tmp_path):
@@ -10,7 +11,7 @@ def test_a_bug_is_one_masked_line_and_exit_70(monkeypatch, tmp_path):
     def broken(*_args, **_kwargs):
         raise RuntimeError("bug while handling 0101084123")
 
-    monkeypatch.setattr(batch.cli, "run_job", broken)
+    monkeypatch.setattr(batch.cli.run, "run_job", broken)
     source = tmp_path / "a.csv"
     source.write_text("CPRNr;JobOnsker\n", encoding="utf-8")
     result = CliRunner().invoke(

@@ -1,0 +1,104 @@
+"""Options shared by several commands, declared once, and the start-up they all go through."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from batch.config import resolve_settings
+from batch.console import Console
+from batch.errors import BatchError
+from batch.logging import configure_logging
+from batch.privacy import mask_cpr
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from batch.config import Settings
+
+__all__ = ["INPUT_SUFFIXES"]
+
+INPUT_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods"})
+
+
+def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that reads settings shares; each also has a BATCH_* variable."""
+    decorators = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            envvar="BATCH_CONFIG",
+            help="TOML config file (also BATCH_CONFIG).",
+        ),
+        click.option(
+            "--state-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Where the journal lives (default ~/.local/state/batch).",
+        ),
+        click.option(
+            "--report-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Where result workbooks are written (default reports/).",
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["auto", "console", "json"]),
+            help="Log format: pretty on a terminal, JSON lines otherwise (auto).",
+        ),
+        click.option("--quiet", is_flag=True, default=None, help="Only warnings and errors."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options on how to read the input files."""
+    decorators = [
+        click.option(
+            "--sheet",
+            help="Sheet to read, by name or 0-based index "
+            "(default: the first with a recognisable header).",
+        ),
+        click.option(
+            "--mapping",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="TOML file mapping your column headers to the spec's field names.",
+        ),
+        click.option("--system-id", help="ModtagerSystemID: your system's SystemName on IPL."),
+        click.option(
+            "--institution",
+            type=int,
+            help="KommuneInstitutionNummer for rows that have none in the file.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _settings(config_file: Path | None, **flags: Any) -> Settings:
+    return resolve_settings(flags, config_file=config_file)
+
+
+def _sheet(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def _start(config_file: Path | None, flags: dict[str, Any]) -> tuple[Settings, Console]:
+    console = Console(quiet=bool(flags.get("quiet")))
+    try:
+        settings = _settings(config_file, **flags)
+    except BatchError as error:
+        _fail(console, error)
+    configure_logging(log_format=settings.log_format, quiet=settings.quiet)  # type: ignore[arg-type]
+    return settings, console
+
+
+def _fail(console: Console, error: BatchError) -> None:
+    console.error(mask_cpr(str(error)))
+    sys.exit(error.exit_code)
