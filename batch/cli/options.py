@@ -11,6 +11,7 @@ import click
 from batch.config import resolve_settings
 from batch.console import Console
 from batch.errors import BatchError
+from batch.i18n import LANGUAGES, resolve_language, use_language
 from batch.logging import configure_logging
 from batch.privacy import mask_cpr
 
@@ -50,6 +51,11 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Log format: pretty on a terminal, JSON lines otherwise (auto).",
         ),
         click.option("--quiet", is_flag=True, default=None, help="Only warnings and errors."),
+        click.option(
+            "--language",
+            type=click.Choice(LANGUAGES),
+            help="Language of the console and workbook: da or en (default: the locale's).",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -96,6 +102,7 @@ def _start(config_file: Path | None, flags: dict[str, Any]) -> tuple[Settings, C
     except BatchError as error:
         _fail(console, error)
     configure_logging(log_format=settings.log_format, quiet=settings.quiet)  # type: ignore[arg-type]
+    use_language(resolve_language(settings.language))
     return settings, console
 
 
