@@ -5,7 +5,9 @@
      ├── ConfigError                options, config file, certificates, mapping file (2)
      ├── StateError                 the state directory or journal cannot be used (2)
      │    └── JournalLockedError    another run holds the state directory's lock (2)
-     └── ServiceError               the service cannot be used at all: its WSDL does not load (2)
+     ├── ServiceError               the service cannot be used at all: its WSDL does not load (2)
+     └── SetupError                 the set-up fails under a run: TLS, certificate, proxy, a full
+                                    or read-only disk (4); waiting will not heal it, a person must
 
 Every message must be safe to print: no unmasked CPR number (see `batch.privacy.mask_cpr`),
 and written for the person who must act on it (which file, which row, what to do).
@@ -19,6 +21,7 @@ __all__ = [
     "InputError",
     "JournalLockedError",
     "ServiceError",
+    "SetupError",
     "StateError",
 ]
 
@@ -47,3 +50,14 @@ class JournalLockedError(StateError):
 
 class ServiceError(BatchError):
     """The service cannot be used at all (its WSDL does not load, its address is wrong)."""
+
+
+class SetupError(BatchError):
+    """The set-up failed while a run was under way: fix it, then run again (rows are kept).
+
+    Distinct from exit 3 ("run again later"): a certificate the service refuses, a host name
+    that does not match, a proxy that refuses, a report directory that is full or read-only
+    will fail the same way tomorrow night. The journal keeps every unsent row for the next run.
+    """
+
+    exit_code = 4
