@@ -265,12 +265,23 @@ class Journal(Closing):
         after = 0
         while True:
             page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, "
-                "last_attempt, sheet FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
+                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
+                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 (run_id, outcome.value, after, PAGE),
             )
-            for row_id, source_file, source_row, cells, code, text, tries, last, sheet in page:
+            for (
+                row_id,
+                source_file,
+                source_row,
+                cells,
+                code,
+                text,
+                tries,
+                last,
+                sheet,
+                sent,
+            ) in page:
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
@@ -281,6 +292,8 @@ class Journal(Closing):
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
+                    # A dry run's Ready sheet shows what would be sent, field by field.
+                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
                 )
                 after = row_id
             if len(page) < PAGE:

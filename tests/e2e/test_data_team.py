@@ -104,3 +104,23 @@ def test_hidden_rows_and_a_totals_row_are_said_and_followed(tmp_path, dirs):
     assert any("Totals rows, left out (not data): 6" in t for t in texts)
     assert any("Hidden rows, not sent (in Fix): 3-4" in t for t in texts)
     assert "Kontakt e-mail" in texts  # the columns table: every header and what it fed
+
+
+def test_validate_shows_what_would_be_sent_and_how_long(tmp_path, dirs):
+    """The Ready sheet holds the request field by field as sent; validate estimates the time."""
+    rows = [person_row(0), person_row(1)]
+    rows[0][0] = "091005-4836"  # as a person types it: sent without the hyphen
+    path = team_workbook(tmp_path / "unge.xlsx", rows)
+
+    done = _cli(dirs, "validate", path, "--rate", "5")
+
+    assert done.code == 0, done.output
+    assert "2 rows to send, about 1 s at 5/s" in done.stderr
+    assert "CPRNr" in done.stderr  # the short form of the columns table
+    ready = read_rows(workbook_of(dirs[1]))["Ready"]
+    first = next(r for r in ready if r["Source row"] == 2)
+    assert first["CPR-nr."] == "091005-4836"  # the user's own cell, as written
+    assert first["Sent: CPRNr"] == "0910054836"
+    assert first["Sent: KommuneInstitutionNummer"] == "751001"
+    assert str(first["Sent: KontaktRegistreringstid"]).endswith(("+01:00", "+02:00"))
+    assert first["Sent: JobOnsker"] is None  # no job wish: left out of the request
