@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError
+from batch.errors import ConfigError, JournalLockedError
+from batch.fixback import open_all
 from batch.i18n import N_, _
-from batch.intake import InputFile, InputOptions, open_input
+from batch.intake import InputFile, InputOptions
 from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
-from batch.journal import Journal
+from batch.journal import Journal, open_read_only, snapshot, unrecorded_inputs
 from batch.records import Outcome
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
 from batch.service.client import ClientSettings, UdbClient
@@ -70,6 +71,7 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    still_wrong: int = 0  # rows fixed through a Fix sheet earlier, read again unfixed
 
     @property
     def rows(self) -> int:
@@ -165,11 +167,6 @@ def _sender(settings: Settings) -> Iterator[Sender]:
         yield client
 
 
-def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
-    # Every file's header is read before any row is sent: a bad file stops the run here.
-    return [open_input(path, options) for path in paths]
-
-
 def _ingest(
     journal: Journal,
     run_id: str,
@@ -210,7 +207,7 @@ def _read_into(
     journal: Journal, run_id: str, input_file: InputFile, now: datetime, stop: threading.Event
 ) -> bool:
     for chunk in input_file.chunks(now):
-        journal.add_rows(run_id, chunk)
+        journal.add_rows(run_id, chunk, input_file.fix_of)
         if stop.is_set():
             return False
     return True
@@ -234,7 +231,8 @@ def run_job(
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
-    files = _open_inputs(paths, input_options(settings, sheet))
+    options = input_options(settings, sheet)
+    files = open_all(paths, options, settings, sheet_given=sheet is not None, notice=notice)
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
@@ -265,8 +263,10 @@ def run_job(
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
+        if not dry_run:
+            journal.settle_fixes(run_id)
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
+        return _write(journal, run_id, settings.report_dir, _next_flags(settings))
 
 
 def _submit(
@@ -296,9 +296,24 @@ def _submit(
     return "finished", None
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _next_flags(settings: Settings) -> tuple[str, ...]:
+    """Flags the next run needs to find this run again: those given on this command line."""
+    flags: list[str] = []
+    for name in ("state_dir", "wsdl", "endpoint"):
+        value = getattr(settings, name)
+        if settings.sources.get(name) == "flag" and value is not None:
+            flags += [f"--{name.replace('_', '-')}", str(value)]
+    return tuple(flags)
+
+
+def _write(
+    journal: Journal, run_id: str, report_dir: Path, next_flags: tuple[str, ...] = ()
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
+    recorded = info.inputs
+    if info.status == "running":  # read beside the run: the files it is still reading
+        recorded = [*recorded, *unrecorded_inputs(journal, run_id)]
     inputs = tuple(
         InputSheet(
             source_file=item.source_file,
@@ -309,7 +324,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
             fields=item.fields,
             notes=ReadNotes.from_json(item.notes),
         )
-        for item in info.inputs
+        for item in recorded
     )
     summary = RunSummary(
         run_id=run_id,
@@ -321,6 +336,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        still_wrong=journal.still_wrong(run_id),
+        report_dir=str(report_dir),
+        next_flags=next_flags,
     )
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(
@@ -330,13 +348,29 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        still_wrong=summary.still_wrong,
     )
 
 
 def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None) -> RunResult:
-    """Write the workbook of a run (the last one by default) again from the journal."""
-    with Journal.open(state_dir) as journal:
+    """Write the workbook of a run (the last one by default) again from the journal.
+
+    While another run holds the journal, it is read without the lock, as one snapshot: a run
+    under way gets the workbook of its state so far (rows not yet sent in Retry).
+    """
+    with open_journal_to_read(state_dir) as journal, snapshot(journal):
         run_id = run_id or journal.last_run_id()
         if run_id is None:
             raise ConfigError(f"the journal in {state_dir} holds no run yet")
         return _write(journal, run_id, report_dir)
+
+
+@contextlib.contextmanager
+def open_journal_to_read(state_dir: Path) -> Iterator[Journal]:
+    """The journal with its lock when free (closing dead runs), else read-only beside a run."""
+    try:
+        journal = Journal.open(state_dir)
+    except JournalLockedError:
+        journal = open_read_only(state_dir)
+    with journal:
+        yield journal

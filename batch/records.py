@@ -51,6 +51,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 RESULT_COLUMNS: tuple[str, ...] = (
     "Source file",
     "Source row",
+    "Origin",
     "Result code",
     "Result text",
     "Attempts",
@@ -217,6 +218,9 @@ class Row:
     report: Report | None
     issues: tuple[Issue, ...] = ()
     sheet: str | None = None
+    # A row of a result workbook's Fix sheet fed back: that sheet's "Source file" and "Source
+    # row" (where the row was read before it was fixed) and its "Origin" (if it was a fix before).
+    came_from: tuple[str, int, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

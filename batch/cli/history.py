@@ -9,8 +9,8 @@ import click
 
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
-from batch.journal import Journal
-from batch.pipeline import exit_code_for, rebuild_report
+from batch.journal import snapshot
+from batch.pipeline import exit_code_for, open_journal_to_read, rebuild_report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +22,10 @@ __all__ = ["report", "status"]
 @click.argument("run_id", required=False)
 @_common_options
 def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
-    """Write the workbook of the last run (or RUN_ID) again from the journal."""
+    """Write the workbook of the last run (or RUN_ID) again from the journal.
+
+    Works beside a run under way: its workbook so far, rows not yet sent in Retry.
+    """
     settings, console = _start(config_file, flags)
     try:
         result = rebuild_report(settings.state_dir, settings.report_dir, run_id)
@@ -35,10 +38,13 @@ def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
 @click.command()
 @_common_options
 def status(config_file: Path | None, **flags: Any) -> None:
-    """Show the runs the journal holds, with their rows per outcome."""
+    """Show the runs the journal holds, with their rows per outcome.
+
+    Works beside a run under way (read-only, one consistent moment of the journal).
+    """
     settings, console = _start(config_file, flags)
     try:
-        with Journal.open(settings.state_dir) as journal:
+        with open_journal_to_read(settings.state_dir) as journal, snapshot(journal):
             console.runs([(info, journal.counts(info.run_id)) for info in journal.runs()])
     except BatchError as error:
         _fail(console, error)

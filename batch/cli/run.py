@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import structlog
 
-from batch.cli.estimate import send_estimate
+from batch.cli.estimate import next_steps, send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
@@ -144,6 +144,8 @@ def _run_files(
     console.summary(result)
     if dry_run:
         console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
+    for line in next_steps(result, dry_run=dry_run):
+        console.notice(line)
     _log_summary(result)
     return signals.exit_code or exit_code_for(result.counts)
 

@@ -26,6 +26,7 @@ weaker of two is "duplicate". The result workbook's own columns are "result" and
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ _MAPPED, _CANONICAL, _ALIAS, _FUZZY = 3, 2, 1, 0  # precedence of the ways to na
 _RULES = {_MAPPED: "mapping", _CANONICAL: "alias", _ALIAS: "alias", _FUZZY: "fuzzy"}
 
 # The result workbook's own columns: ignored on the way back in (the Fix sheet fed to a run).
-_RESULT_KEYS = frozenset(header_key(name) for name in RESULT_COLUMNS)
+_RESULT_NAMES = {header_key(name): name for name in RESULT_COLUMNS}
+_RESULT_KEYS = frozenset(_RESULT_NAMES)
 _ALIAS_KEYS = {
     field: (header_key(field), *(header_key(alias) for alias in aliases))
     for field, aliases in ALIASES.items()
@@ -159,6 +161,9 @@ class ColumnMap:
     positions: tuple[int, ...]  # position in the raw row of each entry of `headers`
     fields: dict[str, int]  # canonical field -> index into `headers` (several may share one)
     matches: tuple[Match, ...] = ()  # one per header of the file, result columns included
+    results: dict[str, int] = dataclasses.field(
+        default_factory=dict
+    )  # result column -> raw position
 
     def header(self, field: str) -> str | None:
         """The column header the file uses for `field`, or None when the file has none."""
@@ -205,6 +210,11 @@ def map_columns(
         positions=tuple(kept),
         fields=fields,
         matches=tuple(matches),
+        results={
+            _RESULT_NAMES[key]: pos
+            for pos, key in enumerate(keys)
+            if key in _RESULT_NAMES and pos not in kept
+        },
     )
     if strict:
         _check_required(columns, institution_configured=institution_configured, source=source)

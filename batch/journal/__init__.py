@@ -58,6 +58,7 @@ from batch.journal._base import (
 )
 from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
 from batch.journal._journal import Journal
+from batch.journal._reader import open_read_only, snapshot, unrecorded_inputs
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
 
 __all__ = [
@@ -79,7 +80,10 @@ __all__ = [
     "default_state_dir",
     "format_local",
     "group_hash",
+    "open_read_only",
     "plan_row",
     "record_acceptance",
+    "snapshot",
+    "unrecorded_inputs",
     "utc_key",
 ]

@@ -83,6 +83,16 @@ CREATE TABLE IF NOT EXISTS latest (
     PRIMARY KEY (cpr, grp)) WITHOUT ROWID;
 """
 
+# Rows fixed through a Fix sheet (see batch.journal._fixes).
+FIX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fix_links (
+    run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT, source_row INTEGER NOT NULL,
+    content_hash TEXT, origin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fix_links_row ON fix_links (run_id, source_file, source_row);
+CREATE TABLE IF NOT EXISTS fixed (
+    content_hash TEXT PRIMARY KEY, fixed_at TEXT NOT NULL, run_id TEXT NOT NULL) WITHOUT ROWID;
+"""
+
 
 def default_state_dir() -> Path:
     """`$XDG_STATE_HOME/batch`, else `~/.local/state/batch`: per user, outside the work folder."""
@@ -288,7 +298,8 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     try:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version <= SCHEMA_VERSION:
-            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            schema = _SCHEMA + FIX_SCHEMA
+            conn.executescript(f"BEGIN; {schema} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
             return
     except sqlite3.DatabaseError as exc:
         conn.close()

@@ -20,17 +20,25 @@ from batch.journal._base import (
     CprBatch,
     CprHistory,
     GroupState,
-    InputInfo,
     RunInfo,
     connect,
     create_private,
     group_by_cpr,
-    load_cells,
     migrate,
     now_text,
     parse_time,
     row_values,
     take_lock,
+)
+from batch.journal._fixes import (
+    FIXED_CODE,
+    RESULTS_PAGE,
+    fixed_hashes,
+    input_info,
+    link_rows,
+    result_of,
+    settle_fixes,
+    unless_fixed,
 )
 from batch.journal._writer import JournalWriter
 from batch.records import Outcome, RowResult
@@ -54,6 +62,7 @@ class Journal(Closing):
         self._lock_fd = lock_fd
         self._mutex = threading.RLock()
         self._dry: dict[str, bool] = {}
+        self._fixed: dict[str, tuple[str, str]] | None = None  # loaded on first use
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
@@ -183,7 +192,7 @@ class Journal(Closing):
     def _run_info(self, row: Sequence[Any]) -> RunInfo:
         run_id, started, finished, status, message, dry_run, settings, files, _pid = row
         inputs = [
-            _input_info(source_file, sheet, json.loads(headers), rows, blank)
+            input_info(source_file, sheet, json.loads(headers), rows, blank)
             for source_file, sheet, headers, rows, blank in self._query(
                 "SELECT source_file, sheet, headers, rows, blank FROM inputs "
                 "WHERE run_id = ? ORDER BY seq",
@@ -243,10 +252,17 @@ class Journal(Closing):
 
     # -- rows -------------------------------------------------------------------------------
 
-    def add_rows(self, run_id: str, rows: Sequence[Row]) -> None:
-        """Ingest a chunk of rows in one transaction: unsendable ones become final at once."""
+    def add_rows(self, run_id: str, rows: Sequence[Row], fix_of: str | None = None) -> None:
+        """Ingest a chunk of rows in one transaction: unsendable ones become final at once.
+
+        An original row already fixed through a Fix sheet is Unchanged at once (see
+        `batch.journal._fixes`); rows of a Fix sheet of run `fix_of` are linked to their originals.
+        """
         dry_run = self._is_dry(run_id)
         values = [row_values(run_id, row, dry_run=dry_run) for row in rows]
+        if self._fixed is None:
+            self._fixed = fixed_hashes(self._conn)
+        values = unless_fixed(values, self._fixed)
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO rows (run_id, source_file, sheet, source_row, cells, payload, "
@@ -254,6 +270,17 @@ class Journal(Closing):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
+            link_rows(conn, run_id, rows, fix_of)
+
+    def settle_fixes(self, run_id: str) -> None:
+        """Remember the originals of this run's accepted fixed rows as fixed."""
+        with self._transaction() as conn:
+            settle_fixes(conn, run_id, now_text())
+
+    def still_wrong(self, run_id: str) -> int:
+        """Rows of this run fixed earlier but read again unfixed: wrong in the source system."""
+        query = "SELECT COUNT(*) FROM rows WHERE run_id = ? AND code = ? AND outcome = ?"
+        return int(self._query(query, (run_id, FIXED_CODE, Outcome.UNCHANGED.value))[0][0])
 
     def _is_dry(self, run_id: str) -> bool:
         if run_id not in self._dry:
@@ -264,40 +291,11 @@ class Journal(Closing):
         """Stream the final rows of one outcome in input order, a page at a time."""
         after = 0
         while True:
-            page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
-                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
-                "ORDER BY id LIMIT ?",
-                (run_id, outcome.value, after, PAGE),
-            )
-            for (
-                row_id,
-                source_file,
-                source_row,
-                cells,
-                code,
-                text,
-                tries,
-                last,
-                sheet,
-                sent,
-            ) in page:
-                yield RowResult(
-                    source_file=source_file,
-                    source_row=source_row,
-                    cells=load_cells(cells),
-                    outcome=outcome,
-                    code=code,
-                    text=text,
-                    attempts=tries,
-                    last_attempt=parse_time(last),
-                    sheet=sheet,
-                    # A dry run's Ready sheet shows what would be sent, field by field.
-                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
-                )
-                after = row_id
+            page = self._query(RESULTS_PAGE, (run_id, outcome.value, outcome.value, after, PAGE))
+            yield from (result_of(outcome, row) for row in page)
             if len(page) < PAGE:
                 return
+            after = page[-1][0]
 
     def counts(self, run_id: str) -> dict[Outcome, int]:
         """Rows per outcome; rows not yet final count as RETRY (that is where they would end)."""
@@ -399,20 +397,3 @@ class Journal(Closing):
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""
         return JournalWriter(self.path, run_id)
-
-
-def _input_info(
-    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
-) -> InputInfo:
-    # Journals written before `fields` was kept hold the bare header list.
-    if isinstance(columns, list):
-        return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(
-        source_file,
-        sheet,
-        columns["headers"],
-        rows,
-        blank,
-        columns["fields"],
-        columns.get("notes", {}),
-    )

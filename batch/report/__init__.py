@@ -19,6 +19,7 @@ from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
 
+from batch.intake.result_book import RUN_ID_PROPERTY
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
 from batch.report._files import (
@@ -44,6 +45,7 @@ from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
 from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
+    "RUN_ID_PROPERTY",
     "SHEET_NAMES",
     "InputSheet",
     "ReportIntegrityError",
@@ -53,6 +55,7 @@ __all__ = [
     "summary_json",
     "write_report",
 ]
+
 
 RowsFor = Callable[[Outcome], Iterable[RowResult]]
 
@@ -82,6 +85,8 @@ def _write_report(
         workbook, summary_file = Path(work, f"{stem}.xlsx"), Path(work, f"{stem}.json")
         with create_private(workbook) as handle:
             book = Workbook(handle, {"constant_memory": True, "tmpdir": work})
+            # Read back when the workbook's Fix sheet is fed to a run: which run it reports.
+            book.set_custom_property(RUN_ID_PROPERTY, summary.run_id)
             try:
                 _fill(book, summary, counts, rows_for, name=workbook.name, max_rows=max_rows)
             except BaseException:

@@ -67,6 +67,9 @@ class RunSummary:
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    still_wrong: int = 0  # Unchanged rows fixed here earlier but still wrong in the source
+    report_dir: str | None = None  # where the workbook is written, as the user gave it
+    next_flags: tuple[str, ...] = ()  # flags the next run needs (given on this command line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ def write_summary_sheet(
     )
     line = _times(sheet, styles, summary, sum(counts.values()), line + 1)
     line = _inputs(sheet, styles, summary, line + 1)
-    line = write_reading(sheet, styles, summary, line + 1)
+    line = write_reading(sheet, styles, summary, name, line + 1)
     _settings(sheet, styles, summary, name, line)
 
 
