@@ -72,53 +72,61 @@ def _run_mapping(info: RunInfo) -> FieldMapping:
     return mapping
 
 
-def _with_context(
-    options: InputOptions, settings: Settings, fed: FedBack, *, sheet_given: bool
-) -> tuple[InputOptions, list[str]]:
-    """The options to read the Fix sheet with, and which settings came from its run."""
+def _remembered(settings: Settings, fed: FedBack) -> dict[str, object]:
+    """The settings of the fed-back workbook's run that this command did not give anew."""
     old = fed.settings
     remembered: dict[str, object] = {}
-    if fed.mapping:
-        remembered["mapping"] = dict(fed.mapping)
     if old.get("institution", "None") != "None":
         remembered["institution"] = int(old["institution"])
     if old.get("system_id"):
         remembered["system_id"] = old["system_id"]
     if old.get("date_only_time", "None") != "None":
         remembered["date_only_time"] = parse_time(old["date_only_time"])
-    changes = {
+    return {
         name: value
         for name, value in remembered.items()
         if settings.sources.get(name, "default") == "default"  # given anew: that wins
     }
-    used = list(changes)
-    if not sheet_given:
-        changes["sheet"] = FIX_SHEET
-    return dataclasses.replace(options, **changes), used  # type: ignore[arg-type]
 
 
 def open_all(
     paths: Sequence[Path],
-    options: InputOptions,
     settings: Settings,
+    make_options: Callable[[Settings], InputOptions],
     *,
     sheet_given: bool,
     notice: Callable[[str], None],
-) -> list[InputFile]:
-    """Open every input (a bad one stops the run before anything is sent), Fix sheets in context."""
+) -> tuple[Settings, list[InputFile]]:
+    """Open every input (a bad one stops the run before anything is sent), Fix sheets in context.
+
+    Returns the settings to run with: a fed-back workbook's run lends its institution, system
+    id and time for bare dates (the first such workbook's, when several are given).
+    """
+    found = {path: fed_back(path, settings.state_dir) for path in paths}
+    runs = [fed for fed in found.values() if fed is not None and fed.known]
+    used: list[str] = []
+    if runs:
+        lent = _remembered(settings, runs[0])
+        sources = {**settings.sources, **dict.fromkeys(lent, "run")}
+        settings = dataclasses.replace(settings, **lent, sources=sources)  # type: ignore[arg-type]
+        used = list(lent)
+    options = make_options(settings)
     files = []
-    for path in paths:
-        fed = fed_back(path, settings.state_dir)
+    for path, fed in found.items():
         if fed is None:
             files.append(open_input(path, options))
             continue
-        wanted, used = _with_context(options, settings, fed, sheet_given=sheet_given)
+        wanted = options if sheet_given else dataclasses.replace(options, sheet=FIX_SHEET)
+        mine = list(used)
+        if fed.mapping and settings.sources.get("mapping", "default") == "default":
+            wanted = dataclasses.replace(wanted, mapping=dict(fed.mapping))
+            mine.insert(0, "mapping")
         if not sheet_given:
             notice(_("{file} is a result workbook: reading its Fix sheet").format(file=path))
-        if used:
+        if mine and fed.known:
             line = _("read with what run {run} used: {settings}")
-            notice(line.format(run=fed.run_id, settings=", ".join(used)))
+            notice(line.format(run=fed.run_id, settings=", ".join(mine)))
         opened = open_input(path, wanted)
         opened.fix_of = fed.run_id if fed.known else None
         files.append(opened)
-    return files
+    return settings, files

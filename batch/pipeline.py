@@ -231,8 +231,13 @@ def run_job(
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
-    options = input_options(settings, sheet)
-    files = open_all(paths, options, settings, sheet_given=sheet is not None, notice=notice)
+    settings, files = open_all(
+        paths,
+        settings,
+        lambda chosen: input_options(chosen, sheet),
+        sheet_given=sheet is not None,
+        notice=notice,
+    )
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")

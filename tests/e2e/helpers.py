@@ -52,6 +52,7 @@ def run_cli(
     report_dir: Path,
     timeout: float = 180,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Run:
     """Run `python -m batch ...` as a user would, with JSON logs (not a terminal)."""
     full_env = {
@@ -68,6 +69,7 @@ def run_cli(
         timeout=timeout,
         env=full_env,
         check=False,
+        cwd=cwd,
     )
     return Run(done.returncode, done.stdout, done.stderr)
 

@@ -6,13 +6,14 @@ make them, against the project's simulator over real HTTP on loopback where some
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from batch.intake.mapping import load_mapping
-from tests.e2e.helpers import UNMASKED_CPR, read_rows, run_cli, summary_of, workbook_of
+from tests.e2e.helpers import UNMASKED_CPR, Run, read_rows, run_cli, summary_of, workbook_of
 from tests.e2e.team_kit import HEADER, person_row, team_workbook
 
 pytestmark = pytest.mark.slow
@@ -124,3 +125,81 @@ def test_validate_shows_what_would_be_sent_and_how_long(tmp_path, dirs):
     assert first["Sent: KommuneInstitutionNummer"] == "751001"
     assert str(first["Sent: KontaktRegistreringstid"]).endswith(("+01:00", "+02:00"))
     assert first["Sent: JobOnsker"] is None  # no job wish: left out of the request
+
+
+def _summary_value(workbook: Path, label: str) -> object:
+    book = load_workbook(workbook, read_only=True)
+    for row in book["Summary"].iter_rows(values_only=True):
+        if row and row[0] == label:
+            book.close()
+            return row[1]
+    book.close()
+    return None
+
+
+def test_the_fix_round_trip_remembers_its_context(tmp_path, fresh_simulator):
+    """Columns -> run -> fix in Excel -> the Summary's next command -> the export again.
+
+    The export has its own headers (a mapping file) and no institution column (a flag): the
+    fixed workbook goes back with no options at all, its rows say where they came from, and
+    the same export sent again shows the fixed row as Unchanged, still wrong at the source.
+    """
+    sim = fresh_simulator()
+    (tmp_path / "state").mkdir()
+    work = tmp_path / "kontor"
+    work.mkdir()
+    header = ["Ung", "Vejleder", "Vejleder mail", "Registreret"]
+    rows = [
+        [row[0], row[2], row[3], row[4]] for row in (person_row(0), person_row(1), person_row(2))
+    ]
+    rows[1][2] = "vejleder(at)kui.dk"  # a mail address UDB's schema refuses: a row to fix
+    team_workbook(work / "eksport.xlsx", rows, header=header)
+    (work / "kolonner.toml").write_text(
+        '[columns]\n"Ung" = "CPRNr"\n"Vejleder" = "KontaktNavn"\n'
+        '"Vejleder mail" = "KontaktMail"\n"Registreret" = "KontaktRegistreringstid"\n',
+        encoding="utf-8",
+    )
+    env = {"BATCH_STATE_DIR": str(tmp_path / "state")}
+    service = ["--wsdl", sim.wsdl_url, "--system-id", "KUI-TEST", "--rate", "200"]
+
+    def batch(*args: object) -> Run:
+        return run_cli(*args, state_dir=tmp_path / "state", report_dir=Path("rapporter"),
+                       env=env, cwd=work)  # fmt: skip
+
+    first = batch("run", "eksport.xlsx", "--mapping", "kolonner.toml", "--institution",
+                  "751001", *service)  # fmt: skip
+    assert first.code == 1, first.output
+    book_path = workbook_of(work / "rapporter")
+    command = str(_summary_value(book_path, "Next command"))
+    assert command.startswith("batch run rapporter/")
+    assert "--sheet Fix" in command
+    assert "next: correct the Fix sheet" in first.stderr
+
+    book = load_workbook(book_path)
+    fix = book["Fix"]
+    titles = [cell.value for cell in fix[1]]
+    assert fix.max_row == 2
+    fix.cell(2, titles.index("Vejleder mail") + 1).value = "vejleder@kui.dk"
+    book.save(book_path)
+
+    checked = batch("validate", book_path.relative_to(work))  # no --sheet, no options at all
+    assert checked.code == 0, checked.output
+    assert "is a result workbook: reading its Fix sheet" in checked.stderr
+
+    second = batch(*shlex.split(command)[1:])  # pasted as the Summary says, in the same folder
+    assert second.code == 0, second.output
+    assert "mapping" in second.stderr
+    assert "institution" in second.stderr
+    accepted = read_rows(workbook_of(work / "rapporter"))["Accepted"]
+    assert [row["Origin"] for row in accepted] == ["Fix of eksport.xlsx [Unge] row 3"]
+
+    third = batch("run", "eksport.xlsx", "--mapping", "kolonner.toml", "--institution",
+                  "751001", *service)  # fmt: skip
+    assert third.code == 0, third.output
+    last = workbook_of(work / "rapporter")
+    unchanged = read_rows(last)["Unchanged"]
+    again = next(row for row in unchanged if row["Source row"] == 3)
+    assert again["Result code"] == "fixed"
+    assert "still wrong in the source system" in str(again["Result text"])
+    assert _summary_value(last, "Fixed here, still wrong in the source") == 1
+    assert "1 row was fixed here earlier but is still wrong" in third.stderr
