@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -17,6 +19,7 @@ from batch.cli.estimate import next_steps, send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
+from batch.i18n import _
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
@@ -95,11 +98,22 @@ def validate(
 
 
 class _Signals:
-    """First SIGINT/SIGTERM: stop taking rows and finish cleanly. Second: stop at once."""
+    """First SIGINT/SIGTERM: stop taking rows, finish those in flight, write the workbook.
 
-    def __init__(self) -> None:
+    Second: stop at once, saying in one line which command writes the workbook (the journal is
+    SQLite in WAL mode, consistent at any instant; `batch report` closes the cut-off run and
+    writes its workbook, and the next `batch run` sends what is left).
+    """
+
+    def __init__(self, report_command: str) -> None:
         self.stop = threading.Event()
         self.received: int | None = None
+        self._line = (
+            _("stopped at once; the workbook of this run is written by: {command}").format(
+                command=report_command
+            )
+            + "\n"
+        ).encode("utf-8", "replace")
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._handle)
@@ -107,13 +121,24 @@ class _Signals:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.received is not None:
-            os._exit(128 + signum)  # the journal is SQLite in WAL mode: consistent at any instant
+            with contextlib.suppress(OSError):
+                os.write(sys.stderr.fileno(), self._line)
+            os._exit(128 + signum)
         self.received = signum
         self.stop.set()
 
     @property
     def exit_code(self) -> int | None:
         return None if self.received is None else 128 + self.received
+
+
+def _report_command(settings: Settings) -> str:
+    """`batch report`, with the folders this command was given on its command line."""
+    words = ["batch", "report"]
+    for name in ("state_dir", "report_dir"):
+        if settings.sources.get(name) == "flag":
+            words += [f"--{name.replace('_', '-')}", str(getattr(settings, name))]
+    return shlex.join(words)
 
 
 def _run_files(
@@ -124,7 +149,7 @@ def _run_files(
     *,
     dry_run: bool,
 ) -> int:
-    signals = _Signals()
+    signals = _Signals(_report_command(settings))
     signals.install()
     try:
         with console.progress() as progress:
