@@ -50,6 +50,8 @@ log = structlog.get_logger("batch.cli")
 @click.option("--rate", type=float, help="Requests per second at most (default 5).")
 @click.option("--concurrency", type=int, help="Requests in flight at most (default 4).")
 @click.option("--max-attempts", type=int, help="Attempts per row before Retry (default 5).")
+@click.option("--connect-timeout", type=float, help="Seconds to connect (default 5).")
+@click.option("--read-timeout", type=float, help="Seconds to wait for an answer (default 30).")
 @click.option(
     "--resend-all",
     is_flag=True,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from batch.console import Console
+from batch.errors import BatchError
+from batch.i18n import _
 from batch.simulator import FaultConfig, SimulatorConfig, serve_forever
 
 __all__ = ["simulator"]
@@ -73,4 +78,32 @@ def simulator(**options: Any) -> None:
     fault_names = [name for name in FaultConfig.__dataclass_fields__ if name in options]
     faults = FaultConfig(**{name: options.pop(name) for name in fault_names})
     config = SimulatorConfig(**options, faults=faults)
-    serve_forever(config)
+    try:
+        serve_forever(config)
+    except BatchError as error:  # the address cannot be bound, a certificate cannot be read
+        cause = error.__cause__
+        if isinstance(cause, OSError) and cause.errno in _CANNOT_LISTEN:
+            Console().error(_listen_error(cause.errno, config.host, config.port))
+        else:
+            Console().error(str(error))
+        sys.exit(error.exit_code)
+
+
+_CANNOT_LISTEN = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
+
+def _listen_error(code: int | None, host: str, port: int) -> str:
+    """One line for an address the simulator cannot listen on: what, and what to do."""
+    if code == errno.EADDRINUSE:
+        message = _(
+            "port {port} on {host} is already in use (another simulator or program listens "
+            "there): choose another with --port, or --port 0 for any free port"
+        )
+    elif code == errno.EACCES:
+        message = _(
+            "port {port} on {host} may not be used by this user (ports below 1024 need root): "
+            "choose another with --port"
+        )
+    else:
+        message = _("{host} is not an address of this machine: check --host")
+    return message.format(port=port, host=host)

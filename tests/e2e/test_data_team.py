@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import load_workbook
@@ -203,3 +204,16 @@ def test_the_fix_round_trip_remembers_its_context(tmp_path, fresh_simulator):
     assert "still wrong in the source system" in str(again["Result text"])
     assert _summary_value(last, "Fixed here, still wrong in the source") == 1
     assert "1 row was fixed here earlier but is still wrong" in third.stderr
+
+
+def test_simulator_on_a_port_in_use_says_so_in_one_line(simulator, dirs):
+    """`batch simulator --port P` with P taken: one clear line, exit 2, no traceback."""
+    port = urlsplit(simulator.wsdl_url).port
+
+    done = _cli(dirs, "simulator", "--port", str(port))
+
+    assert done.code == 2, done.output
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "--port 0" in done.stderr
+    assert "Traceback" not in done.output
+    assert len(done.stderr.strip().splitlines()) == 1
