@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from batch.errors import InputError
+from batch.i18n import _
 from batch.intake import text as text_cells
 from batch.intake import times as time_cells
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
@@ -280,7 +281,7 @@ def open_input(path: Path, options: InputOptions) -> InputFile:
         )
         where = table.source_file
         if table.sheet is not None:
-            where = f'{where}, sheet "{table.sheet}"'
+            where = _('{source}, sheet "{sheet}"').format(source=where, sheet=table.sheet)
         columns = map_columns(
             unique_headers(table.header, table.first_column),
             options.mapping,

@@ -298,7 +298,7 @@ def test_ten_thousand_columns_are_kept(cases):
     assert len(case.received) == 3
     last = f"Ekstra {WIDE - len(HEADER) - 1}"
     rows = book.rows("Accepted")
-    assert len(rows[0]) == WIDE + 6  # the input's columns, then the six result columns
+    assert len(rows[0]) == WIDE + 7  # the input's columns, then the seven result columns
     assert [row[last] for row in rows] == [f"v{WIDE - len(HEADER) - 1}"] * 3
 
 
