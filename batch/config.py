@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import ConfigError
-from batch.i18n import LANGUAGES
+from batch.i18n import LANGUAGES, _
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -194,9 +194,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(_("config file {path} does not exist").format(path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+        message = _("config file {path} is not valid TOML: {error}")
+        raise ConfigError(message.format(path=path, error=error)) from None
     # Sections are only for readability: [service] rate = 5 is the same as rate = 5.
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -206,9 +207,9 @@ def _read_file(path: Path) -> dict[str, Any]:
             flat[key] = value
     unknown = sorted(set(flat) - set(_BY_NAME))
     if unknown:
+        message = _("config file {path}: unknown setting(s) {unknown}; known settings are {known}")
         raise ConfigError(
-            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
-            f"known settings are {', '.join(_BY_NAME)}"
+            message.format(path=path, unknown=", ".join(unknown), known=", ".join(_BY_NAME))
         )
     return flat
 

@@ -105,7 +105,7 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
 def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
     """The SOAP client's settings; certificate paths and secrets come from file or environment."""
     if settings.tls_client_cert is not None and settings.tls_client_key is None:
-        raise ConfigError("tls_client_cert is set but tls_client_key is not: set both")
+        raise ConfigError(_("tls_client_cert is set but tls_client_key is not: set both"))
     tls = TlsSettings(
         verify=settings.tls_verify,
         ca_bundle=settings.tls_ca_bundle,
@@ -154,8 +154,11 @@ def _sender(settings: Settings) -> Iterator[Sender]:
     if not settings.uses_simulator:
         if settings.system_id == "BATCH-DEMO":
             raise ConfigError(
-                "system_id is not set: set it to your system's SystemName on IPL "
-                "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
+                _(
+                    "system_id is not set: set it to your system's SystemName on IPL with "
+                    "--system-id, BATCH_SYSTEM_ID or system_id in the config file "
+                    "([service] system_id = ...)"
+                )
             )
         with UdbClient(client_settings(settings)) as client:
             yield client
@@ -253,7 +256,7 @@ def run_job(
         status, message = "finished", None
         try:
             if not _ingest(journal, run_id, files, stop, notice):
-                status, message = "interrupted", "interrupted while reading the input files"
+                status, message = "interrupted", _("interrupted while reading the input files")
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
                 status, message = _submit(
@@ -290,12 +293,12 @@ def _submit(
             journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
         )
     if stats.stopped_by == "breaker":
-        why = stats.message or "the service kept failing"
-        message = f"{why}: sending stopped; the next run sends the rest"
+        why = stats.message or _("the service kept failing")
+        message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
         journal.mark_unsent_as_retry(run_id, message)
         return "broken", message
     if stats.stopped_by == "signal":
-        message = "interrupted: rows not sent are in Retry; run again to send them"
+        message = _("interrupted: rows not sent are in Retry; run again to send them")
         journal.mark_unsent_as_retry(run_id, message)
         return "interrupted", message
     return "finished", None
@@ -366,7 +369,9 @@ def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None)
     with open_journal_to_read(state_dir) as journal, snapshot(journal):
         run_id = run_id or journal.last_run_id()
         if run_id is None:
-            raise ConfigError(f"the journal in {state_dir} holds no run yet")
+            raise ConfigError(
+                _("the journal in {folder} holds no run yet").format(folder=state_dir)
+            )
         return _write(journal, run_id, report_dir)
 
 

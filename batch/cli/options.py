@@ -125,6 +125,8 @@ def _sheet(value: str | None) -> str | int | None:
 
 def _start(config_file: Path | None, flags: dict[str, Any]) -> tuple[Settings, Console]:
     console = Console(quiet=bool(flags.get("quiet")))
+    # The flag or the locale until the settings are read, so that their errors are in it too.
+    use_language(resolve_language(flags.get("language")))
     try:
         settings = _settings(config_file, **flags)
     except BatchError as error:

@@ -76,7 +76,7 @@ def run(
     if inbox is not None:
         sys.exit(_run_inbox(inbox, settings, console, _sheet(sheet)))
     if not files:
-        raise click.UsageError("give at least one input file, or --inbox DIR")
+        raise click.UsageError(_("give at least one input file, or --inbox DIR"))
     sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=False))
 
 
