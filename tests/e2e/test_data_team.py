@@ -217,3 +217,36 @@ def test_simulator_on_a_port_in_use_says_so_in_one_line(simulator, dirs):
     assert "--port 0" in done.stderr
     assert "Traceback" not in done.output
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_system_id_names_the_flag_the_variable_and_the_key(tmp_path, simulator, dirs):
+    """The real platform without a system id: one line naming every way to set it, exit 2."""
+    path = team_workbook(tmp_path / "unge.xlsx", [person_row(0)])
+
+    done = _cli(dirs, "run", path, "--wsdl", simulator.wsdl_url)
+
+    assert done.code == 2, done.output
+    for way in ("--system-id", "BATCH_SYSTEM_ID", "system_id in the config file"):
+        assert way in done.stderr
+    assert "Traceback" not in done.output
+
+
+def test_the_team_reads_it_in_danish(tmp_path, dirs):
+    """--language da: the columns table, the notes and the row texts are Danish."""
+    rows = [person_row(0), person_row(1)]
+    rows[1][3] = "ikke-en-adresse"
+    path = team_workbook(tmp_path / "unge.xlsx", rows, hidden_rows=(0,), totals=True)
+
+    columns = _cli(dirs, "columns", path, "--language", "da")
+    checked = _cli(dirs, "validate", path, "--language", "da")
+
+    assert columns.code == 0, columns.output
+    assert "overskrifter i række 1" in columns.stdout
+    assert "kendt navn" in columns.stdout
+    assert checked.code == 1, checked.output
+    assert "kolonner der læses" in checked.stderr
+    assert "1 række var skjult" in checked.stderr
+    assert "er en sumrække: udeladt" in checked.stderr
+    assert "rækker skal sendes" in checked.stderr or "række skal sendes" in checked.stderr
+    fix = read_rows(workbook_of(dirs[1]))["Fix"]
+    assert "er ikke en gyldig e-mailadresse" in str(fix[0]["Result text"])
