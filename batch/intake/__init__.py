@@ -145,8 +145,8 @@ class InputFile:
             else [None] * len(raw.rows)
         )
         return [
-            (str(file), int(number), None if origin is None else str(origin))
-            if file is not None and isinstance(number, int | float)
+            (str(file), int(str(number).strip()), None if origin is None else str(origin))
+            if file is not None and str(number).strip().isdigit()
             else None
             for file, number, origin in zip(files, numbers, origins, strict=True)
         ]
