@@ -92,6 +92,7 @@ def _load_zeep(
     signing: SigningSettings | None,
     connect_timeout: float,
     read_timeout: float,
+    proxy: str | None = None,
 ) -> zeep.Client:
     wsse = build_wsse(signing) if signing is not None else None
     transport = WsdlTransport(
@@ -99,6 +100,7 @@ def _load_zeep(
         ssl_context=ssl_context,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        proxy=proxy,
     )
     zeep_settings = zeep.Settings(
         strict=True, forbid_dtd=True, forbid_entities=True, xml_huge_tree=False
