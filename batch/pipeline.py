@@ -9,6 +9,7 @@ phase leaves the journal consistent; the next run of the same files finishes the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError
+from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
 from batch.journal import Journal
-from batch.records import Outcome
+from batch.preflight import Startup, startup_checks
+from batch.records import Outcome, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.keys import Secret
@@ -31,12 +33,15 @@ from batch.service.signing import SigningSettings
 from batch.service.tls import TlsSettings
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import SubmitSettings, submit_run
+from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
     from batch.records import Sender
+    from batch.service.certs import CertificateInfo
+    from batch.submit import SubmitStats
 
 __all__ = [
     "EXIT_FAILED_ROWS",
@@ -69,6 +74,14 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    stop_cause: StopCause | None = None
+    warnings: tuple[str, ...] = ()
+    certificates: tuple[CertificateInfo, ...] = ()
+
+    @property
+    def setup_problem(self) -> bool:
+        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
+        return self.stop_cause is not None and self.stop_cause.setup
 
     @property
     def rows(self) -> int:
@@ -98,9 +111,10 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
 
 
 def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
-    """The SOAP client's settings; certificate paths and secrets come from file or environment."""
-    if settings.tls_client_cert is not None and settings.tls_client_key is None:
-        raise ConfigError("tls_client_cert is set but tls_client_key is not: set both")
+    """The SOAP client's settings; certificate paths and secrets come from file or environment.
+
+    A certificate file without its key setting holds the key too (PEM, both blocks).
+    """
     tls = TlsSettings(
         verify=settings.tls_verify,
         ca_bundle=settings.tls_ca_bundle,
@@ -110,7 +124,9 @@ def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettin
         pkcs12_password=_secret(settings.tls_pkcs12_password),
     )
     signing = None
-    if settings.sign_pkcs12 is not None or settings.sign_key is not None:
+    if any(
+        path is not None for path in (settings.sign_pkcs12, settings.sign_key, settings.sign_cert)
+    ):
         signing = SigningSettings(
             key=settings.sign_key,
             cert=settings.sign_cert,
@@ -126,6 +142,7 @@ def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettin
         pool_size=max(settings.concurrency, 1),
         tls=tls,
         signing=signing,
+        proxy=settings.proxy,
     )
 
 
@@ -140,6 +157,7 @@ def submit_settings(settings: Settings) -> SubmitSettings:
         rate=settings.rate,
         max_attempts=settings.max_attempts,
         resend_all=settings.resend_all,
+        retry_after_max=settings.retry_after_max,
     )
 
 
@@ -155,11 +173,11 @@ def _sender(settings: Settings) -> Iterator[Sender]:
         with UdbClient(client_settings(settings)) as client:
             yield client
         return
-    with (
-        start_simulator(SimulatorConfig()) as simulator,
-        UdbClient(client_settings(settings, wsdl=simulator.wsdl_url)) as client,
-    ):
-        yield client
+    with start_simulator(SimulatorConfig()) as simulator:
+        embedded = client_settings(settings, wsdl=simulator.wsdl_url)
+        # The embedded simulator is on this machine: never through a proxy.
+        with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
+            yield client
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -206,6 +224,17 @@ def _read_into(
     return True
 
 
+def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
+    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    if dry_run or settings.uses_simulator:
+        return Startup((), ())
+    startup = startup_checks(settings, client_settings(settings))
+    for text in startup.warnings:
+        notice(text)
+        log.warning("start-up warning", warning=text)
+    return startup
+
+
 def run_job(
     paths: Sequence[Path],
     settings: Settings,
@@ -224,8 +253,10 @@ def run_job(
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
+    startup = _startup(settings, notice, dry_run=dry_run)
     files = _open_inputs(paths, input_options(settings, sheet))
     with contextlib.ExitStack() as stack:
+        clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
@@ -234,26 +265,23 @@ def run_job(
             inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
-        status, message = "finished", None
+        status, message, cause = "finished", None, None
         try:
             if not _ingest(journal, run_id, files, stop):
                 status, message = "interrupted", "interrupted while reading the input files"
+                cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
-                status, message = _submit(
-                    journal,
-                    run_id,
-                    settings,
-                    stop=stop,
-                    on_total=on_total,
-                    on_progress=on_progress,
+                status, message, cause = _submit(
+                    journal, run_id, settings, stop=stop, on_total=on_total, on_progress=on_progress
                 )
+                cause = cause or clock.cause
         except BaseException:
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
+        return _write(journal, run_id, settings.report_dir, cause, startup)
 
 
 def _submit(
@@ -264,26 +292,51 @@ def _submit(
     stop: threading.Event,
     on_total: Callable[[int], None] | None,
     on_progress: Callable[[int], None] | None,
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, StopCause | None]:
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
-    with _sender(settings) as sender:
-        stats = submit_run(
-            journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
-        )
-    if stats.stopped_by == "breaker":
+    try:
+        with _sender(settings) as sender:
+            stats = submit_run(
+                journal,
+                run_id,
+                sender,
+                submit_settings(settings),
+                stop=stop,
+                on_progress=on_progress,
+            )
+    except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
+        message = f"{error}: nothing was sent; fix it, then run again"
+        journal.mark_unsent_as_retry(run_id, message)
+        return "setup", message, error.cause
+    return _stopped(journal, run_id, stats)
+
+
+def _stopped(
+    journal: Journal, run_id: str, stats: SubmitStats
+) -> tuple[str, str | None, StopCause | None]:
+    """The run's status and message from how sending ended; unsent rows closed as Retry."""
+    if stats.stopped_by is None:
+        return "finished", None, None
+    if stats.stopped_by == "setup":
+        status, message = "setup", f"{stats.message}: sending stopped; fix it, then run again"
+    elif stats.stopped_by == "breaker":
         why = stats.message or "the service kept failing"
-        message = f"{why}: sending stopped; the next run sends the rest"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "broken", message
-    if stats.stopped_by == "signal":
+        status, message = "broken", f"{why}: sending stopped; the next run sends the rest"
+    else:
+        status = "interrupted"
         message = "interrupted: rows not sent are in Retry; run again to send them"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "interrupted", message
-    return "finished", None
+    journal.mark_unsent_as_retry(run_id, message)
+    return status, message, stats.cause
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _write(
+    journal: Journal,
+    run_id: str,
+    report_dir: Path,
+    cause: StopCause | None = None,
+    startup: Startup | None = None,
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
     inputs = tuple(
@@ -307,6 +360,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        stop_cause=cause,
+        warnings=startup.warnings if startup else (),
+        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
     )
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(
@@ -316,6 +372,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        stop_cause=cause,
+        warnings=summary.warnings,
+        certificates=startup.certificates if startup else (),
     )
 
 
