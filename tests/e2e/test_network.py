@@ -135,7 +135,7 @@ def test_an_expired_service_certificate_stops_the_run_at_the_first_failure(
 
 
 def test_an_expired_client_certificate_refuses_to_start(strict_udb, pki, tmp_path):
-    """An expired TLS client certificate: exit 2 before anything is read or sent, file and date named."""
+    """An expired TLS client certificate: exit 2 before anything is sent, file and date named."""
     when = datetime.now(UTC) - timedelta(days=1)
     old = issue(tmp_path, "old-client", issuer=pki.ca, not_after=when)
     env = _secure_env(pki, BATCH_TLS_CLIENT_CERT=str(old.cert), BATCH_TLS_CLIENT_KEY=str(old.key))
@@ -147,7 +147,7 @@ def test_an_expired_client_certificate_refuses_to_start(strict_udb, pki, tmp_pat
 
 
 def test_a_certificate_expiring_soon_is_a_warning(strict_udb, pki, tmp_path):
-    """A signing certificate expiring in 10 days: the run goes ahead, warned in console and summary."""
+    """A signing certificate expiring in 10 days: the run goes ahead, warned on console, summary."""
     soon = issue(tmp_path, "soon-signer", not_after=datetime.now(UTC) + timedelta(days=10))
     udb = strict_udb
     env = _secure_env(pki, BATCH_SIGN_KEY=str(soon.key), BATCH_SIGN_CERT=str(soon.cert))
@@ -160,7 +160,7 @@ def test_a_certificate_expiring_soon_is_a_warning(strict_udb, pki, tmp_path):
 
 
 def test_a_retry_after_of_a_day_does_not_hold_the_run(tmp_path):
-    """503 with Retry-After: 86400: a second attempt follows; the run ends (exit 3), rows in Retry."""
+    """503 with Retry-After: 86400: a second attempt follows; exit 3, rows in Retry."""
     with HostileService(envelope(""), status=503, headers=(("Retry-After", "86400"),)) as hostile:
         run = _run(
             tmp_path,
@@ -177,7 +177,7 @@ def test_a_retry_after_of_a_day_does_not_hold_the_run(tmp_path):
 
 
 def test_max_run_minutes_stops_the_run_and_writes_the_workbook(fresh_simulator, tmp_path):
-    """When max_run_minutes passes, the run stops as on Ctrl-C: exit 3, workbook, the cause named."""
+    """When max_run_minutes passes, the run stops as on Ctrl-C: exit 3, workbook, cause named."""
     udb = fresh_simulator(faults=_slow())
     run = _run(
         tmp_path,
