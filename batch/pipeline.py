@@ -22,17 +22,14 @@ import structlog
 from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.columns import load_mapping
 from batch.journal import Journal
 from batch.preflight import Startup, startup_checks
+from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
 from batch.records import Outcome, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
-from batch.service.client import ClientSettings, UdbClient
-from batch.service.keys import Secret
-from batch.service.signing import SigningSettings
-from batch.service.tls import TlsSettings
+from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import SubmitSettings, submit_run
+from batch.submit import submit_run
 from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
@@ -98,78 +95,11 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
     return EXIT_OK
 
 
-def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
-    """The loader's options from the run's settings."""
-    mapping = load_mapping(settings.mapping) if settings.mapping is not None else {}
-    return InputOptions(
-        system_id=settings.system_id,
-        institution=settings.institution,
-        sheet=sheet,
-        mapping=mapping,
-        date_only_time=settings.date_only_time,
-    )
-
-
-def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
-    """The SOAP client's settings; certificate paths and secrets come from file or environment.
-
-    A certificate file without its key setting holds the key too (PEM, both blocks).
-    """
-    tls = TlsSettings(
-        verify=settings.tls_verify,
-        ca_bundle=settings.tls_ca_bundle,
-        client_cert=settings.tls_client_cert,
-        client_key=settings.tls_client_key,
-        pkcs12=settings.tls_pkcs12,
-        pkcs12_password=_secret(settings.tls_pkcs12_password),
-    )
-    signing = None
-    if any(
-        path is not None for path in (settings.sign_pkcs12, settings.sign_key, settings.sign_cert)
-    ):
-        signing = SigningSettings(
-            key=settings.sign_key,
-            cert=settings.sign_cert,
-            key_password=_secret(settings.sign_key_password),
-            pkcs12=settings.sign_pkcs12,
-            pkcs12_password=_secret(settings.sign_pkcs12_password),
-        )
-    return ClientSettings(
-        wsdl=wsdl or settings.wsdl,
-        endpoint=settings.endpoint,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        pool_size=max(settings.concurrency, 1),
-        tls=tls,
-        signing=signing,
-        proxy=settings.proxy,
-    )
-
-
-def _secret(value: str | None) -> Secret | None:
-    return None if value is None else Secret(value)
-
-
-def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings."""
-    return SubmitSettings(
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_attempts=settings.max_attempts,
-        resend_all=settings.resend_all,
-        retry_after_max=settings.retry_after_max,
-    )
-
-
 @contextlib.contextmanager
 def _sender(settings: Settings) -> Iterator[Sender]:
     """The real client, or the embedded simulator when no endpoint is configured."""
     if not settings.uses_simulator:
-        if settings.system_id == "BATCH-DEMO":
-            raise ConfigError(
-                "system_id is not set: set it to your system's SystemName on IPL "
-                "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
-            )
+        check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
             yield client
         return

@@ -212,6 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
+            f"Date: {self.date_time_string()}",  # `batch check` compares clocks with it
         ]
         lines.extend(f"{name}: {value}" for name, value in (extra or {}).items())
         if self.close_connection:
