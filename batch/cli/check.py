@@ -12,7 +12,7 @@ from batch.cli.exit_codes import EXIT_SETUP, EXIT_USAGE
 from batch.cli.options import _common_options
 from batch.config import resolve_settings
 from batch.errors import BatchError
-from batch.i18n import N_, _, resolve_language, use_language
+from batch.i18n import N_, _, ngettext, resolve_language, use_language
 from batch.logging import configure_logging
 from batch.preflight.checks import Check, Status, run_checks
 from batch.privacy import mask_cpr
@@ -25,7 +25,6 @@ __all__ = ["check"]
 
 _STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
 ALL_GOOD = N_("nothing failed: ready to run")
-SOME_FAILED = N_("{failed} check(s) failed: fix them before the next run")
 
 
 @click.command()
@@ -72,5 +71,13 @@ def _print(checks: Sequence[Check], *, as_json: bool) -> None:
         console.print(f"{item.name}: {mask_cpr(item.text)}", markup=False)
         if item.advice and item.status is not Status.OK:
             console.print(f"     -> {item.advice}", markup=False)
-    summary = _(SOME_FAILED).format(failed=failed) if failed else _(ALL_GOOD)
+    summary = (
+        ngettext(
+            "{failed} check failed: fix it before the next run",
+            "{failed} checks failed: fix them before the next run",
+            failed,
+        ).format(failed=failed)
+        if failed
+        else _(ALL_GOOD)
+    )
     console.print(summary, style="bold red" if failed else "bold", markup=False)
