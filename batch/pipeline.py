@@ -22,6 +22,7 @@ import structlog
 from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
+from batch.intake.notes import ReadNotes
 from batch.journal import Journal
 from batch.preflight import Startup, startup_checks
 from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
@@ -46,9 +47,12 @@ __all__ = [
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
     "RunResult",
+    "client_settings",
     "exit_code_for",
+    "input_options",
     "rebuild_report",
     "run_job",
+    "submit_settings",
 ]
 
 EXIT_OK = 0
@@ -116,7 +120,11 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 
 
 def _ingest(
-    journal: Journal, run_id: str, files: Sequence[InputFile], stop: threading.Event
+    journal: Journal,
+    run_id: str,
+    files: Sequence[InputFile],
+    stop: threading.Event,
+    notice: Callable[[str], None],
 ) -> bool:
     """Read every file into the journal; False when a signal cut the reading short.
 
@@ -137,9 +145,12 @@ def _ingest(
                 rows=input_file.rows,
                 blank=input_file.blank,
                 fields=input_file.fields,
+                notes=input_file.notes.to_json(),
             )
         if not complete:
             return False
+        for line in input_file.notes.shape_lines():
+            notice(f"{input_file.source_file}: {line}")
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
     return True
 
@@ -185,6 +196,9 @@ def run_job(
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     startup = _startup(settings, notice, dry_run=dry_run)
     files = _open_inputs(paths, input_options(settings, sheet))
+    for input_file in files:
+        for line in input_file.notes.column_lines():
+            notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
         clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
@@ -197,7 +211,7 @@ def run_job(
         structlog.contextvars.bind_contextvars(run_id=run_id)
         status, message, cause = "finished", None, None
         try:
-            if not _ingest(journal, run_id, files, stop):
+            if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
@@ -277,6 +291,7 @@ def _write(
             rows=item.rows,
             blank=item.blank,
             fields=item.fields,
+            notes=ReadNotes.from_json(item.notes),
         )
         for item in info.inputs
     )

@@ -32,6 +32,8 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
         sheet=sheet,
         mapping=mapping,
         date_only_time=settings.date_only_time,
+        header_row=settings.header_row,
+        hidden_rows=settings.hidden_rows,
     )
 
 
