@@ -219,7 +219,9 @@ def run_job(
                 status, message, cause = _submit(
                     journal, run_id, settings, stop=stop, on_total=on_total, on_progress=on_progress
                 )
-                cause = cause or clock.cause
+                if cause is None and clock.cause is not None:
+                    cause = clock.cause
+                    message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
         except BaseException:
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
