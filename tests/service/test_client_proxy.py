@@ -158,3 +158,17 @@ def test_a_proxy_that_is_no_url_is_a_config_error():
     """HTTPS_PROXY=socks5://... is refused with the variable named."""
     with pytest.raises(ConfigError, match="https_proxy"):
         choose_proxy("https://udb.example/s", None, {"https_proxy": "socks5://p:1080"})
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_and_retried(tls_pki_udb, make_client, pki):
+    """Nothing listens at the proxy's address: a retryable connection failure naming the proxy."""
+    client = make_client(
+        endpoint=tls_pki_udb.endpoint_url,
+        tls=TlsSettings(ca_bundle=pki.ca.cert),
+        proxy="http://kommune:hemmelig@127.0.0.1:9",
+    )
+    result = client.send(report())
+    assert isinstance(result, Failure)
+    assert (result.kind, result.retryable, result.setup) == (FailureKind.CONNECTION, True, None)
+    assert "the proxy http://kommune:***@127.0.0.1:9 could not be reached" in result.message
+    assert "hemmelig" not in result.message
