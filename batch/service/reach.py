@@ -94,6 +94,11 @@ def probe(
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     proxy = choose_proxy(url, proxy_setting, env)
     reach = Reach(url, proxy)
+    if proxy is not None and proxy.url.startswith("https:"):
+        # TLS inside TLS needs urllib3's machinery; the WSDL check went through it already.
+        detail = f"{proxy.shown}: an https proxy; the step-by-step probe stops here"
+        reach.steps.append(Step("proxy", ok=True, detail=detail))
+        return reach
     hop = (proxy.host, proxy.port) if proxy is not None else (host, port)
     try:
         socket.getaddrinfo(hop[0], hop[1], type=socket.SOCK_STREAM)
