@@ -60,6 +60,16 @@ log = structlog.get_logger("batch.cli")
     "A URL with a password only from the config file or BATCH_PROXY.",
 )
 @click.option(
+    "--retry-after-max",
+    type=float,
+    help="Longest Retry-After honoured, in seconds (default 120).",
+)
+@click.option(
+    "--cert-warn-days",
+    type=click.IntRange(min=0),
+    help="Warn when a certificate expires within this many days (default 30).",
+)
+@click.option(
     "--max-run-minutes",
     type=float,
     help="Stop the run after this many minutes, as on Ctrl-C (the workbook is written).",
