@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_STATE_DIR",
     "OPTIONS",
+    "RETENTION_HINT",
     "Option",
     "Settings",
     "resolve_settings",
+    "retention_days",
 ]
 
 
@@ -62,6 +64,20 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError("must be greater than 0")
+    return value
+
+
+RETENTION_HINT = "`batch purge --older-than 0` removes everything settled now"
+
+
+def retention_days(text: str) -> int:
+    """Whole days, 1 or more: a person's data kept in clear for less than a day is a mistake."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number of days (1 or more), not {text!r}") from None
+    if value < 1:
+        raise ValueError(f"must be 1 day or more, not {value}; {RETENTION_HINT}")
     return value
 
 
@@ -107,6 +123,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option(
+        "retention_days",
+        retention_days,
+        help="days a person's data is kept in clear: journal rows, workbooks, inbox files",
+    ),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
     Option("tls_client_cert", Path, cli=False),
@@ -145,6 +166,7 @@ class Settings:
     quiet: bool = False
     date_only_time: time | None = None
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    retention_days: int = 30
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None
     tls_client_cert: Path | None = None
