@@ -14,10 +14,12 @@ import click
 import structlog
 
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
+from batch.cli.journal import retention_option
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
+from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,6 +53,7 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
+@retention_option
 @_input_options
 @_common_options
 def run(
@@ -167,6 +170,11 @@ def _run_inbox(inbox: Path, settings: Settings, console: Console, sheet: str | i
     3) or whose run was interrupted stays in the inbox: the next run sends what is left and
     reports what was already accepted as Unchanged.
     """
+    try:  # its done/ and failed/ files expire with the retention period
+        remember_inbox(settings.state_dir, inbox)
+    except BatchError as error:
+        console.error(mask_cpr(str(error)))
+        return error.exit_code
     worst = 0
     for path in _inbox_files(inbox):
         code = _run_files([path], settings, console, sheet, dry_run=False)

@@ -57,8 +57,11 @@ class Journal(JournalReads, Closing):
         self._dry: dict[str, bool] = {}
 
     @classmethod
-    def open(cls, state_dir: Path) -> Journal:
+    def open(cls, state_dir: Path, *, forget_memory: bool = False) -> Journal:
         """Open (creating if needed) the journal in `state_dir` and take its lock.
+
+        `forget_memory` forgets what every service accepted, and the key, on purpose
+        (`batch purge --memory`): the one way out when the key is lost.
 
         Raises:
             JournalLockedError: another process holds the state directory.
@@ -74,7 +77,7 @@ class Journal(JournalReads, Closing):
             path = state_dir / JOURNAL_NAME
             create_private(path)
             conn = connect(path)
-            keys = open_schema(conn, path, state_dir)
+            keys = open_schema(conn, path, state_dir, forget=forget_memory)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -324,20 +327,6 @@ class Journal(JournalReads, Closing):
                 _purge.reclaim_space(self._conn)
         after = _purge.journal_bytes(self.path)
         return _purge.JournalPurge(rows, attempts, runs, kept, before, after)
-
-    def forget_memory(self) -> int:
-        """Forget what every service accepted, on purpose; returns how many payloads it held.
-
-        The caller removes the key afterwards: the next open makes a new one.
-        """
-        with self._transaction() as conn:
-            (count,) = conn.execute("SELECT COUNT(*) FROM payloads").fetchone()
-            conn.execute("DELETE FROM payloads")
-            conn.execute("DELETE FROM latest")
-            conn.execute("UPDATE rows SET person = NULL, payload_hash = NULL")
-        with self._mutex:
-            _purge.reclaim_space(self._conn)
-        return int(count)
 
     def remember_place(self, kind: str, path: Path) -> None:
         """Record a report directory (`reports`) or inbox (`inbox`) whose files expire."""

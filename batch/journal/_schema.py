@@ -22,7 +22,8 @@ import json
 from typing import TYPE_CHECKING
 
 from batch.journal._base import unusable, utc_key
-from batch.journal._keys import load_key
+from batch.journal._keys import forget_key, load_key
+from batch.journal._purge import reclaim_space
 from batch.journal._services import service_of_settings
 from batch.records import Contact, Report
 
@@ -195,10 +196,17 @@ def _v1_group_hash(group: Contact | Wish) -> str:
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
-def open_schema(conn: sqlite3.Connection, path: Path, state_dir: Path) -> Pseudonyms:
-    """Create, migrate or check the schema and return the memory's key (see `_keys`)."""
+def open_schema(
+    conn: sqlite3.Connection, path: Path, state_dir: Path, *, forget: bool = False
+) -> Pseudonyms:
+    """Create, migrate or check the schema and return the memory's key (see `_keys`).
+
+    `forget` forgets the memory on purpose first (`batch purge --memory`), with its key.
+    """
     version = schema_version(conn, path)
     try:
+        if forget and version:
+            _forget(conn, state_dir)
         if version == 0:
             create(conn)
             return load_key(state_dir, memory_exists=False)
@@ -210,3 +218,18 @@ def open_schema(conn: sqlite3.Connection, path: Path, state_dir: Path) -> Pseudo
     except BaseException:
         conn.close()
         raise
+
+
+def _forget(conn: sqlite3.Connection, state_dir: Path) -> None:
+    """Delete the memory and every digest made with its key, then the key."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM payloads")
+        conn.execute("DELETE FROM latest")
+        conn.execute("UPDATE rows SET person = NULL, payload_hash = NULL")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    forget_key(state_dir)
+    reclaim_space(conn)
