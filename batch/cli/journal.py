@@ -133,7 +133,7 @@ def _print_purge(console: Console, result: PurgeResult, *, dry_run: bool, memory
         console.line(_("The memory was forgotten: the next run sends every valid row once."))
     if result.failed:
         console.error(
-            _("{count} files could not be removed; see the log").format(count=result.failed)
+            _("files that could not be removed: {count}; see the log").format(count=result.failed)
         )
         sys.exit(1)
 

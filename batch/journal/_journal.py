@@ -323,7 +323,7 @@ class Journal(JournalReads, Closing):
         before = _purge.journal_bytes(self.path)
         with self._mutex:
             rows, attempts, runs, kept = _purge.purge_rows(self._conn, cutoff, dry_run=dry_run)
-            if rows and not dry_run:
+            if not dry_run:  # also the first time after an upgrade: one VACUUM
                 _purge.reclaim_space(self._conn)
         after = _purge.journal_bytes(self.path)
         return _purge.JournalPurge(rows, attempts, runs, kept, before, after)
