@@ -172,13 +172,15 @@ class Journal(JournalReads, Closing):
         rows: int,
         blank: int,
         fields: Mapping[str, str] | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember one input file (or sheet) of the run for the workbook's summary.
 
         `fields` (header -> canonical field) lets the workbook put columns of different files
-        that mean the same field into one column, also when a mapping file decided it.
+        that mean the same field into one column, also when a mapping file decided it. `notes`
+        (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
-        columns = {"headers": list(headers), "fields": dict(fields or {})}
+        columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "

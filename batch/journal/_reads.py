@@ -69,22 +69,26 @@ class JournalReads:
         after = 0
         while True:
             page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, "
-                "last_attempt, sheet FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
+                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
+                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 (run_id, outcome.value, after, PAGE),
             )
-            for row_id, source_file, source_row, cells, code, text, tries, last, sheet in page:
+            for row_id, source_file, source_row, cells, code, text, tries, last, *rest in page:
+                sheet, sent = rest
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
-                    cells=load_cells(cells),
+                    # A compacted Unchanged row has no cells left (see `_purge.compact`).
+                    cells={} if cells is None else load_cells(cells),
                     outcome=outcome,
                     code=code,
                     text=text,
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
+                    # A dry run's Ready sheet shows what would be sent, field by field.
+                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
                 )
                 after = row_id
             if len(page) < PAGE:
@@ -133,4 +137,12 @@ def _input_info(
     # Journals written before `fields` was kept hold the bare header list.
     if isinstance(columns, list):
         return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])
+    return InputInfo(
+        source_file,
+        sheet,
+        columns["headers"],
+        rows,
+        blank,
+        columns["fields"],
+        columns.get("notes", {}),
+    )

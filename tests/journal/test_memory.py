@@ -17,7 +17,11 @@ from batch.records import Outcome
 from tests.rows_kit import report, row
 
 FIXTURE = Path(__file__).parent / "fixtures" / "journal-v1.sqlite3"
-LATER = datetime.now(UTC) + timedelta(seconds=5)  # a cutoff after everything in the test
+
+
+def later() -> datetime:
+    """A cutoff after everything the test has made."""
+    return datetime.now(UTC) + timedelta(seconds=5)
 
 
 def _accept(journal: Journal, run_id: str, rows: list) -> None:
@@ -127,7 +131,7 @@ def test_purge_keeps_unsettled_rows_and_counts(tmp_path):
         journal.finish_run(failed, status="broken")
         still_open = journal.start_run(inputs=[], settings={})
         journal.add_rows(still_open, [row(2, report("0303084123"))])
-        result = journal.purge(LATER)
+        result = journal.purge(later())
         assert (result.rows, result.runs, result.kept) == (1, 1, 1)
         assert journal.row_states(done) == []
         assert journal.counts(done)[Outcome.ACCEPTED] == 1  # counts outlive the rows
@@ -141,7 +145,7 @@ def test_dry_purge_removes_nothing(tmp_path):
     with Journal.open(tmp_path) as journal:
         run_id = journal.start_run(inputs=[], settings={})
         _accept(journal, run_id, [row(2, report())])
-        assert journal.purge(LATER, dry_run=True).rows == 1
+        assert journal.purge(later(), dry_run=True).rows == 1
         assert len(journal.row_states(run_id)) == 1
 
 

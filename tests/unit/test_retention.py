@@ -11,8 +11,12 @@ from batch.errors import ConfigError
 from batch.journal import Journal
 from batch.retention import expired_files, purge
 
-SOON = datetime.now(UTC) + timedelta(seconds=5)  # a cutoff after every file the test makes
 LONG_AGO = datetime.now(UTC) - timedelta(days=1)
+
+
+def soon() -> datetime:
+    """A cutoff after every file the test has made."""
+    return datetime.now(UTC) + timedelta(seconds=5)
 
 
 def _touch(path, text="x"):
@@ -34,7 +38,7 @@ def test_expired_files_are_ours_only(tmp_path):
     ]
     _touch(reports / "notes.xlsx")  # not a name batch writes
     _touch(inbox / "waiting.csv")  # still in the inbox: not processed yet
-    found = expired_files([reports], [inbox], state, SOON)
+    found = expired_files([reports], [inbox], state, soon())
     assert sorted(found) == sorted(ours)
     assert expired_files([reports], [inbox], state, LONG_AGO) == []
 
@@ -44,10 +48,10 @@ def test_purge_removes_expired_files_and_counts_bytes(tmp_path, journal):
     reports, state = tmp_path / "reports", journal.path.parent
     _touch(reports / "export-20261201-021500.xlsx", "abc")
     _touch(state / "uploads" / "u1" / "file.csv", "defg")
-    dry = purge(journal, state_dir=state, report_dir=reports, cutoff=SOON, dry_run=True)
+    dry = purge(journal, state_dir=state, report_dir=reports, cutoff=soon(), dry_run=True)
     assert (len(dry.files), dry.file_bytes) == (2, 7)
     assert (reports / "export-20261201-021500.xlsx").exists()
-    done = purge(journal, state_dir=state, report_dir=reports, cutoff=SOON)
+    done = purge(journal, state_dir=state, report_dir=reports, cutoff=soon())
     assert (len(done.files), done.file_bytes) == (2, 7)
     assert not (reports / "export-20261201-021500.xlsx").exists()
     assert not (state / "uploads" / "u1").exists()
@@ -61,7 +65,7 @@ def test_a_recorded_inbox_is_purged_later(tmp_path):
         purge(journal, state_dir=tmp_path / "state", report_dir=tmp_path / "r",
               cutoff=LONG_AGO, inboxes=(inbox,))  # fmt: skip
         assert old.exists()
-        purge(journal, state_dir=tmp_path / "state", report_dir=tmp_path / "r", cutoff=SOON)
+        purge(journal, state_dir=tmp_path / "state", report_dir=tmp_path / "r", cutoff=soon())
     assert not old.exists()
 
 
