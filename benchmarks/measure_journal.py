@@ -50,15 +50,16 @@ def _used(path: Path) -> int:
 
 def _night(rows: list[Row], night: int) -> list[Row]:
     """Night 3 onwards, every 20th row (a different 5 % each night) has a new job wish."""
-    if night < 3:  # noqa: PLR2004 - nights 1 and 2 send the export as it is
+    if night < 3:
         return rows
     changed = []
+    moment = datetime(2026, 1, 1, 8, tzinfo=UTC) + timedelta(days=night)
     for n, row in enumerate(rows):
-        if row.report is not None and (n + night) % CHANGED_EVERY == 0:
-            moment = datetime(2026, 1, 1, 8, tzinfo=UTC) + timedelta(days=night)
-            report = dataclasses.replace(row.report, job=Wish(f"Night {night}", moment))
-            row = dataclasses.replace(row, report=report, cells={**row.cells, "n": night})
-        changed.append(row)
+        if row.report is None or (n + night) % CHANGED_EVERY:
+            changed.append(row)
+            continue
+        report = dataclasses.replace(row.report, job=Wish(f"Night {night}", moment))
+        changed.append(dataclasses.replace(row, report=report, cells={**row.cells, "n": night}))
     return changed
 
 
@@ -107,7 +108,7 @@ def measure_journal(ctx: Context) -> Section:
         remembered = sum(memory.remembered for memory in journal.memories())
         purged = _used(journal.path)
     per_open = (first_open - before) / count
-    _lines(section, count, first_open - before, unchanged, growth, purged, remembered)
+    _lines(section, count, [first_open - before, unchanged, growth], (purged, remembered))
     section.verdicts += [
         Verdict.at_most("bytes per row while a run is open", per_open, 1000),
         Verdict.at_most("bytes per Unchanged row (a night)", unchanged / count, 100),
@@ -120,15 +121,10 @@ def measure_journal(ctx: Context) -> Section:
     return section
 
 
-def _lines(
-    section: Section,
-    count: int,
-    first: int,
-    unchanged: int,
-    growth: float,
-    purged: int,
-    remembered: int,
-) -> None:
+def _lines(section: Section, count: int, nights: list[float], after_purge: tuple[int, int]) -> None:
+    first, unchanged, growth = nights
+    purged, remembered = after_purge
+
     def line(label: str, rows: int, size: float) -> None:
         section.lines.append(
             Line(label, {"rows": rows, "bytes in use": size, "bytes/row": size / rows})

@@ -231,7 +231,7 @@ class Journal(JournalReads, Closing):
             (run_id,),
         )
         for source_file, sheet, count, first_id in missing:
-            (cells,) = self._query("SELECT cells FROM rows WHERE id = ?", (first_id,))[0]
+            (cells,) = self._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))[0]
             headers = list(json.loads(cells))
             self.record_input(
                 run_id, source_file=source_file, sheet=sheet, headers=headers, rows=count, blank=0
@@ -242,13 +242,19 @@ class Journal(JournalReads, Closing):
     def add_rows(self, run_id: str, rows: Sequence[Row]) -> None:
         """Ingest a chunk of rows in one transaction: unsendable ones become final at once."""
         dry_run = self._is_dry(run_id)
-        values = [row_values(run_id, row, self.keys, dry_run=dry_run) for row in rows]
         with self._transaction() as conn:
+            (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rows").fetchone()
+            values = [
+                row_values(first + n, run_id, row, self.keys, dry_run=dry_run)
+                for n, row in enumerate(rows)
+            ]
             conn.executemany(
-                "INSERT INTO rows (run_id, source_file, sheet, source_row, cells, payload, "
-                "payload_hash, person, sort_key, status, outcome, code, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
+                "INSERT INTO rows (id, run_id, source_file, sheet, source_row, payload_hash, "
+                "person, sort_key, status, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [slim for slim, _data in values],
+            )
+            conn.executemany(
+                "INSERT INTO row_data VALUES (?, ?, ?, ?)", [data for _slim, data in values]
             )
 
     def _is_dry(self, run_id: str) -> bool:
@@ -267,10 +273,15 @@ class Journal(JournalReads, Closing):
         closed = 0
         with self._transaction() as conn:
             for status, text in (("in_flight", in_flight), ("pending", unsent)):
-                closed += conn.execute(
-                    "UPDATE rows SET status = 'final', outcome = 'retry', text = ? "
-                    "WHERE run_id = ? AND status = ?",
+                conn.execute(
+                    "UPDATE row_data SET text = ? WHERE row_id IN "
+                    "(SELECT id FROM rows WHERE run_id = ? AND status = ?)",
                     (text, run_id, status),
+                )
+                closed += conn.execute(
+                    "UPDATE rows SET status = 'final', outcome = 'retry' "
+                    "WHERE run_id = ? AND status = ?",
+                    (run_id, status),
                 ).rowcount
         return closed
 
@@ -307,9 +318,10 @@ class Journal(JournalReads, Closing):
         where, params = ("person > ?", [after]) if only is None else ("person = ?", [only])
         limit = "" if only else f"LIMIT {PAGE}"
         return self._query(
-            "SELECT person, id, source_file, source_row, payload, payload_hash "  # noqa: S608
-            f"FROM rows WHERE run_id = ? AND status = 'pending' AND {where} "
-            f"ORDER BY person, sort_key, id {limit}",
+            "SELECT r.person, r.id, r.source_file, r.source_row, d.payload, "  # noqa: S608
+            "r.payload_hash FROM rows r JOIN row_data d ON d.row_id = r.id "
+            f"WHERE r.run_id = ? AND r.status = 'pending' AND r.{where} "
+            f"ORDER BY r.person, r.sort_key, r.id {limit}",
             [run_id, *params],
         )
 

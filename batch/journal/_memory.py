@@ -115,8 +115,9 @@ def person_rows(conn: sqlite3.Connection, person: bytes) -> list[PersonRow]:
     """Every row of one person still in the journal, oldest first (a scan: it is rare)."""
     found = conn.execute(
         "SELECT r.run_id, COALESCE(r.last_attempt, u.started), r.source_file, r.sheet, "
-        "r.source_row, r.outcome, r.code, r.text, r.payload FROM rows r "
-        "JOIN runs u ON u.run_id = r.run_id WHERE r.person = ? ORDER BY r.id",
+        "r.source_row, r.outcome, r.code, d.text, d.payload FROM rows r "
+        "JOIN runs u ON u.run_id = r.run_id LEFT JOIN row_data d ON d.row_id = r.id "
+        "WHERE r.person = ? ORDER BY r.id",
         (person,),
     ).fetchall()
     return [PersonRow(*row) for row in found]

@@ -74,6 +74,7 @@ def purge_rows(conn: sqlite3.Connection, cutoff: datetime, *, dry_run: bool) -> 
                 (now_text(),),
             )
             conn.execute("DELETE FROM attempts WHERE row_id IN (SELECT id FROM doomed)")
+            conn.execute("DELETE FROM row_data WHERE row_id IN (SELECT id FROM doomed)")
             conn.execute("DELETE FROM rows WHERE id IN (SELECT id FROM doomed)")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -121,8 +122,8 @@ def compact(conn: sqlite3.Connection, run_id: str) -> int:
     conn.execute("BEGIN IMMEDIATE")
     try:
         changed = conn.execute(
-            "UPDATE rows SET cells = NULL, payload = NULL, text = NULL, sort_key = NULL "
-            "WHERE run_id = ? AND outcome = 'unchanged' AND cells IS NOT NULL",
+            "DELETE FROM row_data WHERE row_id IN "
+            "(SELECT id FROM rows WHERE run_id = ? AND outcome = 'unchanged')",
             (run_id,),
         ).rowcount
     except BaseException:

@@ -69,9 +69,10 @@ class JournalReads:
         after = 0
         while True:
             page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
-                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
-                "ORDER BY id LIMIT ?",
+                "SELECT r.id, r.source_file, r.source_row, d.cells, r.code, d.text, r.attempts, "
+                "r.last_attempt, r.sheet, d.payload FROM rows r "
+                "LEFT JOIN row_data d ON d.row_id = r.id "
+                "WHERE r.run_id = ? AND r.outcome = ? AND r.id > ? ORDER BY r.id LIMIT ?",
                 (run_id, outcome.value, after, PAGE),
             )
             for row_id, source_file, source_row, cells, code, text, tries, last, *rest in page:
@@ -124,8 +125,10 @@ class JournalReads:
         """Every row of a run with its state, in input order (small runs: tests, diagnostics)."""
         names: tuple[str, ...] = ("id", "source_file", "source_row", "status", "outcome")
         names += ("code", "text", "attempts", "last_attempt", "sent_groups", "payload_hash")
+        columns = ", ".join("d.text" if name == "text" else f"r.{name}" for name in names)
         found = self._query(
-            f"SELECT {', '.join(names)} FROM rows WHERE run_id = ? ORDER BY id",  # noqa: S608
+            f"SELECT {columns} FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "  # noqa: S608
+            "WHERE r.run_id = ? ORDER BY r.id",
             (run_id,),
         )
         return [dict(zip(names, row, strict=True)) for row in found]

@@ -2,8 +2,11 @@
 
 Schema 2 (this version): the memory of what UDB accepted is kept per service (`services`) and
 pseudonymised (`person`, `payload_hash` and `content_hash` are keyed digests, see `_keys`);
-rows hold the CPR number only as its pseudonym (`person`) and, within the retention period,
-in their cells and payload. `payloads.kind` is `accepted` today; other kinds (a remembered
+rows hold the CPR number only as its pseudonym (`person`); what holds it in clear (cells,
+payload, answer text) is in `row_data`, one record per row, so that removing it (an Unchanged
+row after its workbook, any row past retention) frees whole pages instead of leaving holes in
+the slim `rows` pages. `rows.sort_key` is the latest registration in microseconds since
+1970. `payloads.kind` is `accepted` today; other kinds (a remembered
 rejection) can be added without another migration. Runs keep their counts (`counts`) so that
 they survive the purge of their rows, and when that happened (`purged`). `places` lists the
 report directories and inboxes runs used, whose files the purge removes by age.
@@ -19,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from batch.journal._base import unusable, utc_key
+from batch.journal._base import sort_micros, unusable, utc_key
 from batch.journal._keys import forget_key, load_key
 from batch.journal._purge import reclaim_space
 from batch.journal._services import service_of_settings
@@ -50,9 +54,11 @@ CREATE TABLE IF NOT EXISTS inputs (
     PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
-    source_row INTEGER NOT NULL, cells TEXT, payload TEXT, payload_hash BLOB,
-    person BLOB, sort_key TEXT, status TEXT NOT NULL, sent_groups TEXT, outcome TEXT,
-    code TEXT, text TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_attempt TEXT);
+    source_row INTEGER NOT NULL, payload_hash BLOB, person BLOB, sort_key INTEGER,
+    status TEXT NOT NULL, sent_groups TEXT, outcome TEXT, code TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, last_attempt TEXT);
+CREATE TABLE IF NOT EXISTS row_data (
+    row_id INTEGER PRIMARY KEY, cells TEXT, payload TEXT, text TEXT);
 CREATE INDEX IF NOT EXISTS rows_pending ON rows (run_id, person, sort_key, id)
     WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS rows_outcome ON rows (run_id, outcome, id);
@@ -145,11 +151,18 @@ def _services_of_runs(conn: sqlite3.Connection) -> None:
 def _copy_rows(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
     conn.create_function("keyed_person", 1, _or_none(keys.person), deterministic=True)
     conn.create_function("keyed_payload", 1, _or_none(keys.payload), deterministic=True)
+    conn.create_function("micros", 1, _micros, deterministic=True)
     conn.execute(
-        "INSERT INTO rows SELECT id, run_id, source_file, sheet, source_row, cells, payload, "
-        "keyed_payload(payload), keyed_person(cpr), sort_key, status, sent_groups, outcome, "
-        "code, text, attempts, last_attempt FROM rows_v1"
+        "INSERT INTO rows SELECT id, run_id, source_file, sheet, source_row, "
+        "keyed_payload(payload), keyed_person(cpr), micros(sort_key), status, sent_groups, "
+        "outcome, code, attempts, last_attempt FROM rows_v1"
     )
+    conn.execute("INSERT INTO row_data SELECT id, cells, payload, text FROM rows_v1")
+
+
+def _micros(text: str | None) -> int:
+    """Schema 1's sort key (UTC ISO text, "" for none) as schema 2's integer."""
+    return sort_micros(datetime.fromisoformat(text)) if text else 0
 
 
 def _or_none(function: Callable[[str], bytes]) -> Callable[[str | None], bytes | None]:

@@ -133,11 +133,13 @@ class JournalWriter(Closing):
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
-            "UPDATE rows SET status = 'final', outcome = ?, code = ?, text = ?, attempts = ?, "
+            "UPDATE rows SET status = 'final', outcome = ?, code = ?, attempts = ?, "
             "last_attempt = ? WHERE id = ?",
-            (outcome.value, code, text, attempts, last, row_id),
+            (outcome.value, code, attempts, last, row_id),
             _held() if wait else None,
         )
+        if text is not None:
+            op.extra.append(("UPDATE row_data SET text = ? WHERE row_id = ?", (text, row_id)))
         if final_attempt is not None:
             op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:

@@ -158,6 +158,9 @@ def test_unchanged_rows_are_compacted(tmp_path):
             writer.finish(1, Outcome.UNCHANGED, code=None, text="already accepted")
         assert journal.compact(run_id) == 1
     with sqlite3.connect(tmp_path / JOURNAL_NAME) as conn:
-        found = conn.execute("SELECT cells, payload, source_row, payload_hash FROM rows").fetchall()
+        found = conn.execute(
+            "SELECT d.cells, d.payload, r.source_row, r.payload_hash FROM rows r "
+            "LEFT JOIN row_data d ON d.row_id = r.id"
+        ).fetchall()
     assert found[0][:3] == (None, None, 2)
     assert len(found[0][3]) == 16
