@@ -387,4 +387,10 @@ def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None)
         run_id = run_id or journal.last_run_id()
         if run_id is None:
             raise ConfigError(f"the journal in {state_dir} holds no run yet")
+        purged = journal.purged(run_id)
+        if purged is not None:
+            raise ConfigError(
+                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
+                "workbook cannot be written again; `batch status` still shows its counts"
+            )
         return _write(journal, run_id, report_dir)

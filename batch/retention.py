@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 
+from batch.errors import BatchError
 from batch.journal import Journal
 
 if TYPE_CHECKING:
@@ -181,7 +183,7 @@ def after_run(journal: Journal, run_id: str, settings: Settings) -> None:
             report_dir=settings.report_dir,
             cutoff=cutoff_for(settings.retention_days),
         )
-    except OSError as exc:  # the run is done; the next purge tries again
+    except (OSError, sqlite3.Error, BatchError) as exc:  # the run is done; the next tries again
         log.warning("purging expired data failed", error=str(exc))
         return
     if result.journal.rows or result.files:

@@ -55,6 +55,11 @@ class JournalReads:
             files=json.loads(files),
         )
 
+    def purged(self, run_id: str) -> str | None:
+        """When the run's settled rows were deleted (ISO UTC), or None while they are kept."""
+        found = self._query("SELECT purged FROM runs WHERE run_id = ?", (run_id,))
+        return None if not found or found[0][0] is None else str(found[0][0])
+
     def last_run_id(self) -> str | None:
         """The most recently started run, or None in a fresh journal."""
         found = self._query("SELECT run_id FROM runs ORDER BY started DESC, rowid DESC LIMIT 1")

@@ -70,6 +70,9 @@ def test_purge_leaves_no_cpr_and_the_memory_still_works(tmp_path):
     assert "bytes after" in purged.stdout
     assert _files_holding([state, reports], _cprs(source)) == []
     assert list(reports.glob("*.xlsx")) == []
+    rebuilt = run_cli("report", state_dir=state, report_dir=reports)
+    assert rebuilt.code == 2
+    assert "cannot be written again" in rebuilt.stderr
     found = run_cli("history", state_dir=state, report_dir=reports, stdin="091005-4836\n")
     assert found.code == 0, found.output
     assert "a report accepted on" in found.stdout
