@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,9 @@ __all__ = [
     "dump_cells",
     "format_local",
     "group_by_cpr",
+    "iso_micros",
     "load_cells",
+    "micros_iso",
     "now_text",
     "parse_time",
     "row_values",
@@ -248,6 +250,16 @@ def sort_micros(moment: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso_micros(text: str) -> int:
+    """An ISO moment (as `utc_key` writes it) as microseconds: the memory stores 8 bytes."""
+    return sort_micros(datetime.fromisoformat(text))
+
+
+def micros_iso(micros: int) -> str:
+    """Inverse of `iso_micros`, in UTC: exactly the text `utc_key` gives for that moment."""
+    return (_EPOCH + timedelta(microseconds=micros)).isoformat(timespec="microseconds")
 
 
 def row_values(

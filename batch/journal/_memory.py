@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batch.journal._base import CprHistory, GroupState
+from batch.journal._base import CprHistory, GroupState, micros_iso
 from batch.journal._services import Service
 
 if TYPE_CHECKING:
@@ -88,13 +88,16 @@ def histories(
         f"WHERE service = ? AND kind = 'accepted' AND person IN ({marks})",
         [service, *persons],
     ):
-        found.setdefault(person, CprHistory(keys, person)).accepted[digest] = (at, run_id)
-    for person, grp, *state in conn.execute(
+        history = found.setdefault(person, CprHistory(keys, person))
+        history.accepted[digest] = (micros_iso(at), run_id)
+    for person, grp, registered, content, institution, at, run_id in conn.execute(
         "SELECT person, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
         f"FROM latest WHERE service = ? AND person IN ({marks})",
         [service, *persons],
     ):
-        found.setdefault(person, CprHistory(keys, person)).latest[grp] = GroupState(*state)
+        found.setdefault(person, CprHistory(keys, person)).latest[grp] = GroupState(
+            micros_iso(registered), content, institution, micros_iso(at), run_id
+        )
     return found
 
 
@@ -106,7 +109,9 @@ def memories(conn: sqlite3.Connection) -> list[ServiceMemory]:
         "GROUP BY s.id ORDER BY s.id"
     ).fetchall()
     return [
-        ServiceMemory(Service(endpoint, system_id), count, people, last)
+        ServiceMemory(
+            Service(endpoint, system_id), count, people, None if last is None else micros_iso(last)
+        )
         for endpoint, system_id, count, people, last in rows
     ]
 
@@ -133,6 +138,6 @@ def person_memory(conn: sqlite3.Connection, person: bytes) -> list[Remembered]:
         (person, person),
     ).fetchall()
     return [
-        Remembered(Service(endpoint, system_id), what, at, run_id)
+        Remembered(Service(endpoint, system_id), what, micros_iso(at), run_id)
         for endpoint, system_id, what, at, run_id in found
     ]

@@ -6,7 +6,8 @@ rows hold the CPR number only as its pseudonym (`person`); what holds it in clea
 payload, answer text) is in `row_data`, one record per row, so that removing it (an Unchanged
 row after its workbook, any row past retention) frees whole pages instead of leaving holes in
 the slim `rows` pages. `rows.sort_key` is the latest registration in microseconds since
-1970. `payloads.kind` is `accepted` today; other kinds (a remembered
+1970, and so are the memory's times (`payloads.at`, `latest.registered`, `latest.accepted_at`):
+8 bytes instead of 32 of text. `payloads.kind` is `accepted` today; other kinds (a remembered
 rejection) can be added without another migration. Runs keep their counts (`counts`) so that
 they survive the purge of their rows, and when that happened (`purged`). `places` lists the
 report directories and inboxes runs used, whose files the purge removes by age.
@@ -25,7 +26,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from batch.journal._base import sort_micros, unusable, utc_key
+from batch.journal._base import iso_micros, sort_micros, unusable, utc_key
 from batch.journal._keys import forget_key, load_key
 from batch.journal._purge import reclaim_space
 from batch.journal._services import service_of_settings
@@ -70,12 +71,12 @@ CREATE TABLE IF NOT EXISTS services (
     UNIQUE (endpoint, system_id));
 CREATE TABLE IF NOT EXISTS payloads (
     service INTEGER NOT NULL, person BLOB NOT NULL, payload_hash BLOB NOT NULL,
-    kind TEXT NOT NULL, institution INTEGER NOT NULL, at TEXT NOT NULL, run_id TEXT NOT NULL,
+    kind TEXT NOT NULL, institution INTEGER NOT NULL, at INTEGER NOT NULL, run_id TEXT NOT NULL,
     PRIMARY KEY (service, person, payload_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
     service INTEGER NOT NULL, person BLOB NOT NULL, grp TEXT NOT NULL,
-    registered TEXT NOT NULL, content_hash BLOB NOT NULL, institution INTEGER NOT NULL,
-    accepted_at TEXT NOT NULL, run_id TEXT NOT NULL,
+    registered INTEGER NOT NULL, content_hash BLOB NOT NULL, institution INTEGER NOT NULL,
+    accepted_at INTEGER NOT NULL, run_id TEXT NOT NULL,
     PRIMARY KEY (service, person, grp)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (
     kind TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (kind, path)) WITHOUT ROWID;
@@ -186,7 +187,7 @@ def _copy_memory(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
             conn.execute(
                 "INSERT OR IGNORE INTO payloads SELECT service, ?, ?, 'accepted', ?, ?, ? "
                 "FROM runs WHERE run_id = ?",
-                (keys.person(cpr), payloads[digest], institution, at, run_id, run_id),
+                (keys.person(cpr), payloads[digest], institution, iso_micros(at), run_id, run_id),
             )
     for cpr, grp, registered, content, institution, at, run_id in conn.execute(
         "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id FROM latest_v1"
@@ -195,7 +196,16 @@ def _copy_memory(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO latest SELECT service, ?, ?, ?, ?, ?, ?, ? FROM runs "
             "WHERE run_id = ?",
-            (keys.person(cpr), grp, registered, keyed, institution, at, run_id, run_id),
+            (
+                keys.person(cpr),
+                grp,
+                iso_micros(registered),
+                keyed,
+                institution,
+                iso_micros(at),
+                run_id,
+                run_id,
+            ),
         )
 
 

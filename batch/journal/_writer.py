@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._base import connect
+from batch.journal._base import connect, iso_micros
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -232,11 +232,11 @@ _INSERT_ACCEPTED = "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, 'accepted',
 def _history_writes(
     accepted: Accepted, run_id: str, service: int
 ) -> list[tuple[str, tuple[object, ...]]]:
-    person, institution, at = accepted.person, accepted.institution, accepted.at
+    person, institution, at = accepted.person, accepted.institution, iso_micros(accepted.at)
     writes: list[tuple[str, tuple[object, ...]]] = [
         (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run_id))
     ]
     for group, registered, content in accepted.groups:
-        values = (service, person, group, registered, content, institution, at, run_id)
+        values = (service, person, group, iso_micros(registered), content, institution, at, run_id)
         writes.append((_UPSERT_LATEST, values))
     return writes
