@@ -11,41 +11,42 @@ the Summary counts it as fixed here but still wrong in the source system.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from batch.i18n import _
-from batch.journal._base import InputInfo, load_cells
-from batch.records import Outcome, RowResult
+from batch.records import Outcome
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
+    from batch.journal._keys import Pseudonyms
     from batch.records import Row
 
 __all__ = [
     "FIXED_CODE",
-    "RESULTS_PAGE",
     "content_hash",
     "fixed_hashes",
     "fixed_text",
-    "input_info",
     "link_rows",
-    "result_of",
     "settle_fixes",
     "unless_fixed",
 ]
 
 _DANISH = ZoneInfo("Europe/Copenhagen")
 FIXED_CODE = "fixed"  # Result code of an original row already fixed through a Fix sheet
+RowValues = tuple[tuple[object, ...], tuple[object, ...]]  # `rows` and `row_data` columns
 
 
-def content_hash(cells_json: str) -> str:
-    """The hash of a row's cells as stored (`dump_cells`): equal for the same row read again."""
-    return hashlib.sha256(cells_json.encode("utf-8")).hexdigest()
+def content_hash(keys: Pseudonyms, cells_json: str) -> bytes:
+    """The keyed digest of a row's cells as stored: equal for the same row read again.
+
+    Keyed with the journal's key like every digest of personal data (the cells hold a CPR
+    number); the `cells:` prefix keeps it apart from the payload digests.
+    """
+    return keys.payload("cells:" + cells_json)
 
 
 def _display(source_file: str, sheet: str | None) -> str:
@@ -54,11 +55,15 @@ def _display(source_file: str, sheet: str | None) -> str:
 
 
 def link_rows(
-    conn: sqlite3.Connection, run_id: str, rows: Sequence[Row], fix_of: str | None
+    conn: sqlite3.Connection,
+    run_id: str,
+    rows: Sequence[Row],
+    fix_of: str | None,
+    keys: Pseudonyms,
 ) -> None:
     """Link each fed-back row of `rows` to its original in run `fix_of` (inside a transaction)."""
     inputs = {}
-    if fix_of is not None:
+    if fix_of is not None and any(row.came_from for row in rows):
         found = conn.execute(
             "SELECT DISTINCT source_file, sheet FROM rows WHERE run_id = ?", (fix_of,)
         ).fetchall()
@@ -68,7 +73,7 @@ def link_rows(
         if row.came_from is None:
             continue
         shown, number, origin = row.came_from
-        digest, earlier = _original(conn, fix_of, inputs.get(shown), number)
+        digest, earlier = _original(conn, fix_of, inputs.get(shown), number, keys)
         text = origin or earlier or _("Fix of {file} row {row}").format(file=shown, row=number)
         links.append((run_id, row.source_file, row.sheet, row.source_row, digest, text))
     conn.executemany(
@@ -83,8 +88,9 @@ def _original(
     fix_of: str | None,
     where: tuple[str, str | None] | None,
     number: int,
-) -> tuple[str | None, str | None]:
-    """The original's content hash (inherited if it was a fix itself) and its own origin."""
+    keys: Pseudonyms,
+) -> tuple[bytes | None, str | None]:
+    """The original's content digest (inherited if it was a fix itself) and its own origin."""
     if fix_of is None or where is None:
         return None, None
     file, sheet = where
@@ -96,11 +102,13 @@ def _original(
     if link is not None:
         return link[0], link[1]
     row = conn.execute(
-        "SELECT cells FROM rows WHERE run_id = ? AND source_file = ? AND sheet IS ? AND "
-        "source_row = ?",
+        "SELECT d.cells FROM rows r JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? AND "
+        "r.source_file = ? AND r.sheet IS ? AND r.source_row = ?",
         (fix_of, file, sheet, number),
     ).fetchone()
-    return (None, None) if row is None else (content_hash(row[0]), None)
+    if row is None or row[0] is None:  # purged or compacted: nothing to recognise it by
+        return None, None
+    return content_hash(keys, row[0]), None
 
 
 def settle_fixes(conn: sqlite3.Connection, run_id: str, now: str) -> None:
@@ -114,81 +122,36 @@ def settle_fixes(conn: sqlite3.Connection, run_id: str, now: str) -> None:
     )
 
 
-def fixed_hashes(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
-    """Every original already fixed: content hash -> (when, by which run)."""
+def fixed_hashes(conn: sqlite3.Connection) -> dict[bytes, tuple[str, str]]:
+    """Every original already fixed: content digest -> (when, by which run)."""
     found = conn.execute("SELECT content_hash, fixed_at, run_id FROM fixed").fetchall()
-    return {digest: (at, run) for digest, at, run in found}
+    return {bytes(digest): (at, run) for digest, at, run in found}
 
 
 def fixed_text(fixed_at: str, run_id: str) -> str:
     """The Result text of an original row met again after it was fixed."""
+    day = datetime.fromisoformat(fixed_at).astimezone(_DANISH).date()
     return _(
         "Fixed on {date} through the Fix sheet (run {run}) and accepted by UDB; this row is still "
         "wrong in the source system: correct it there."
-    ).format(date=datetime.fromisoformat(fixed_at).astimezone(_DANISH).date(), run=run_id)
-
-
-# One page of a sheet's rows, each with its origin when it came through a Fix sheet. Rows not
-# yet final (a run under way, read by `batch report`) are Retry, as `Journal.counts` counts them.
-RESULTS_PAGE = (
-    "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, sheet, "
-    "payload, (SELECT origin FROM fix_links l WHERE l.run_id = rows.run_id AND "
-    "l.source_file = rows.source_file AND l.sheet IS rows.sheet AND "
-    "l.source_row = rows.source_row) FROM rows WHERE run_id = ? AND (outcome = ? OR "
-    "(outcome IS NULL AND ? = 'retry')) AND id > ? ORDER BY id LIMIT ?"
-)
-
-
-def result_of(outcome: Outcome, row: Sequence[Any]) -> RowResult:
-    """A row of `RESULTS_PAGE` as the workbook shows it."""
-    _row_id, file, number, cells, code, text, tries, last, sheet, payload, origin = row
-    extra: dict[str, Any] = {}
-    if outcome is Outcome.READY and payload:  # a dry run shows what would be sent
-        extra["payload"] = payload
-    if origin:
-        extra["origin"] = origin
-    return RowResult(
-        source_file=file,
-        source_row=number,
-        cells=load_cells(cells),
-        outcome=outcome,
-        code=code,
-        text=text,
-        attempts=tries,
-        last_attempt=None if last is None else datetime.fromisoformat(last),
-        sheet=sheet,
-        extra=extra,
-    )
+    ).format(date=day, run=run_id)
 
 
 def unless_fixed(
-    values: list[tuple[object, ...]], fixed: dict[str, tuple[str, str]]
-) -> list[tuple[object, ...]]:
-    """Rows to insert (`row_values`), an original already fixed made Unchanged with its story."""
+    values: list[RowValues], fixed: dict[bytes, tuple[str, str]], keys: Pseudonyms
+) -> list[RowValues]:
+    """Rows to insert (`row_values`), an original already fixed made Unchanged with its story.
+
+    `rows` columns end in status, outcome, code; `row_data` is (row id, cells, payload, text).
+    """
     if not fixed:
         return values
     marked = []
-    for value in values:
-        found = fixed.get(content_hash(str(value[4])))
-        if found is not None:
-            value = (*value[:9], "final", Outcome.UNCHANGED.value, FIXED_CODE, fixed_text(*found))  # noqa: PLW2901
-        marked.append(value)
+    for slim, data in values:
+        found = fixed.get(content_hash(keys, str(data[1])))
+        if found is None:
+            marked.append((slim, data))
+            continue
+        unchanged = (*slim[:-3], "final", Outcome.UNCHANGED.value, FIXED_CODE)
+        marked.append((unchanged, (*data[:3], fixed_text(*found))))
     return marked
-
-
-def input_info(
-    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
-) -> InputInfo:
-    """An input's record from its stored columns (the `headers` JSON)."""
-    # Journals written before `fields` was kept hold the bare header list.
-    if isinstance(columns, list):
-        return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(
-        source_file,
-        sheet,
-        columns["headers"],
-        rows,
-        blank,
-        columns["fields"],
-        columns.get("notes", {}),
-    )

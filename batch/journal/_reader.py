@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from batch.errors import StateError
 from batch.journal._base import JOURNAL_NAME, InputInfo
 from batch.journal._journal import Journal
+from batch.journal._keys import Pseudonyms
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,7 +47,8 @@ def open_read_only(state_dir: Path) -> Journal:
         handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
     except (sqlite3.Error, OSError) as exc:
         raise StateError(f"the journal {path} cannot be read ({exc})") from exc
-    return Journal(path, conn, handle)
+    # Reading needs no key: the digests are only compared by the run that holds the lock.
+    return Journal(path, conn, handle, Pseudonyms(b""))
 
 
 @contextlib.contextmanager
@@ -75,6 +77,7 @@ def unrecorded_inputs(journal: Journal, run_id: str) -> list[InputInfo]:
     )
     inputs = []
     for source_file, sheet, count, first_id in found:
-        (cells,) = journal._query("SELECT cells FROM rows WHERE id = ?", (first_id,))[0]  # noqa: SLF001
+        found = journal._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))  # noqa: SLF001
+        cells = found[0][0] if found and found[0][0] else "{}"
         inputs.append(InputInfo(source_file, sheet, list(json.loads(cells)), count, 0))
     return inputs
