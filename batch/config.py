@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,26 @@ def _parse_bool(text: str) -> bool:
 
 def _parse_time(text: str) -> time:
     return time.fromisoformat(text.strip())
+
+
+def _parse_until(text: str) -> str:
+    """`HH:MM` (the next such Danish local time) or `YYYY-MM-DD HH:MM` (that moment)."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) <= len("HH:MM"):
+            time.fromisoformat(cleaned)
+        else:
+            datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"must be HH:MM or YYYY-MM-DD HH:MM, not {text!r}") from None
+    return cleaned
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {text!r}") from None
 
 
 def _positive_float(text: str) -> float:
@@ -103,6 +123,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("state_dir", Path, help="where the journal lives"),
     Option("mapping", Path, help="TOML file mapping your headers to the spec's fields"),
     Option("resend_all", _parse_bool, help="send every valid row"),
+    Option("newest_only", _parse_bool, help="per person and group, send only the newest row"),
+    Option("max_rows", _positive_int, help="send at most this many rows, then stop"),
+    Option("until", _parse_until, help="stop sending at this Danish local time (HH:MM)"),
+    Option("registered_since", _parse_date, help="send only rows registered on or after"),
+    Option("registered_before", _parse_date, help="send only rows registered before"),
+    Option("progress_interval", _positive_float, help="seconds between progress log events"),
     Option("log_format", _choice("auto", "console", "json"), help="log format"),
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
@@ -141,6 +167,12 @@ class Settings:
     state_dir: Path = DEFAULT_STATE_DIR
     mapping: Path | None = None
     resend_all: bool = False
+    newest_only: bool = False
+    max_rows: int | None = None
+    until: str | None = None  # checked by _parse_until; the deadline is computed at start
+    registered_since: date | None = None
+    registered_before: date | None = None
+    progress_interval: float = 60.0
     log_format: str = "auto"
     quiet: bool = False
     date_only_time: time | None = None

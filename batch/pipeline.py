@@ -30,13 +30,20 @@ from batch.service.keys import Secret
 from batch.service.signing import SigningSettings
 from batch.service.tls import TlsSettings
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import SubmitSettings, submit_run
+from batch.submit import (
+    Selection,
+    SubmitSettings,
+    local_midnight,
+    submit_run,
+    until_deadline,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
     from batch.records import Sender
+    from batch.submit import Snapshot
 
 __all__ = [
     "EXIT_FAILED_ROWS",
@@ -133,25 +140,51 @@ def _secret(value: str | None) -> Secret | None:
     return None if value is None else Secret(value)
 
 
-def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings."""
+def submit_settings(settings: Settings, now: datetime | None = None) -> SubmitSettings:
+    """The scheduler's settings; `--until` becomes a deadline counted from `now`."""
+    since, before = settings.registered_since, settings.registered_before
+    selection = Selection(
+        since=None if since is None else local_midnight(since),
+        before=None if before is None else local_midnight(before),
+        newest_only=settings.newest_only,
+    )
+    now = now or datetime.now(UTC)
     return SubmitSettings(
         concurrency=settings.concurrency,
         rate=settings.rate,
         max_attempts=settings.max_attempts,
         resend_all=settings.resend_all,
+        selection=selection,
+        max_rows=settings.max_rows,
+        deadline=None if settings.until is None else until_deadline(settings.until, now),
+        progress_interval=settings.progress_interval,
     )
+
+
+def check_settings(settings: Settings) -> None:
+    """Find a setting mistake before any file is read, so a run that cannot send never starts.
+
+    Raises `ConfigError` (exit 2); nothing is written to the journal.
+    """
+    if not settings.uses_simulator and settings.system_id == "BATCH-DEMO":
+        raise ConfigError(
+            "system_id is not set: set it to your system's SystemName on IPL "
+            "(--system-id, config file `system_id = ...` or BATCH_SYSTEM_ID)"
+        )
+    since, before = settings.registered_since, settings.registered_before
+    if since is not None and before is not None and since >= before:
+        raise ConfigError(
+            f"--registered-since {since} is not before --registered-before {before}: "
+            "no row could be sent"
+        )
+    client_settings(settings)  # certificate pairs and the like
+    submit_settings(settings)  # rate, concurrency, attempts
 
 
 @contextlib.contextmanager
 def _sender(settings: Settings) -> Iterator[Sender]:
     """The real client, or the embedded simulator when no endpoint is configured."""
     if not settings.uses_simulator:
-        if settings.system_id == "BATCH-DEMO":
-            raise ConfigError(
-                "system_id is not set: set it to your system's SystemName on IPL "
-                "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
-            )
         with UdbClient(client_settings(settings)) as client:
             yield client
         return
@@ -216,12 +249,16 @@ def run_job(
     notice: Callable[[str], None] = lambda _text: None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_status: Callable[[Snapshot], None] | None = None,
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent.
+    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
+    settings are checked before any file is read or any run is recorded.
     """
     stop = stop or threading.Event()
+    if not dry_run:
+        check_settings(settings)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
@@ -245,8 +282,7 @@ def run_job(
                     run_id,
                     settings,
                     stop=stop,
-                    on_total=on_total,
-                    on_progress=on_progress,
+                    watchers=(on_total, on_progress, on_status),
                 )
         except BaseException:
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
@@ -262,20 +298,34 @@ def _submit(
     settings: Settings,
     *,
     stop: threading.Event,
-    on_total: Callable[[int], None] | None,
-    on_progress: Callable[[int], None] | None,
+    watchers: tuple[
+        Callable[[int], None] | None,
+        Callable[[int], None] | None,
+        Callable[[Snapshot], None] | None,
+    ],
 ) -> tuple[str, str | None]:
+    on_total, on_progress, on_status = watchers
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
     with _sender(settings) as sender:
         stats = submit_run(
-            journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
+            journal,
+            run_id,
+            sender,
+            submit_settings(settings),
+            stop=stop,
+            on_progress=on_progress,
+            on_status=on_status,
         )
     if stats.stopped_by == "breaker":
         why = stats.message or "the service kept failing"
         message = f"{why}: sending stopped; the next run sends the rest"
         journal.mark_unsent_as_retry(run_id, message)
         return "broken", message
+    if stats.stopped_by in ("max_rows", "until"):
+        message = f"stopped: {stats.message}; rows not sent are in Retry; run again to send them"
+        journal.mark_unsent_as_retry(run_id, message)
+        return "stopped", message
     if stats.stopped_by == "signal":
         message = "interrupted: rows not sent are in Retry; run again to send them"
         journal.mark_unsent_as_retry(run_id, message)

@@ -14,7 +14,14 @@ import click
 import structlog
 
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
-from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
+from batch.cli.options import (
+    INPUT_SUFFIXES,
+    _common_options,
+    _input_options,
+    _migration_options,
+    _sheet,
+    _start,
+)
 from batch.errors import BatchError
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
@@ -51,6 +58,7 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
+@_migration_options
 @_input_options
 @_common_options
 def run(
@@ -131,8 +139,7 @@ def _run_files(
                 dry_run=dry_run,
                 stop=signals.stop,
                 notice=console.notice,
-                on_total=progress.total,
-                on_progress=progress.advance,
+                on_status=progress.status,
             )
     except BatchError as error:
         console.error(mask_cpr(str(error)))

@@ -59,7 +59,7 @@ class RunSummary:
     dry_run: bool
     started: datetime
     finished: datetime
-    status: str  # "finished" | "interrupted" | "broken" | "failed"
+    status: str  # "finished" | "interrupted" | "stopped" | "broken" | "failed"
     message: str | None
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]

@@ -64,6 +64,7 @@ _STATUS = {
     "finished": "Finished",
     "interrupted": "Interrupted: the rows not yet sent are in Retry",
     "broken": "Stopped early because the service kept failing: the rows not sent are in Retry",
+    "stopped": "Stopped as asked (--max-rows or --until): the rows not yet sent are in Retry",
     "failed": "Failed",
 }
 _WIDTHS = (24, 14, 70, 80)

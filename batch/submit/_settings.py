@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+from batch.submit._select import Selection
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["SubmitSettings", "SubmitStats"]
 
@@ -26,6 +31,10 @@ class SubmitSettings:
     breaker_consecutive_failures: int = 10
     breaker_failed_requests: int | None = None
     resend_all: bool = False
+    selection: Selection = field(default_factory=Selection)
+    max_rows: int | None = None  # rows sent (answered or given up), then stop as on a signal
+    deadline: datetime | None = None  # aware; no new row or attempt from this moment on
+    progress_interval: float = 60.0  # seconds between "progress" log events
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_attempts < 1 or self.burst < 1:
@@ -51,5 +60,5 @@ class SubmitStats:
     unchanged: int
     requests: int
     elapsed: float
-    stopped_by: str | None  # None | "signal" | "breaker"
+    stopped_by: str | None  # None | "signal" | "breaker" | "max_rows" | "until" | "error"
     message: str | None = None  # why it stopped, fit to show the user
