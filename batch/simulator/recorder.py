@@ -7,12 +7,12 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
 
 __all__ = ["ReceivedRequest", "Recorder", "RequestLog"]
@@ -105,7 +105,7 @@ class RequestLog(Closing):
         record = dataclasses.asdict(request)
         record.pop("monotonic")
         record["received_at"] = request.received_at.isoformat()
-        line = json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+        line = json.dumps(record, ensure_ascii=False, default=_plain, sort_keys=True)
         with self._lock:
             if not self._file.closed:
                 self._file.write(line + "\n")
@@ -115,3 +115,8 @@ class RequestLog(Closing):
         """Close the file; later requests are not logged."""
         with self._lock:
             self._file.close()
+
+
+def _plain(value: object) -> str:
+    """Times as ISO 8601 with their offset, as they were sent; anything else as its text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)

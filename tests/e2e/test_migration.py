@@ -1,0 +1,124 @@
+"""Migrating a history: send only the newest, stop and resume, watch it, check it from UDB's side.
+
+The real `batch` command against the simulator over loopback HTTP, with the simulator's
+request log (`log_requests`, the `--log-requests` of `batch simulator`) as the service's view.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.helpers import placed_rows, read_rows, run_cli, summary_of, workbook_of
+from tests.e2e.history_kit import (
+    groups_of,
+    logged_requests,
+    progress_events,
+    write_history,
+)
+
+pytestmark = pytest.mark.slow
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+@pytest.fixture
+def setup(tmp_path, fresh_simulator):
+    """A history file, a simulator logging its requests, and the test's own folders."""
+    history = write_history(tmp_path / "historik.csv")
+    log = tmp_path / "requests.jsonl"
+    sim = fresh_simulator(log_requests=log)
+    return history, sim, log, tmp_path / "state", tmp_path / "reports"
+
+
+def _run(setup, *args: object):
+    history, sim, _log, state, reports = setup
+    service = ("--wsdl", sim.wsdl_url, "--system-id", "KUI-TEST", "--rate", "200")
+    return run_cli("run", history.path, *args, *service, state_dir=state, report_dir=reports)
+
+
+def _every_row_once(setup) -> dict[str, list[dict[str, object]]]:
+    history, _sim, _log, _state, reports = setup
+    sheets = read_rows(workbook_of(reports))
+    placed = placed_rows(sheets)
+    assert sorted(placed) == sorted(("historik.csv", n) for n in range(2, history.rows + 2))
+    return sheets
+
+
+def test_newest_only_sends_one_request_per_person_and_group(setup):
+    """--newest-only: each person's newest contact and job wish reach UDB once, nothing older."""
+    history, _sim, log, _state, _reports = setup
+    result = _run(setup, "--newest-only")
+    assert result.code == 1, result.output  # unknown CPRs (14) and the aged (15) are in Drop
+    requests = logged_requests(log)
+    pairs = Counter((str(r["cpr"]), group) for r in requests for group in groups_of(r))
+    assert set(pairs.values()) == {1}
+    sent = {(str(r["cpr"]), group): when for r in requests for group, when in groups_of(r).items()}
+    assert sent == history.newest
+    assert {str(r["cpr"]) for r in requests} == set(history.sendable_people)
+    sheets = _every_row_once(setup)
+    superseded = [r for r in sheets["Unchanged"] if "superseded by row" in str(r["Result text"])]
+    assert len(superseded) == history.rows - history.old_rows - len(requests)
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_max_rows_and_until_stop_cleanly_and_resume(setup):
+    """--max-rows and a passed --until stop with exit 3 and the workbook; a rerun finishes."""
+    history, _sim, log, _state, reports = setup
+    first = _run(setup, "--max-rows", "4", "--progress-interval", "0.01")
+    assert first.code == 3, first.output
+    assert len(logged_requests(log)) == 4
+    sheets = _every_row_once(setup)
+    assert sheets["Retry"]
+    assert summary_of(workbook_of(reports))["status"] == "stopped"
+    events = progress_events(first.stderr)
+    assert events[0]["to_go"] == history.rows - history.old_rows
+    assert events[-1]["final"] is True
+    assert events[-1]["sent"] == 4
+    assert {
+        "accepted",
+        "fix",
+        "drop",
+        "retry",
+        "to_go",
+        "requests_per_second",
+        "eta_seconds",
+    } <= set(events[-1])
+
+    past = (datetime.now(CPH) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    second = _run(setup, "--until", past)
+    assert second.code == 3, second.output
+    assert len(logged_requests(log)) == 4  # nothing sent after the --until time
+    _every_row_once(setup)
+
+    third = _run(setup)
+    assert third.code == 1, third.output  # done; the unknown and the aged are in Drop
+    final = _every_row_once(setup)
+    assert not final["Retry"]
+    accepted = Counter(
+        (r["cpr"], r["payload_digest"]) for r in logged_requests(log) if r["ok"] is True
+    )
+    assert max(accepted.values()) == 1  # no accepted row was sent twice
+
+
+def test_settings_are_checked_before_any_file_is_read(setup):
+    """--wsdl without --system-id fails at once with exit 2 and leaves no run in the journal."""
+    history, sim, _log, state, reports = setup
+    result = run_cli(
+        "run", history.path, "--wsdl", sim.wsdl_url, state_dir=state, report_dir=reports
+    )
+    assert result.code == 2, result.output
+    assert "system_id" in result.stderr
+    assert not (state / "journal.sqlite3").exists()
+
+
+def test_status_shows_danish_time_with_its_zone(setup):
+    """`batch status` shows each run's start in Danish local time and names the zone."""
+    _history, _sim, _log, state, reports = setup
+    _run(setup, "--max-rows", "1")
+    status = run_cli("status", state_dir=state, report_dir=reports)
+    assert status.code == 0, status.output
+    assert "CET" in status.stdout or "CEST" in status.stdout
