@@ -24,7 +24,7 @@ from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
 from batch.journal import Journal
 from batch.records import Outcome
-from batch.report import InputSheet, ReportPaths, RunSummary, write_report
+from batch.report import InputSheet, ReportPaths, RunSummary, needs_nobody, write_report
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.keys import Secret
 from batch.service.signing import SigningSettings
@@ -357,6 +357,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
     )
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(

@@ -13,13 +13,17 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.records import RowResult
+
 __all__ = [
+    "AGED_SHEET",
     "SHEET_NAMES",
     "InputSheet",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
     "checked_counts",
+    "needs_nobody",
     "sheet_outcomes",
     "summary_json",
 ]
@@ -32,6 +36,18 @@ SHEET_NAMES: Mapping[Outcome, str] = {
     Outcome.RETRY: "Retry",
     Outcome.UNCHANGED: "Unchanged",
 }
+
+
+# Drop rows that need nobody: the young person is 25 or more (UDB's 15, or our check before
+# sending). They share the outcome `drop` (never sent, never accepted) but get their own sheet
+# and their own line in the Summary, apart from the 14/86 rows a person must look at.
+AGED_SHEET = "Aged 25+"
+_AGED_CODE = "15"
+
+
+def needs_nobody(result: RowResult) -> bool:
+    """A Drop row about a young person aged 25 or more: nothing anyone can or should do."""
+    return result.outcome is Outcome.DROP and _AGED_CODE in (result.code or "").split(", ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,7 @@ class RunSummary:
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    aged: int = 0  # of counts[DROP]: rows that need nobody (aged 25 or more), own sheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +147,7 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         ],
         "rows": sum(counts.values()),
         **every,
+        "aged": summary.aged,
         "blank": sum(sheet.blank for sheet in summary.inputs),
         "workbook": str(workbook),
         "started": summary.started.isoformat(),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from batch.i18n import _
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import Styles, excel_datetime
-from batch.report._model import SHEET_NAMES, RunSummary
+from batch.report._model import AGED_SHEET, SHEET_NAMES, RunSummary
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,7 +44,8 @@ SHEET_GUIDE: Mapping[Outcome, Guide] = {
     ),
     Outcome.DROP: Guide(
         meaning="UDB will never accept these rows as they are: the young person is unknown to "
-        "UDB (14), over the age limit (15), or lives in another municipality (86).",
+        "UDB (14) or lives in another municipality (86). Those aged 25 or more (15) are on "
+        "their own sheet.",
         todo="Check the CPR number and KommuneInstitutionNummer. If they are right, remove the "
         "rows from the export: they are not sent again.",
     ),
@@ -105,18 +107,33 @@ def _sheets_table(
     _header(sheet, styles, line, ("Sheet", "Rows", "What it means", "What to do"))
     for outcome, count in counts.items():
         line += 1
-        title = SHEET_NAMES[outcome]
         guide = SHEET_GUIDE[outcome]
-        sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
-        sheet.write_number(line, 1, count)
-        sheet.write_string(line, 2, guide.meaning)
-        sheet.write_string(line, 3, guide.todo.format(workbook=name))
+        shown = count - summary.aged if outcome is Outcome.DROP else count
+        item = (SHEET_NAMES[outcome], shown, guide.meaning, guide.todo)
+        _sheet_line(sheet, styles, line, item, name)
+        if outcome is Outcome.DROP:  # the rows that need nobody, counted apart
+            line += 1
+            meaning = _(
+                "Not sent, and nobody needs to act: the young person is 25 or more, and UDB "
+                "holds data on young people under 25 only (15)."
+            )
+            _sheet_line(sheet, styles, line, (AGED_SHEET, summary.aged, meaning, _("Nothing.")))
     sheet.write_string(line + 1, 0, "Total", styles.bold)
     sheet.write_number(line + 1, 1, sum(counts.values()), styles.bold)
     sheet.write_string(line + 2, 0, "Blank rows")
     sheet.write_number(line + 2, 1, sum(s.blank for s in summary.inputs))
     sheet.write_string(line + 2, 2, "Empty rows in the inputs: skipped, not counted above.")
     return line + 3
+
+
+def _sheet_line(
+    sheet: Worksheet, styles: Styles, line: int, item: tuple[str, int, str, str], name: str = ""
+) -> None:
+    title, count, meaning, todo = item
+    sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
+    sheet.write_number(line, 1, count)
+    sheet.write_string(line, 2, meaning)
+    sheet.write_string(line, 3, todo.format(workbook=name))
 
 
 def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, line: int) -> int:
