@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.intake.notes import ReadNotes
     from batch.records import RowResult
 
 __all__ = [
@@ -65,6 +66,7 @@ class InputSheet:
     rows: int
     blank: int
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    notes: ReadNotes | None = field(default=None, hash=False)  # columns, hidden rows, totals
 
 
 @dataclass(frozen=True, slots=True)
