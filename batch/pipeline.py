@@ -276,6 +276,8 @@ def run_job(
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
+        # The service first: a WSDL that cannot be read fails here, before a run is recorded.
+        sender = None if dry_run else stack.enter_context(_sender(settings))
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
@@ -289,10 +291,10 @@ def run_job(
             if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 journal.mark_unsent_as_retry(run_id, message)
-            elif not dry_run:
+            elif sender is not None:
                 status, message = _submit(
                     journal,
-                    run_id,
+                    (run_id, sender),
                     settings,
                     stop=stop,
                     watchers=(on_total, on_progress, on_status),
@@ -307,7 +309,7 @@ def run_job(
 
 def _submit(
     journal: Journal,
-    run_id: str,
+    run: tuple[str, Sender],
     settings: Settings,
     *,
     stop: threading.Event,
@@ -317,19 +319,18 @@ def _submit(
         Callable[[Snapshot], None] | None,
     ],
 ) -> tuple[str, str | None]:
-    on_total, on_progress, on_status = watchers
+    (run_id, sender), (on_total, on_progress, on_status) = run, watchers
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
-    with _sender(settings) as sender:
-        stats = submit_run(
-            journal,
-            run_id,
-            sender,
-            submit_settings(settings),
-            stop=stop,
-            on_progress=on_progress,
-            on_status=on_status,
-        )
+    stats = submit_run(
+        journal,
+        run_id,
+        sender,
+        submit_settings(settings),
+        stop=stop,
+        on_progress=on_progress,
+        on_status=on_status,
+    )
     if stats.stopped_by == "breaker":
         why = stats.message or "the service kept failing"
         message = f"{why}: sending stopped; the next run sends the rest"
