@@ -31,13 +31,7 @@ from batch.service.keys import Secret
 from batch.service.signing import SigningSettings
 from batch.service.tls import TlsSettings
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import (
-    Selection,
-    SubmitSettings,
-    local_midnight,
-    submit_run,
-    until_deadline,
-)
+from batch.submit import SubmitSettings, plan_dry_run, submit_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -143,25 +137,9 @@ def _secret(value: str | None) -> Secret | None:
     return None if value is None else Secret(value)
 
 
-def submit_settings(settings: Settings, now: datetime | None = None) -> SubmitSettings:
-    """The scheduler's settings; `--until` becomes a deadline counted from `now`."""
-    since, before = settings.registered_since, settings.registered_before
-    selection = Selection(
-        since=None if since is None else local_midnight(since),
-        before=None if before is None else local_midnight(before),
-        newest_only=settings.newest_only,
-    )
-    now = now or datetime.now(UTC)
-    return SubmitSettings(
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_attempts=settings.max_attempts,
-        resend_all=settings.resend_all,
-        selection=selection,
-        max_rows=settings.max_rows,
-        deadline=None if settings.until is None else until_deadline(settings.until, now),
-        progress_interval=settings.progress_interval,
-    )
+def submit_settings(settings: Settings) -> SubmitSettings:
+    """The scheduler's settings (kept here by name: tests and benchmarks call it)."""
+    return SubmitSettings.from_settings(settings)
 
 
 def check_settings(settings: Settings) -> None:
@@ -291,6 +269,8 @@ def run_job(
             if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 journal.mark_unsent_as_retry(run_id, message)
+            elif dry_run:
+                _plan(journal, run_id, settings, stop)
             elif sender is not None:
                 status, message = _submit(
                     journal,
@@ -305,6 +285,13 @@ def run_job(
             raise
         journal.finish_run(run_id, status=status, message=message)
         return _write(journal, run_id, settings.report_dir)
+
+
+def _plan(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
+    """A dry run counts what a run would send: the same selection and memory (read only)."""
+    plan = SubmitSettings.from_settings(settings)
+    plan_dry_run(journal, run_id, plan.selection, resend_all=plan.resend_all, stop=stop)
+    journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")
 
 
 def _submit(

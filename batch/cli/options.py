@@ -115,8 +115,8 @@ def _parsed(_ctx: click.Context, param: click.Parameter, value: str | None) -> o
         raise click.BadParameter(str(error)) from None
 
 
-def _migration_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options that decide how much of the input a run sends, and for how long."""
+def _selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that decide which rows a run sends (`validate` counts with them too)."""
     decorators = [
         click.option(
             "--newest-only",
@@ -124,15 +124,6 @@ def _migration_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Per person and group send only the newest registration; older rows are "
             "Unchanged.",
-        ),
-        click.option(
-            "--max-rows", callback=_parsed, help="Send at most N rows, then stop (exit 3)."
-        ),
-        click.option(
-            "--until",
-            callback=_parsed,
-            help="Stop sending at this Danish local time: HH:MM (the next one) or "
-            "'YYYY-MM-DD HH:MM'; exit 3.",
         ),
         click.option(
             "--registered-since",
@@ -143,6 +134,24 @@ def _migration_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--registered-before",
             callback=_parsed,
             help="Send only rows registered before this date (YYYY-MM-DD).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that decide how long a run sends, and how it reports its progress."""
+    decorators = [
+        click.option(
+            "--max-rows", callback=_parsed, help="Send at most N rows, then stop (exit 3)."
+        ),
+        click.option(
+            "--until",
+            callback=_parsed,
+            help="Stop sending at this Danish local time: HH:MM (the next one) or "
+            "'YYYY-MM-DD HH:MM'; exit 3.",
         ),
         click.option(
             "--progress-interval",

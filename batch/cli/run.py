@@ -19,7 +19,8 @@ from batch.cli.options import (
     INPUT_SUFFIXES,
     _common_options,
     _input_options,
-    _migration_options,
+    _limit_options,
+    _selection_options,
     _sheet,
     _start,
 )
@@ -60,7 +61,8 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
-@_migration_options
+@_limit_options
+@_selection_options
 @_input_options
 @_common_options
 def run(
@@ -88,6 +90,13 @@ def run(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
 @click.option("--rate", type=float, help="Requests per second for the time estimate (default 5).")
+@click.option(
+    "--resend-all",
+    is_flag=True,
+    default=None,
+    help="Count every valid row as to be sent, as `run --resend-all` would send it.",
+)
+@_selection_options
 @_input_options
 @_common_options
 def validate(

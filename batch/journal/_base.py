@@ -263,7 +263,7 @@ def group_by_cpr(page: list[Any]) -> list[tuple[str, list[PendingRow]]]:
     return groups
 
 
-def row_values(run_id: str, row: Row, *, dry_run: bool) -> tuple[object, ...]:
+def row_values(run_id: str, row: Row) -> tuple[object, ...]:
     cells = dump_cells(row.cells)
     where = (run_id, row.source_file, row.sheet, row.source_row, cells)
     report = row.report
@@ -277,9 +277,8 @@ def row_values(run_id: str, row: Row, *, dry_run: bool) -> tuple[object, ...]:
     digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
     latest = report.latest_registration()
     sort_key = "" if latest is None else utc_key(latest)
-    if dry_run:
-        ready = ("final", Outcome.READY.value, None, "Valid: would be sent.")
-        return (*where, payload, digest, report.cpr, sort_key, *ready)
+    # A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are
+    # ready, as a run would decide what to send.
     return (*where, payload, digest, report.cpr, sort_key, "pending", None, None, None)
 
 

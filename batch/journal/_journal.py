@@ -245,8 +245,7 @@ class Journal(Closing):
 
     def add_rows(self, run_id: str, rows: Sequence[Row]) -> None:
         """Ingest a chunk of rows in one transaction: unsendable ones become final at once."""
-        dry_run = self._is_dry(run_id)
-        values = [row_values(run_id, row, dry_run=dry_run) for row in rows]
+        values = [row_values(run_id, row) for row in rows]
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO rows (run_id, source_file, sheet, source_row, cells, payload, "

@@ -46,6 +46,7 @@ limiter and breaker are `batch.submit.ratelimit` and `batch.submit.breaker`.
 from __future__ import annotations
 
 from batch.submit._decide import final_outcome, is_transient, service_health
+from batch.submit._plan import plan_dry_run
 from batch.submit._progress import Snapshot
 from batch.submit._run import submit_run
 from batch.submit._select import Selection, local_midnight, until_deadline
@@ -59,6 +60,7 @@ __all__ = [
     "final_outcome",
     "is_transient",
     "local_midnight",
+    "plan_dry_run",
     "service_health",
     "submit_run",
     "until_deadline",

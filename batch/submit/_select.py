@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from batch.i18n import _
-from batch.journal import GROUPS, Skip, format_local
+from batch.journal import GROUPS, Skip, format_local, plan_row
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from batch.journal import PendingRow
+    from batch.journal import CprHistory, PendingRow, Send
     from batch.records import Contact, Report, Wish
 
-__all__ = ["Selection", "local_midnight", "select_rows", "until_deadline"]
+__all__ = ["Narrowed", "Selection", "decide", "local_midnight", "select_rows", "until_deadline"]
 
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -164,3 +164,23 @@ def _superseders(rows: Iterable[PendingRow]) -> str:
     return "; ".join(
         _("row {row} of {file}").format(row=number, file=file) for file, number in seen
     )
+
+
+def decide(
+    row: PendingRow, history: CprHistory, chosen: Skip | Narrowed | None, *, resend_all: bool
+) -> Send | Skip:
+    """A row's plan: the selection's decision first (window, newest only), then the memory's.
+
+    Shared by the run (just before sending) and the dry run (counting what a run would send),
+    so that `batch validate` counts exactly what the next `batch run` sends.
+    """
+    if isinstance(chosen, Skip):
+        return chosen
+    if chosen is None:
+        return plan_row(row.report, row.payload_hash, history, resend_all=resend_all)
+    reduced = chosen.report
+    plan = plan_row(reduced, reduced.payload_hash(), history, resend_all=resend_all)
+    if isinstance(plan, Skip):
+        return plan
+    note = f"{chosen.note} {plan.note}" if plan.note else chosen.note
+    return dataclasses.replace(plan, note=note)

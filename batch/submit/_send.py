@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -13,12 +12,12 @@ import structlog
 import tenacity
 
 from batch.i18n import _
-from batch.journal import AttemptRecord, Skip, format_local, plan_row, record_acceptance
+from batch.journal import AttemptRecord, Skip, format_local, record_acceptance
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit._decide import describe, final_outcome, is_transient, service_health
 from batch.submit._progress import Snapshot
-from batch.submit._select import Narrowed, select_rows
+from batch.submit._select import decide, select_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -278,7 +277,9 @@ def process(ctx: Context, batch: CprBatch) -> None:
     for row in batch.rows:
         if not ctx.taking_rows():
             return
-        plan = _plan(ctx, row, batch, chosen.get(row.row_id))
+        plan = decide(
+            row, batch.history, chosen.get(row.row_id), resend_all=ctx.settings.resend_all
+        )
         if isinstance(plan, Skip):
             ctx.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
             ctx.tally.row(Outcome.UNCHANGED, sent=False)
@@ -286,26 +287,6 @@ def process(ctx: Context, batch: CprBatch) -> None:
         if not ctx.take_slot():
             return
         _send_row(ctx, row, plan, batch)
-
-
-def _plan(
-    ctx: Context, row: PendingRow, batch: CprBatch, chosen: Skip | Narrowed | None
-) -> Send | Skip:
-    """The selection's decision first (window, newest only), then the journal's changes."""
-    if isinstance(chosen, Skip):
-        return chosen
-    if chosen is None:
-        return plan_row(
-            row.report, row.payload_hash, batch.history, resend_all=ctx.settings.resend_all
-        )
-    reduced = chosen.report
-    plan = plan_row(
-        reduced, reduced.payload_hash(), batch.history, resend_all=ctx.settings.resend_all
-    )
-    if isinstance(plan, Skip):
-        return plan
-    note = f"{chosen.note} {plan.note}" if plan.note else chosen.note
-    return dataclasses.replace(plan, note=note)
 
 
 def _open_breaker(ctx: Context, reason: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
-from batch.submit._select import Selection
+from batch.submit._select import Selection, local_midnight, until_deadline
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from batch.config import Settings
 
 __all__ = ["SubmitSettings", "SubmitStats"]
 
@@ -41,6 +42,27 @@ class SubmitSettings:
             raise ConfigError("concurrency, max attempts and burst must be at least 1")
         if self.rate is not None and self.rate <= 0:
             raise ConfigError("rate must be a positive number of requests per second")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, now: datetime | None = None) -> SubmitSettings:
+        """From the run's settings; `--until` becomes a deadline counted from `now`."""
+        since, before = settings.registered_since, settings.registered_before
+        selection = Selection(
+            since=None if since is None else local_midnight(since),
+            before=None if before is None else local_midnight(before),
+            newest_only=settings.newest_only,
+        )
+        until = settings.until
+        return cls(
+            concurrency=settings.concurrency,
+            rate=settings.rate,
+            max_attempts=settings.max_attempts,
+            resend_all=settings.resend_all,
+            selection=selection,
+            max_rows=settings.max_rows,
+            deadline=None if until is None else until_deadline(until, now or datetime.now(UTC)),
+            progress_interval=settings.progress_interval,
+        )
 
     @property
     def request_threshold(self) -> int:

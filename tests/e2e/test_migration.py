@@ -126,3 +126,16 @@ def test_status_shows_danish_time_with_its_zone(setup):
     status = run_cli("status", state_dir=state, report_dir=reports)
     assert status.code == 0, status.output
     assert "CET" in status.stdout or "CEST" in status.stdout
+
+
+def test_validate_counts_what_the_next_run_sends(setup):
+    """`batch validate --newest-only`: its Ready rows are the requests the next run makes."""
+    history, _sim, log, state, reports = setup
+    dry = run_cli("validate", history.path, "--newest-only", state_dir=state, report_dir=reports)
+    assert dry.code in (0, 1), dry.output
+    ready = summary_of(workbook_of(reports))["ready"]
+    _every_row_once(setup)
+    assert not (state / "journal.sqlite3").exists()  # nothing recorded
+    sent = _run(setup, "--newest-only")
+    assert sent.code == 1, sent.output
+    assert len(logged_requests(log)) == ready

@@ -1,0 +1,80 @@
+"""The dry run's plan: which rows a run would send, decided exactly as a run decides them.
+
+`batch validate` used to call every valid row Ready, even after all of them were accepted. Here
+every valid row goes through the same decisions a run makes just before sending (the window,
+`--newest-only`, and the memory of what UDB accepted: changed-only, never older over newer), in
+the same per-CPR registration order, as if each row sent were accepted (so a later row of the
+same person is judged against it, as in a run). Rows a run would send end `ready`; the others
+`unchanged` with the reason a run would give. Nothing is sent and the memory is only read:
+`histories` (CPRs -> what UDB accepted) comes from the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from batch.i18n import _
+from batch.journal import CprHistory, Skip, record_acceptance
+from batch.records import Outcome
+from batch.submit._select import decide, select_rows
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable, Sequence
+
+    from batch.journal import CprBatch, Journal, JournalWriter
+    from batch.submit._select import Selection
+
+__all__ = ["plan_dry_run"]
+
+
+def plan_dry_run(
+    journal: Journal,
+    run_id: str,
+    selection: Selection,
+    *,
+    resend_all: bool,
+    stop: threading.Event,
+    histories: Callable[[Sequence[str]], dict[str, CprHistory]] | None = None,
+) -> int:
+    """Close every pending row of a dry run as `ready` or `unchanged`; return the ready ones.
+
+    `histories` gives the memory for a page of CPRs (None: nothing is remembered). Rows left
+    when `stop` is set stay pending for the caller to close.
+    """
+    ready = 0
+    with journal.writer(run_id) as writer:
+        planner = _Planner(writer, selection, resend_all, run_id, datetime.now(UTC))
+        for batch in journal.pending(run_id):
+            if stop.is_set():
+                break
+            known = histories([batch.cpr]) if histories is not None else {}
+            ready += planner.batch(batch, known.get(batch.cpr) or CprHistory())
+    return ready
+
+
+@dataclass(frozen=True)
+class _Planner:
+    writer: JournalWriter
+    selection: Selection
+    resend_all: bool
+    run_id: str
+    now: datetime
+
+    def batch(self, batch: CprBatch, history: CprHistory) -> int:
+        """Close one CPR's rows; return how many a run would send."""
+        chosen = select_rows(batch.rows, self.selection) if self.selection.active else {}
+        ready = 0
+        for row in batch.rows:
+            plan = decide(row, history, chosen.get(row.row_id), resend_all=self.resend_all)
+            if isinstance(plan, Skip):
+                self.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
+                continue
+            record_acceptance(history, plan.report, at=self.now, run_id=self.run_id)
+            valid = _("Valid: would be sent.")
+            text = f"{valid} {plan.note}" if plan.note else valid
+            self.writer.finish(row.row_id, Outcome.READY, code=None, text=text)
+            ready += 1
+        return ready
