@@ -32,7 +32,8 @@ from batch.privacy import mask_cpr
 from batch.records import Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
 
     from batch.journal import RunInfo
     from batch.pipeline import RunResult
@@ -155,6 +156,21 @@ class Console:
             self._out.print(result.message, markup=False)
         self._out.print(f"workbook: {result.paths.workbook}", markup=False)
         self._out.print(f"summary:  {result.paths.summary}", markup=False)
+
+    def reconciliation(self, totals: Mapping[str, Mapping[str, int]], workbook: Path) -> None:
+        """Rows per final outcome for each file, and where the workbook is."""
+        from batch.report.reconcile import FINALS  # noqa: PLC0415 - only this command
+
+        table = Table(title=_("every row's final outcome"), title_justify="left")
+        table.add_column(_("file"))
+        table.add_column(_("rows"), justify="right")
+        for label in FINALS.values():
+            table.add_column(_(label), justify="right")
+        for name, counts in totals.items():
+            cells = (f"{counts[key]:,}" for key in FINALS)
+            table.add_row(name, f"{sum(counts.values()):,}", *cells)
+        self._out.print(table)
+        self._out.print(f"workbook: {workbook}", markup=False)
 
     def runs(self, runs: Sequence[tuple[RunInfo, dict[Outcome, int]]]) -> None:
         """The journal's runs, newest last; times in Danish local time, as run ids and workbooks.

@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import columns, history, run, simulator
+from batch.cli import columns, history, reconcile, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -62,6 +62,7 @@ for _command in (
     run.validate,
     history.report,
     history.status,
+    reconcile.reconcile_command,
     simulator.simulator,
 ):
     main.add_command(_command)

@@ -42,6 +42,7 @@ group-commit writer thread), `_changes` (changed-only and never-older-over-newer
 
 from __future__ import annotations
 
+from batch.journal._across import RowVerdict, verdicts
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -73,6 +74,7 @@ __all__ = [
     "Journal",
     "JournalWriter",
     "PendingRow",
+    "RowVerdict",
     "RunInfo",
     "Send",
     "Skip",
@@ -82,4 +84,5 @@ __all__ = [
     "plan_row",
     "record_acceptance",
     "utc_key",
+    "verdicts",
 ]

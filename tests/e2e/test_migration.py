@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.helpers import placed_rows, read_rows, run_cli, summary_of, workbook_of
 from tests.e2e.history_kit import (
@@ -139,3 +140,35 @@ def test_validate_counts_what_the_next_run_sends(setup):
     sent = _run(setup, "--newest-only")
     assert sent.code == 1, sent.output
     assert len(logged_requests(log)) == ready
+
+
+def _reconciled(setup):
+    """`batch reconcile` of the history: its exit code and the Summary's line for the file."""
+    history, _sim, _log, state, reports = setup
+    done = run_cli("reconcile", history.path, state_dir=state, report_dir=reports)
+    assert done.code in (0, 3), done.output
+    book = max(reports.glob("reconcile-*.xlsx"), key=lambda p: p.stat().st_mtime_ns)
+    assert stat.S_IMODE(book.stat().st_mode) == 0o600
+    summary = list(load_workbook(book)["Summary"].iter_rows(values_only=True))
+    header, line = summary[0], summary[1]
+    return done, dict(zip(header, line, strict=True))
+
+
+def test_reconcile_adds_up_after_an_interrupted_and_resumed_migration(setup):
+    """Every row has one final outcome across runs; the totals add up to the rows in the file."""
+    history, _sim, log, _state, _reports = setup
+    assert _run(setup, "--newest-only", "--max-rows", "3").code == 3
+    done, totals = _reconciled(setup)
+    assert done.code == 3, done.output  # rows not yet sent
+    parts = ("accepted", "unchanged", "fix", "drop", "aged 25+ (needs nobody)", "not yet sent")
+    assert sum(totals[part] for part in parts) == totals["Rows"] == history.rows
+    assert totals["aged 25+ (needs nobody)"] == history.old_rows
+    assert totals["not yet sent"] > 0
+    assert _run(setup, "--newest-only").code == 1
+    _run(setup, "--newest-only")  # a third run lists what was accepted as Unchanged
+    done, totals = _reconciled(setup)
+    assert done.code == 0, done.output
+    assert sum(totals[part] for part in parts) == totals["Rows"] == history.rows
+    assert totals["not yet sent"] == 0
+    accepted = [r for r in logged_requests(log) if r["ok"] is True]
+    assert totals["accepted"] == len(accepted)  # not double-counted across runs
