@@ -149,6 +149,8 @@ class Console:
                 outcome is not Outcome.READY or result.counts[outcome]
             ):
                 table.add_row(outcome.value, f"{result.counts[outcome]:,}")
+            if outcome is Outcome.DROP and result.aged:
+                table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}")
         table.add_row("blank (skipped)", f"{result.blank:,}")
         table.add_row("total", f"{result.rows:,}", style="bold")
         self._out.print(table)

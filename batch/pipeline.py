@@ -71,6 +71,7 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
 
     @property
     def rows(self) -> int:
@@ -369,6 +370,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        aged=summary.aged,
     )
 
 
