@@ -136,6 +136,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("mapping", Path, help="TOML file mapping your headers to the spec's fields"),
     Option("resend_all", _parse_bool, help="send every valid row"),
     Option("newest_only", _parse_bool, help="per person and group, send only the newest row"),
+    Option("resend_dropped", _parse_bool, help="send again what UDB rejected for good"),
+    Option("drop_recheck_days", _positive_int, help="days before a rejected payload is resent"),
     Option("max_rows", _positive_int, help="send at most this many rows, then stop"),
     Option("until", _parse_until, help="stop sending at this Danish local time (HH:MM)"),
     Option("registered_since", _parse_date, help="send only rows registered on or after"),
@@ -182,6 +184,8 @@ class Settings:
     mapping: Path | None = None
     resend_all: bool = False
     newest_only: bool = False
+    resend_dropped: bool = False
+    drop_recheck_days: int = 30
     max_rows: int | None = None
     until: str | None = None  # checked by _parse_until; the deadline is computed at start
     registered_since: date | None = None

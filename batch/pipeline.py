@@ -290,8 +290,7 @@ def run_job(
 
 def _plan(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
     """A dry run counts what a run would send: the same selection and memory (read only)."""
-    plan = SubmitSettings.from_settings(settings)
-    plan_dry_run(journal, run_id, plan.selection, resend_all=plan.resend_all, stop=stop)
+    plan_dry_run(journal, run_id, SubmitSettings.from_settings(settings), stop=stop)
     journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")
 
 

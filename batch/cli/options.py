@@ -126,6 +126,17 @@ def _selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "Unchanged.",
         ),
         click.option(
+            "--resend-dropped",
+            is_flag=True,
+            default=None,
+            help="Send again rows UDB rejected for good (14, 15, 86) with the same data.",
+        ),
+        click.option(
+            "--drop-recheck-days",
+            callback=_parsed,
+            help="Days after which a row UDB rejected for good is sent again (default 30).",
+        ),
+        click.option(
             "--registered-since",
             callback=_parsed,
             help="Send only rows registered on or after this date (YYYY-MM-DD).",

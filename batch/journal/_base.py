@@ -178,6 +178,8 @@ class CprHistory:
 
     accepted: dict[str, tuple[str, str]] = field(default_factory=dict)  # hash -> (at, run)
     latest: dict[str, GroupState] = field(default_factory=dict)  # group -> state
+    # Payloads UDB rejected for good (14, 15, 86): hash -> (at, run, code); not sent again.
+    rejected: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,20 +12,20 @@ same person is judged against it, as in a run). Rows a run would send end `ready
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
 from batch.journal import CprHistory, Skip, record_acceptance
 from batch.records import Outcome
-from batch.submit._select import decide, select_rows
+from batch.submit._select import Dropped, decide, select_rows
 
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
 
     from batch.journal import CprBatch, Journal, JournalWriter
-    from batch.submit._select import Selection
+    from batch.submit._select import Rules, Selection
+    from batch.submit._settings import SubmitSettings
 
 __all__ = ["plan_dry_run"]
 
@@ -33,9 +33,8 @@ __all__ = ["plan_dry_run"]
 def plan_dry_run(
     journal: Journal,
     run_id: str,
-    selection: Selection,
+    settings: SubmitSettings,
     *,
-    resend_all: bool,
     stop: threading.Event,
     histories: Callable[[Sequence[str]], dict[str, CprHistory]] | None = None,
 ) -> int:
@@ -46,7 +45,7 @@ def plan_dry_run(
     """
     ready = 0
     with journal.writer(run_id) as writer:
-        planner = _Planner(writer, selection, resend_all, run_id, datetime.now(UTC))
+        planner = _Planner(writer, settings.selection, settings.rules(), run_id)
         for batch in journal.pending(run_id):
             if stop.is_set():
                 break
@@ -59,20 +58,22 @@ def plan_dry_run(
 class _Planner:
     writer: JournalWriter
     selection: Selection
-    resend_all: bool
+    rules: Rules
     run_id: str
-    now: datetime
 
     def batch(self, batch: CprBatch, history: CprHistory) -> int:
         """Close one CPR's rows; return how many a run would send."""
         chosen = select_rows(batch.rows, self.selection) if self.selection.active else {}
         ready = 0
         for row in batch.rows:
-            plan = decide(row, history, chosen.get(row.row_id), resend_all=self.resend_all)
+            plan = decide(row, history, chosen.get(row.row_id), self.rules)
             if isinstance(plan, Skip):
                 self.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
                 continue
-            record_acceptance(history, plan.report, at=self.now, run_id=self.run_id)
+            if isinstance(plan, Dropped):  # rejected for good before: a run would not send it
+                self.writer.finish(row.row_id, Outcome.DROP, code=plan.code, text=plan.text)
+                continue
+            record_acceptance(history, plan.report, at=self.rules.now, run_id=self.run_id)
             valid = _("Valid: would be sent.")
             text = f"{valid} {plan.note}" if plan.note else valid
             self.writer.finish(row.row_id, Outcome.READY, code=None, text=text)

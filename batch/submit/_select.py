@@ -16,7 +16,7 @@ never loses a row. Both are pure functions of the group's rows and the settings.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -30,7 +30,17 @@ if TYPE_CHECKING:
     from batch.journal import CprHistory, PendingRow, Send
     from batch.records import Contact, Report, Wish
 
-__all__ = ["Narrowed", "Selection", "decide", "local_midnight", "select_rows", "until_deadline"]
+__all__ = [
+    "Dropped",
+    "Narrowed",
+    "Rules",
+    "Selection",
+    "decide",
+    "local_midnight",
+    "payload_digest",
+    "select_rows",
+    "until_deadline",
+]
 
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -166,21 +176,65 @@ def _superseders(rows: Iterable[PendingRow]) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """UDB rejected this very payload for good before: the row ends `drop`, not sent again."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The memory's rules for one run (see `SubmitSettings`)."""
+
+    resend_all: bool = False
+    resend_dropped: bool = False
+    drop_recheck_days: int = 30
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
 def decide(
-    row: PendingRow, history: CprHistory, chosen: Skip | Narrowed | None, *, resend_all: bool
-) -> Send | Skip:
+    row: PendingRow, history: CprHistory, chosen: Skip | Narrowed | None, rules: Rules
+) -> Send | Skip | Dropped:
     """A row's plan: the selection's decision first (window, newest only), then the memory's.
 
     Shared by the run (just before sending) and the dry run (counting what a run would send),
-    so that `batch validate` counts exactly what the next `batch run` sends.
+    so that `batch validate` counts exactly what the next `batch run` sends. What was accepted
+    wins over what was rejected (the person may have moved in since).
     """
     if isinstance(chosen, Skip):
         return chosen
-    if chosen is None:
-        return plan_row(row.report, row.payload_hash, history, resend_all=resend_all)
-    reduced = chosen.report
-    plan = plan_row(reduced, reduced.payload_hash(), history, resend_all=resend_all)
+    report = row.report if chosen is None else chosen.report
+    digest = row.payload_hash if chosen is None else payload_digest(history, report)
+    plan = plan_row(report, digest, history, resend_all=rules.resend_all)
     if isinstance(plan, Skip):
+        return plan
+    if plan.report is not report:
+        digest = payload_digest(history, plan.report)
+    dropped = _remembered_drop(history, digest, rules)
+    if dropped is not None:
+        return dropped
+    if chosen is None:
         return plan
     note = f"{chosen.note} {plan.note}" if plan.note else chosen.note
     return dataclasses.replace(plan, note=note)
+
+
+def payload_digest(_history: CprHistory, report: Report) -> str:
+    """The digest the memory keeps for `report` (one place: the journal decides how)."""
+    return report.payload_hash()
+
+
+def _remembered_drop(history: CprHistory, digest: str, rules: Rules) -> Dropped | None:
+    if rules.resend_all or rules.resend_dropped or digest not in history.rejected:
+        return None
+    at, run_id, code = history.rejected[digest]
+    rejected = datetime.fromisoformat(at)
+    if rules.now - rejected >= timedelta(days=rules.drop_recheck_days):
+        return None  # old enough to ask UDB again: a person may move or appear in UDB
+    text = _(
+        "UDB rejected this same data on {date} (run {run}): not sent again. "
+        "--resend-dropped sends it; after {days} days it is sent again by itself."
+    ).format(date=format_local(rejected), run=run_id, days=rules.drop_recheck_days)
+    return Dropped(code, text)

@@ -17,7 +17,7 @@ from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit._decide import describe, final_outcome, is_transient, service_health
 from batch.submit._progress import Snapshot
-from batch.submit._select import decide, select_rows
+from batch.submit._select import Dropped, decide, select_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -272,17 +272,19 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
 
 def process(ctx: Context, batch: CprBatch) -> None:
     """Send one CPR's rows in order; the rest stay pending if the run halts meanwhile."""
-    selection = ctx.settings.selection
+    selection, rules = ctx.settings.selection, ctx.settings.rules()
     chosen = select_rows(batch.rows, selection) if selection.active else {}
     for row in batch.rows:
         if not ctx.taking_rows():
             return
-        plan = decide(
-            row, batch.history, chosen.get(row.row_id), resend_all=ctx.settings.resend_all
-        )
+        plan = decide(row, batch.history, chosen.get(row.row_id), rules)
         if isinstance(plan, Skip):
             ctx.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
             ctx.tally.row(Outcome.UNCHANGED, sent=False)
+            continue
+        if isinstance(plan, Dropped):
+            ctx.writer.finish(row.row_id, Outcome.DROP, code=plan.code, text=plan.text)
+            ctx.tally.row(Outcome.DROP, sent=False)
             continue
         if not ctx.take_slot():
             return

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
-from batch.submit._select import Selection, local_midnight, until_deadline
+from batch.submit._select import Rules, Selection, local_midnight, until_deadline
 
 if TYPE_CHECKING:
     from batch.config import Settings
@@ -32,6 +32,8 @@ class SubmitSettings:
     breaker_consecutive_failures: int = 10
     breaker_failed_requests: int | None = None
     resend_all: bool = False
+    resend_dropped: bool = False
+    drop_recheck_days: int = 30  # a rejection older than this is sent again (people move)
     selection: Selection = field(default_factory=Selection)
     max_rows: int | None = None  # rows sent (answered or given up), then stop as on a signal
     deadline: datetime | None = None  # aware; no new row or attempt from this moment on
@@ -58,11 +60,17 @@ class SubmitSettings:
             rate=settings.rate,
             max_attempts=settings.max_attempts,
             resend_all=settings.resend_all,
+            resend_dropped=settings.resend_dropped,
+            drop_recheck_days=settings.drop_recheck_days,
             selection=selection,
             max_rows=settings.max_rows,
             deadline=None if until is None else until_deadline(until, now or datetime.now(UTC)),
             progress_interval=settings.progress_interval,
         )
+
+    def rules(self) -> Rules:
+        """The memory's rules, as of now (the drop recheck counts from this moment)."""
+        return Rules(self.resend_all, self.resend_dropped, self.drop_recheck_days)
 
     @property
     def request_threshold(self) -> int:

@@ -11,7 +11,7 @@ import pytest
 from batch.errors import JournalLockedError, StateError
 from batch.journal import JOURNAL_NAME, AttemptRecord, Journal
 from batch.records import Issue, Outcome, Row
-from batch.submit import Selection, plan_dry_run
+from batch.submit import SubmitSettings, plan_dry_run
 from tests.rows_kit import report, row
 
 
@@ -92,7 +92,7 @@ def test_invalid_rows_are_final_at_once(journal):
 
 def _plan(journal, run_id) -> int:
     """Decide a dry run's rows as `batch validate` does (no memory, no selection)."""
-    return plan_dry_run(journal, run_id, Selection(), resend_all=False, stop=threading.Event())
+    return plan_dry_run(journal, run_id, SubmitSettings(), stop=threading.Event())
 
 
 def test_cells_come_back_as_written(journal):

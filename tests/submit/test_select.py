@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
-from batch.journal import PendingRow, Skip
+from batch.journal import CprHistory, PendingRow, Send, Skip
 from batch.records import Outcome
 from batch.submit import Selection, local_midnight, until_deadline
-from batch.submit._select import Narrowed, select_rows
+from batch.submit._select import Dropped, Narrowed, Rules, decide, select_rows
 from tests.rows_kit import CPH, ScriptedSender, report, row, submit_rows, when
 
 
@@ -148,3 +148,37 @@ def test_row_without_registration_time_is_not_filtered():
     selection = Selection(since=local_midnight(date(2030, 1, 1)), newest_only=True)
     assert select_rows([bare], selection) == {}
     assert when(0).tzinfo is not None
+
+
+def _rejected(rep, days_ago: float) -> CprHistory:
+    """A history in which UDB rejected `rep` for good (86) `days_ago` days ago."""
+    at = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
+    return CprHistory(rejected={rep.payload_hash(): (at, "20260101T010101-abcd", "86")})
+
+
+def test_a_payload_rejected_for_good_is_not_sent_again():
+    """The same payload UDB answered 86 to a day ago ends Drop, with when and in which run."""
+    rep = report()
+    plan = decide(pending(2, rep), _rejected(rep, 1), None, Rules())
+    assert isinstance(plan, Dropped)
+    assert plan.code == "86"
+    assert "run 20260101T010101-abcd" in plan.text
+
+
+def test_resend_dropped_and_recheck_days_send_it_again():
+    """--resend-dropped, or a rejection older than drop_recheck_days, sends it again."""
+    rep = report()
+    assert isinstance(
+        decide(pending(2, rep), _rejected(rep, 1), None, Rules(resend_dropped=True)), Send
+    )
+    assert isinstance(decide(pending(2, rep), _rejected(rep, 31), None, Rules()), Send)
+    assert isinstance(
+        decide(pending(2, rep), _rejected(rep, 3), None, Rules(drop_recheck_days=2)), Send
+    )
+
+
+def test_other_data_for_a_rejected_person_is_sent():
+    """Only the very payload rejected is held back: corrected data goes out."""
+    rep = report()
+    corrected = report(institution=751002)
+    assert isinstance(decide(pending(2, corrected), _rejected(rep, 1), None, Rules()), Send)
