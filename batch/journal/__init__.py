@@ -59,7 +59,7 @@ from batch.journal._base import (
 )
 from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
 from batch.journal._journal import Journal
-from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
+from batch.journal._writer import Accepted, AttemptRecord, JournalWriter, Rejected
 
 __all__ = [
     "GROUPS",
@@ -74,6 +74,7 @@ __all__ = [
     "Journal",
     "JournalWriter",
     "PendingRow",
+    "Rejected",
     "RowVerdict",
     "RunInfo",
     "Send",

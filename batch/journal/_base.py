@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS latest (
     cpr TEXT NOT NULL, grp TEXT NOT NULL, registered TEXT NOT NULL, content_hash TEXT NOT NULL,
     institution INTEGER NOT NULL, accepted_at TEXT NOT NULL, run_id TEXT NOT NULL,
     PRIMARY KEY (cpr, grp)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejected (
+    cpr TEXT NOT NULL, payload_hash TEXT NOT NULL, code TEXT NOT NULL, at TEXT NOT NULL,
+    run_id TEXT NOT NULL, PRIMARY KEY (cpr, payload_hash)) WITHOUT ROWID;
 """
 
 

@@ -393,6 +393,11 @@ class Journal(Closing):
             cprs,
         ):
             histories.setdefault(cpr, CprHistory()).latest[grp] = GroupState(*state)
+        for cpr, digest, *rejected in self._query(
+            f"SELECT cpr, payload_hash, at, run_id, code FROM rejected WHERE cpr IN ({marks})",  # noqa: S608
+            cprs,
+        ):
+            histories.setdefault(cpr, CprHistory()).rejected[digest] = tuple(rejected)
         return histories
 
     def writer(self, run_id: str) -> JournalWriter:

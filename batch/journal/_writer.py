@@ -36,6 +36,16 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """What UDB just rejected for good (14, 15, 86), so the same payload is not sent again."""
+
+    cpr: str
+    payload_hash: str
+    code: str
+    at: str  # ISO UTC
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     """One request of a row and what came back (an answer code/text or a failure kind)."""
 
@@ -127,8 +137,9 @@ class JournalWriter(Closing):
         accepted: Accepted | None = None,
         final_attempt: AttemptRecord | None = None,
         wait: bool = False,
+        rejected: Rejected | None = None,
     ) -> None:
-        """Record a row's final outcome (and last attempt); if UDB accepted it, the history."""
+        """Record a row's final outcome (and last attempt); what UDB accepted or rejected."""
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
@@ -141,6 +152,9 @@ class JournalWriter(Closing):
             op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:
             op.extra += _history_writes(accepted, self.run_id)
+        if rejected is not None:
+            values = (rejected.cpr, rejected.payload_hash, rejected.code, rejected.at, self.run_id)
+            op.extra.append(("INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?)", values))
         self._queue.put(op)
         if op.done is not None:
             op.done.acquire()  # released by the writer thread once committed

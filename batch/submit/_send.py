@@ -12,12 +12,12 @@ import structlog
 import tenacity
 
 from batch.i18n import _
-from batch.journal import AttemptRecord, Skip, format_local, record_acceptance
+from batch.journal import AttemptRecord, Rejected, Skip, format_local, record_acceptance
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit._decide import describe, final_outcome, is_transient, service_health
 from batch.submit._progress import Snapshot
-from batch.submit._select import Dropped, decide, select_rows
+from batch.submit._select import Dropped, decide, payload_digest, select_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -258,9 +258,11 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
             payload_hash=row.payload_hash if plan.report is row.report else None,
         )
         text = f"{text} {plan.note}" if plan.note else text
+    rejected = _rejection(ctx, (row, plan, batch), sent) if outcome is Outcome.DROP else None
     ctx.writer.finish(
         row.row_id, outcome, code=code, text=text, attempts=sent.attempts,
         last_attempt=sent.last_at, accepted=accepted, final_attempt=sent.record,
+        rejected=rejected,
     )  # fmt: skip
     ctx.tally.row(outcome, sent=sent.attempts > 0)
     if sent.last is not None:
@@ -268,6 +270,24 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
         tripped = ctx.breaker.record_row(exhausted=exhausted, what=describe(sent.last))
         if tripped:
             _open_breaker(ctx, tripped)
+
+
+def _rejection(
+    ctx: Context, what: tuple[PendingRow, Send, CprBatch], sent: _Sent
+) -> Rejected | None:
+    """UDB's own hard answer (14, 15, 86) to this payload, remembered so it is not sent again."""
+    row, plan, batch = what
+    answer = sent.last
+    if not isinstance(answer, Answer) or answer.code is None or sent.last_at is None:
+        return None
+    digest = (
+        row.payload_hash
+        if plan.report is row.report
+        else payload_digest(batch.history, plan.report)
+    )
+    at = sent.last_at.isoformat(timespec="microseconds")
+    batch.history.rejected[digest] = (at, ctx.run_id, str(answer.code))  # later rows, this run
+    return Rejected(row.report.cpr, digest, str(answer.code), at)
 
 
 def process(ctx: Context, batch: CprBatch) -> None:

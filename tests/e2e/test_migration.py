@@ -50,7 +50,7 @@ def _every_row_once(setup) -> dict[str, list[dict[str, object]]]:
 
 
 def test_newest_only_sends_one_request_per_person_and_group(setup):
-    """--newest-only: each person's newest contact and job wish reach UDB once, nothing older."""
+    """--newest-only sends each newest contact and job wish once; a rerun sends nothing."""
     history, _sim, log, _state, _reports = setup
     result = _run(setup, "--newest-only")
     assert result.code == 1, result.output  # unknown CPRs (14) and the aged (15) are in Drop
@@ -64,6 +64,13 @@ def test_newest_only_sends_one_request_per_person_and_group(setup):
     superseded = [r for r in sheets["Unchanged"] if "superseded by row" in str(r["Result text"])]
     assert len(superseded) == history.rows - history.old_rows - len(requests)
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+    again = _run(setup, "--newest-only")  # accepted: Unchanged; rejected for good: Drop
+    assert again.code == 1, again.output
+    assert len(logged_requests(log)) == len(requests)  # not one request more
+    drops = _every_row_once(setup)["Drop"]
+    assert drops
+    assert all("UDB rejected this same data on" in str(r["Result text"]) for r in drops)
 
 
 def test_max_rows_and_until_stop_cleanly_and_resume(setup):

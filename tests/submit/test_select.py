@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 
 from batch.journal import CprHistory, PendingRow, Send, Skip
-from batch.records import Outcome
+from batch.records import Answer, Outcome
 from batch.submit import Selection, local_midnight, until_deadline
 from batch.submit._select import Dropped, Narrowed, Rules, decide, select_rows
 from tests.rows_kit import CPH, ScriptedSender, report, row, submit_rows, when
@@ -182,3 +182,18 @@ def test_other_data_for_a_rejected_person_is_sent():
     rep = report()
     corrected = report(institution=751002)
     assert isinstance(decide(pending(2, corrected), _rejected(rep, 1), None, Rules()), Send)
+
+
+def test_a_rerun_does_not_send_what_udb_rejected_for_good(journal):
+    """A row answered 86 is Drop on the rerun without a request; --resend-dropped sends it."""
+    rows = [row(2, report(cpr(1))), row(3, report(cpr(2)))]
+    sender = ScriptedSender(script={cpr(1): [Answer(ok=False, code=86, text="ikke hjemkommune")]})
+    submit_rows(journal, rows, sender)
+    run_id, stats = submit_rows(journal, rows, sender)
+    assert len(sender.calls) == 2
+    assert (stats.drop, stats.unchanged) == (1, 1)
+    (dropped,) = [s for s in journal.row_states(run_id) if s["outcome"] == "drop"]
+    assert dropped["code"] == "86"
+    assert "UDB rejected this same data on" in dropped["text"]
+    submit_rows(journal, rows, sender, resend_dropped=True)
+    assert len(sender.calls) == 3
