@@ -23,7 +23,7 @@ from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
-from batch.journal import Journal
+from batch.journal import Journal, MemoryReader
 from batch.records import Outcome
 from batch.report import InputSheet, ReportPaths, RunSummary, needs_nobody, write_report
 from batch.service.client import ClientSettings, UdbClient
@@ -290,7 +290,9 @@ def run_job(
 
 def _plan(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
     """A dry run counts what a run would send: the same selection and memory (read only)."""
-    plan_dry_run(journal, run_id, SubmitSettings.from_settings(settings), stop=stop)
+    with MemoryReader(settings.state_dir) as memory:
+        plan = SubmitSettings.from_settings(settings)
+        plan_dry_run(journal, run_id, plan, stop=stop, histories=memory)
     journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")
 
 

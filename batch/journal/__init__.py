@@ -42,7 +42,7 @@ group-commit writer thread), `_changes` (changed-only and never-older-over-newer
 
 from __future__ import annotations
 
-from batch.journal._across import RowVerdict, verdicts
+from batch.journal._across import MemoryReader, RowVerdict, verdicts
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -73,6 +73,7 @@ __all__ = [
     "InputInfo",
     "Journal",
     "JournalWriter",
+    "MemoryReader",
     "PendingRow",
     "Rejected",
     "RowVerdict",

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.journal._across import load_histories
 from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
     CprBatch,
     CprHistory,
-    GroupState,
     InputInfo,
     RunInfo,
     connect,
@@ -380,25 +380,7 @@ class Journal(Closing):
         )
 
     def _histories(self, cprs: Sequence[str]) -> dict[str, CprHistory]:
-        histories: dict[str, CprHistory] = {}
-        marks = ", ".join("?" * len(cprs))
-        for cpr, digest, at, run_id in self._query(
-            f"SELECT cpr, payload_hash, accepted_at, run_id FROM accepted WHERE cpr IN ({marks})",  # noqa: S608
-            cprs,
-        ):
-            histories.setdefault(cpr, CprHistory()).accepted[digest] = (at, run_id)
-        for cpr, grp, *state in self._query(
-            "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
-            f"FROM latest WHERE cpr IN ({marks})",
-            cprs,
-        ):
-            histories.setdefault(cpr, CprHistory()).latest[grp] = GroupState(*state)
-        for cpr, digest, *rejected in self._query(
-            f"SELECT cpr, payload_hash, at, run_id, code FROM rejected WHERE cpr IN ({marks})",  # noqa: S608
-            cprs,
-        ):
-            histories.setdefault(cpr, CprHistory()).rejected[digest] = tuple(rejected)
-        return histories
+        return load_histories(self._query, cprs)
 
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""

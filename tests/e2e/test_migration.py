@@ -147,6 +147,12 @@ def test_validate_counts_what_the_next_run_sends(setup):
     sent = _run(setup, "--newest-only")
     assert sent.code == 1, sent.output
     assert len(logged_requests(log)) == ready
+    # Now the memory knows what was accepted and what was rejected for good: nothing to send.
+    same = ("--newest-only", "--system-id", "KUI-TEST")  # the payload names the system id
+    dry = run_cli("validate", history.path, *same, state_dir=state, report_dir=reports)
+    assert summary_of(workbook_of(reports))["ready"] == 0, dry.output
+    _run(setup, "--newest-only")
+    assert len(logged_requests(log)) == ready
 
 
 def _reconciled(setup):
