@@ -362,6 +362,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
         aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
+        requests=journal.requests(run_id),
     )
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-__all__ = ["MemoryReader", "RowVerdict", "load_histories", "verdicts"]
+__all__ = ["MemoryReader", "RowVerdict", "count_requests", "load_histories", "verdicts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +128,12 @@ class MemoryReader(Closing):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def count_requests(query: Callable[[str, Sequence[object]], list[Any]], run_id: str) -> int:
+    """Requests a run sent: its rows' attempts, retries included."""
+    ((count,),) = query(
+        "SELECT COUNT(*) FROM attempts a JOIN rows r ON r.id = a.row_id WHERE r.run_id = ?",
+        (run_id,),
+    )
+    return int(count)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._across import load_histories
+from batch.journal._across import count_requests, load_histories
 from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
@@ -378,6 +378,10 @@ class Journal(Closing):
             f"ORDER BY cpr, sort_key, id {limit}",
             [run_id, *params],
         )
+
+    def requests(self, run_id: str) -> int:
+        """Requests the run sent (every attempt of its rows)."""
+        return count_requests(self._query, run_id)
 
     def _histories(self, cprs: Sequence[str]) -> dict[str, CprHistory]:
         return load_histories(self._query, cprs)

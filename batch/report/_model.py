@@ -83,6 +83,7 @@ class RunSummary:
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
     aged: int = 0  # of counts[DROP]: rows that need nobody (aged 25 or more), own sheet
+    requests: int = 0  # requests the run sent (attempts, retries included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "rows": sum(counts.values()),
         **every,
         "aged": summary.aged,
+        "requests": summary.requests,
         "blank": sum(sheet.blank for sheet in summary.inputs),
         "workbook": str(workbook),
         "started": summary.started.isoformat(),

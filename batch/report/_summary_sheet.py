@@ -138,7 +138,7 @@ def _sheet_line(
     sheet.write_string(line, 3, todo.format(workbook=name))
 
 
-def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, line: int) -> int:
+def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, _rows: int, line: int) -> int:
     _header(sheet, styles, line, ("Time (Danish)", "", "", ""))
     seconds = (summary.finished - summary.started).total_seconds()
     for offset, (label, moment) in enumerate(
@@ -148,9 +148,14 @@ def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, lin
         sheet.write_datetime(line + offset, 1, excel_datetime(moment), styles.datetime)
     sheet.write_string(line + 3, 0, "Duration")
     sheet.write_string(line + 3, 1, _duration(seconds))
-    sheet.write_string(line + 4, 0, "Rows per second")
-    sheet.write_number(line + 4, 1, round(rows / seconds, 1) if seconds > 0 else 0)
-    return line + 5
+    # Requests, not rows: after a resume most rows are skipped as unchanged in a blink, and a
+    # rate of rows would say nothing about the load on the service.
+    sheet.write_string(line + 4, 0, _("Requests"))
+    sheet.write_number(line + 4, 1, summary.requests)
+    sheet.write_string(line + 5, 0, _("Requests per second"))
+    rate = summary.requests / seconds if seconds > 0 else 0
+    sheet.write_number(line + 5, 1, round(rate, 1))
+    return line + 6
 
 
 def _inputs(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) -> int:

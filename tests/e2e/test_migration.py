@@ -82,6 +82,7 @@ def test_max_rows_and_until_stop_cleanly_and_resume(setup):
     sheets = _every_row_once(setup)
     assert sheets["Retry"]
     assert summary_of(workbook_of(reports))["status"] == "stopped"
+    assert summary_of(workbook_of(reports))["requests"] == 4  # requests, not rows
     events = progress_events(first.stderr)
     assert events[0]["to_go"] == history.rows - history.old_rows
     assert events[-1]["final"] is True
