@@ -132,6 +132,20 @@ def _group(report: Report, name: str) -> Contact | Wish | None:
 
 def _newest_only(rows: Sequence[PendingRow]) -> dict[int, Skip | Narrowed]:
     """Per group the row holding its newest registration; every other row loses that group."""
+    newest = _newest_per_group(rows)
+    decisions: dict[int, Skip | Narrowed] = {}
+    for row in rows:
+        superseded = {
+            name: newest[name]
+            for name in GROUPS
+            if _group(row.report, name) is not None and newest[name] is not row
+        }
+        if superseded:
+            decisions[row.row_id] = _supersede(row, superseded)
+    return decisions
+
+
+def _newest_per_group(rows: Sequence[PendingRow]) -> dict[str, PendingRow]:
     newest: dict[str, tuple[datetime, PendingRow]] = {}
     for row in rows:  # in registration order, file order breaking ties: the last one wins a tie
         for name in GROUPS:
@@ -141,30 +155,23 @@ def _newest_only(rows: Sequence[PendingRow]) -> dict[int, Skip | Narrowed]:
             moment = group.registered.astimezone(UTC)
             if name not in newest or moment >= newest[name][0]:
                 newest[name] = (moment, row)
-    decisions: dict[int, Skip | Narrowed] = {}
-    for row in rows:
-        superseded = {
-            name: newest[name][1]
-            for name in GROUPS
-            if _group(row.report, name) is not None and newest[name][1] is not row
-        }
-        if not superseded:
-            continue
-        by = _superseders(superseded.values())
-        if len(superseded) == sum(_group(row.report, n) is not None for n in GROUPS):
-            decisions[row.row_id] = Skip(_("superseded by {rows}").format(rows=by))
-            continue
-        reduced = dataclasses.replace(
-            row.report,
-            contact=None if "contact" in superseded else row.report.contact,
-            job=None if "job" in superseded else row.report.job,
-            education=None if "education" in superseded else row.report.education,
-        )
-        note = _("Left out as superseded by {rows}: {groups}.").format(
-            rows=by, groups=", ".join(sorted(superseded))
-        )
-        decisions[row.row_id] = Narrowed(reduced, note)
-    return decisions
+    return {name: row for name, (_moment, row) in newest.items()}
+
+
+def _supersede(row: PendingRow, superseded: dict[str, PendingRow]) -> Skip | Narrowed:
+    by = _superseders(superseded.values())
+    if len(superseded) == sum(_group(row.report, n) is not None for n in GROUPS):
+        return Skip(_("superseded by {rows}").format(rows=by))
+    reduced = dataclasses.replace(
+        row.report,
+        contact=None if "contact" in superseded else row.report.contact,
+        job=None if "job" in superseded else row.report.job,
+        education=None if "education" in superseded else row.report.education,
+    )
+    note = _("Left out as superseded by {rows}: {groups}.").format(
+        rows=by, groups=", ".join(sorted(superseded))
+    )
+    return Narrowed(reduced, note)
 
 
 def _superseders(rows: Iterable[PendingRow]) -> str:
