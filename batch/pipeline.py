@@ -9,6 +9,7 @@ phase leaves the journal consistent; the next run of the same files finishes the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -18,27 +19,33 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError
+from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
-from batch.journal import Journal, MemoryReader
-from batch.records import Outcome
+from batch.journal import Journal
+from batch.preflight import Startup, startup_checks
+from batch.preflight.wiring import (
+    check_settings,
+    check_system_id,
+    client_settings,
+    input_options,
+    submit_settings,
+)
+from batch.records import Outcome, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, needs_nobody, write_report
-from batch.service.client import ClientSettings, UdbClient
-from batch.service.keys import Secret
-from batch.service.signing import SigningSettings
-from batch.service.tls import TlsSettings
+from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import SubmitSettings, plan_dry_run, submit_run
+from batch.submit import plan_validate, submit_run
+from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
     from batch.records import Sender
-    from batch.submit import Snapshot
+    from batch.service.certs import CertificateInfo
+    from batch.submit import Snapshot, SubmitStats
 
 __all__ = [
     "EXIT_FAILED_ROWS",
@@ -46,9 +53,12 @@ __all__ = [
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
     "RunResult",
+    "client_settings",
     "exit_code_for",
+    "input_options",
     "rebuild_report",
     "run_job",
+    "submit_settings",
 ]
 
 EXIT_OK = 0
@@ -71,7 +81,15 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    stop_cause: StopCause | None = None
+    warnings: tuple[str, ...] = ()
+    certificates: tuple[CertificateInfo, ...] = ()
     aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
+
+    @property
+    def setup_problem(self) -> bool:
+        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
+        return self.stop_cause is not None and self.stop_cause.setup
 
     @property
     def rows(self) -> int:
@@ -88,93 +106,19 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
     return EXIT_OK
 
 
-def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
-    """The loader's options from the run's settings."""
-    mapping = load_mapping(settings.mapping) if settings.mapping is not None else {}
-    return InputOptions(
-        system_id=settings.system_id,
-        institution=settings.institution,
-        sheet=sheet,
-        mapping=mapping,
-        date_only_time=settings.date_only_time,
-        header_row=settings.header_row,
-        hidden_rows=settings.hidden_rows,
-    )
-
-
-def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
-    """The SOAP client's settings; certificate paths and secrets come from file or environment."""
-    if settings.tls_client_cert is not None and settings.tls_client_key is None:
-        raise ConfigError("tls_client_cert is set but tls_client_key is not: set both")
-    tls = TlsSettings(
-        verify=settings.tls_verify,
-        ca_bundle=settings.tls_ca_bundle,
-        client_cert=settings.tls_client_cert,
-        client_key=settings.tls_client_key,
-        pkcs12=settings.tls_pkcs12,
-        pkcs12_password=_secret(settings.tls_pkcs12_password),
-    )
-    signing = None
-    if settings.sign_pkcs12 is not None or settings.sign_key is not None:
-        signing = SigningSettings(
-            key=settings.sign_key,
-            cert=settings.sign_cert,
-            key_password=_secret(settings.sign_key_password),
-            pkcs12=settings.sign_pkcs12,
-            pkcs12_password=_secret(settings.sign_pkcs12_password),
-        )
-    return ClientSettings(
-        wsdl=wsdl or settings.wsdl,
-        endpoint=settings.endpoint,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        pool_size=max(settings.concurrency, 1),
-        tls=tls,
-        signing=signing,
-    )
-
-
-def _secret(value: str | None) -> Secret | None:
-    return None if value is None else Secret(value)
-
-
-def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings (kept here by name: tests and benchmarks call it)."""
-    return SubmitSettings.from_settings(settings)
-
-
-def check_settings(settings: Settings) -> None:
-    """Find a setting mistake before any file is read, so a run that cannot send never starts.
-
-    Raises `ConfigError` (exit 2); nothing is written to the journal.
-    """
-    if not settings.uses_simulator and settings.system_id == "BATCH-DEMO":
-        raise ConfigError(
-            "system_id is not set: set it to your system's SystemName on IPL "
-            "(--system-id, config file `system_id = ...` or BATCH_SYSTEM_ID)"
-        )
-    since, before = settings.registered_since, settings.registered_before
-    if since is not None and before is not None and since >= before:
-        raise ConfigError(
-            f"--registered-since {since} is not before --registered-before {before}: "
-            "no row could be sent"
-        )
-    client_settings(settings)  # certificate pairs and the like
-    submit_settings(settings)  # rate, concurrency, attempts
-
-
 @contextlib.contextmanager
 def _sender(settings: Settings) -> Iterator[Sender]:
     """The real client, or the embedded simulator when no endpoint is configured."""
     if not settings.uses_simulator:
+        check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
             yield client
         return
-    with (
-        start_simulator(SimulatorConfig()) as simulator,
-        UdbClient(client_settings(settings, wsdl=simulator.wsdl_url)) as client,
-    ):
-        yield client
+    with start_simulator(SimulatorConfig()) as simulator:
+        embedded = client_settings(settings, wsdl=simulator.wsdl_url)
+        # The embedded simulator is on this machine: never through a proxy.
+        with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
+            yield client
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -228,6 +172,17 @@ def _read_into(
     return True
 
 
+def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
+    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    if dry_run or settings.uses_simulator:
+        return Startup((), ())
+    startup = startup_checks(settings, client_settings(settings))
+    for text in startup.warnings:
+        notice(text)
+        log.warning("start-up warning", warning=text)
+    return startup
+
+
 def run_job(
     paths: Sequence[Path],
     settings: Settings,
@@ -250,13 +205,13 @@ def run_job(
         check_settings(settings)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
+    startup = _startup(settings, notice, dry_run=dry_run)
     files = _open_inputs(paths, input_options(settings, sheet))
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
-        # The service first: a WSDL that cannot be read fails here, before a run is recorded.
-        sender = None if dry_run else stack.enter_context(_sender(settings))
+        clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
@@ -265,40 +220,36 @@ def run_job(
             inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
-        status, message = "finished", None
+        status, message, cause = "finished", None, None
         try:
             if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
+                cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
             elif dry_run:
-                _plan(journal, run_id, settings, stop)
-            elif sender is not None:
-                status, message = _submit(
+                plan_validate(journal, run_id, settings, stop)
+            else:
+                status, message, cause = _submit(
                     journal,
-                    (run_id, sender),
+                    run_id,
                     settings,
                     stop=stop,
                     watchers=(on_total, on_progress, on_status),
                 )
+                if cause is None and clock.cause is not None:
+                    cause = clock.cause
+                    message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
         except BaseException:
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
-
-
-def _plan(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
-    """A dry run counts what a run would send: the same selection and memory (read only)."""
-    with MemoryReader(settings.state_dir) as memory:
-        plan = SubmitSettings.from_settings(settings)
-        plan_dry_run(journal, run_id, plan, stop=stop, histories=memory)
-    journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")
+        return _write(journal, run_id, settings.report_dir, cause, startup)
 
 
 def _submit(
     journal: Journal,
-    run: tuple[str, Sender],
+    run_id: str,
     settings: Settings,
     *,
     stop: threading.Event,
@@ -307,36 +258,56 @@ def _submit(
         Callable[[int], None] | None,
         Callable[[Snapshot], None] | None,
     ],
-) -> tuple[str, str | None]:
-    (run_id, sender), (on_total, on_progress, on_status) = run, watchers
+) -> tuple[str, str | None, StopCause | None]:
+    on_total, on_progress, on_status = watchers
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
-    stats = submit_run(
-        journal,
-        run_id,
-        sender,
-        submit_settings(settings),
-        stop=stop,
-        on_progress=on_progress,
-        on_status=on_status,
-    )
-    if stats.stopped_by == "breaker":
+    try:
+        with _sender(settings) as sender:
+            stats = submit_run(
+                journal,
+                run_id,
+                sender,
+                submit_settings(settings),
+                stop=stop,
+                on_progress=on_progress,
+                on_status=on_status,
+            )
+    except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
+        message = f"{error}: nothing was sent; fix it, then run again"
+        journal.mark_unsent_as_retry(run_id, message)
+        return "setup", message, error.cause
+    return _stopped(journal, run_id, stats)
+
+
+def _stopped(
+    journal: Journal, run_id: str, stats: SubmitStats
+) -> tuple[str, str | None, StopCause | None]:
+    """The run's status and message from how sending ended; unsent rows closed as Retry."""
+    if stats.stopped_by is None:
+        return "finished", None, None
+    if stats.stopped_by == "setup":
+        status, message = "setup", f"{stats.message}: sending stopped; fix it, then run again"
+    elif stats.stopped_by == "breaker":
         why = stats.message or "the service kept failing"
-        message = f"{why}: sending stopped; the next run sends the rest"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "broken", message
-    if stats.stopped_by in ("max_rows", "until"):
+        status, message = "broken", f"{why}: sending stopped; the next run sends the rest"
+    elif stats.stopped_by in ("max_rows", "until"):  # as asked: --max-rows, --until
+        status = "stopped"
         message = f"stopped: {stats.message}; rows not sent are in Retry; run again to send them"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "stopped", message
-    if stats.stopped_by == "signal":
+    else:
+        status = "interrupted"
         message = "interrupted: rows not sent are in Retry; run again to send them"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "interrupted", message
-    return "finished", None
+    journal.mark_unsent_as_retry(run_id, message)
+    return status, message, stats.cause
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _write(
+    journal: Journal,
+    run_id: str,
+    report_dir: Path,
+    cause: StopCause | None = None,
+    startup: Startup | None = None,
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
     inputs = tuple(
@@ -361,6 +332,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        stop_cause=cause,
+        warnings=startup.warnings if startup else (),
+        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
         aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
         requests=journal.requests(run_id),
     )
@@ -372,6 +346,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        stop_cause=cause,
+        warnings=summary.warnings,
+        certificates=startup.certificates if startup else (),
         aged=summary.aged,
     )
 

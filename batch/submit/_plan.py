@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
-from batch.journal import CprHistory, Skip, record_acceptance
+from batch.journal import CprHistory, MemoryReader, Skip, record_acceptance
 from batch.records import Outcome
 from batch.submit._select import Dropped, decide, select_rows
+from batch.submit._settings import SubmitSettings
 
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
 
+    from batch.config import Settings
     from batch.journal import CprBatch, Journal, JournalWriter
     from batch.submit._select import Rules, Selection
-    from batch.submit._settings import SubmitSettings
 
-__all__ = ["plan_dry_run"]
+__all__ = ["plan_dry_run", "plan_validate"]
 
 
 def plan_dry_run(
@@ -79,3 +80,11 @@ class _Planner:
             self.writer.finish(row.row_id, Outcome.READY, code=None, text=text)
             ready += 1
         return ready
+
+
+def plan_validate(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
+    """`batch validate`: decide its rows with the run's rules and the real memory, read only."""
+    with MemoryReader(settings.state_dir) as memory:
+        plan = SubmitSettings.from_settings(settings)
+        plan_dry_run(journal, run_id, plan, stop=stop, histories=memory)
+    journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")

@@ -12,6 +12,9 @@ from batch.submit._select import Rules, Selection, local_midnight, until_deadlin
 if TYPE_CHECKING:
     from batch.config import Settings
 
+if TYPE_CHECKING:
+    from batch.records import StopCause
+
 __all__ = ["SubmitSettings", "SubmitStats"]
 
 
@@ -32,6 +35,7 @@ class SubmitSettings:
     breaker_consecutive_failures: int = 10
     breaker_failed_requests: int | None = None
     resend_all: bool = False
+    retry_after_max: float = 120.0  # a longer Retry-After is a failed attempt, not a wait
     resend_dropped: bool = False
     drop_recheck_days: int = 30  # a rejection older than this is sent again (people move)
     selection: Selection = field(default_factory=Selection)
@@ -66,6 +70,7 @@ class SubmitSettings:
             max_rows=settings.max_rows,
             deadline=None if until is None else until_deadline(until, now or datetime.now(UTC)),
             progress_interval=settings.progress_interval,
+            retry_after_max=settings.retry_after_max,
         )
 
     def rules(self) -> Rules:
@@ -90,5 +95,6 @@ class SubmitStats:
     unchanged: int
     requests: int
     elapsed: float
-    stopped_by: str | None  # None | "signal" | "breaker" | "max_rows" | "until" | "error"
+    stopped_by: str | None  # None | "signal" | "breaker" | "setup" | "max_rows" | "until" | "error"
     message: str | None = None  # why it stopped, fit to show the user
+    cause: StopCause | None = None  # with "setup": the set-up problem
