@@ -22,8 +22,7 @@ import structlog
 from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.notes import ReadNotes
-from batch.journal import Journal
+from batch.journal import SIMULATOR, Journal, Service
 from batch.preflight import Startup, startup_checks
 from batch.preflight.wiring import (
     check_settings,
@@ -33,10 +32,12 @@ from batch.preflight.wiring import (
     submit_settings,
 )
 from batch.records import Outcome, StopCause
-from batch.report import InputSheet, ReportPaths, RunSummary, needs_nobody, write_report
+from batch.report import ReportPaths, write_report
+from batch.report.from_journal import run_summary
+from batch.retention import after_run
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import plan_validate, submit_run
+from batch.submit import plan_validate, share_key, submit_run
 from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ EXIT_FAILED_ROWS = 1  # the run finished; some rows are in Fix or Drop
 EXIT_UNSENT = 3  # some rows could not be sent (Retry); wins over 1
 SIMULATOR_NOTICE = N_(
     "no endpoint configured: sending to the built-in UDB simulator; nothing leaves this machine"
+)
+FIRST_RUN_NOTICE = N_(
+    "first run against {endpoint}: nothing is known as accepted there yet; "
+    "the memory of {other} is kept apart"
 )
 
 log = structlog.get_logger(__name__)
@@ -107,18 +112,51 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
 
 
 @contextlib.contextmanager
-def _sender(settings: Settings) -> Iterator[Sender]:
-    """The real client, or the embedded simulator when no endpoint is configured."""
+def _sender(settings: Settings) -> Iterator[tuple[Sender, Service]]:
+    """The real client, or the embedded simulator when no endpoint is configured.
+
+    With it, the service whose memory the run uses: the address requests really go to, or
+    the built-in simulator by name (its port changes every run).
+    """
     if not settings.uses_simulator:
         check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
-            yield client
+            yield client, Service.at(client.endpoint, settings.system_id)
         return
     with start_simulator(SimulatorConfig()) as simulator:
         embedded = client_settings(settings, wsdl=simulator.wsdl_url)
         # The embedded simulator is on this machine: never through a proxy.
         with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
-            yield client
+            yield client, Service(SIMULATOR, settings.system_id)
+
+
+def first_run_note(journal: Journal, service: Service) -> str | None:
+    """One line when this service has no memory but another one has: why all is sent."""
+    memories = journal.memories()
+    if any(m.service == service and m.remembered for m in memories):
+        return None
+    others = [m for m in memories if m.service != service and m.remembered]
+    if not others:
+        return None
+    newest = max(others, key=lambda m: m.last_accepted or "")
+    return _(FIRST_RUN_NOTICE).format(endpoint=service, other=newest.service)
+
+
+class _Notes:
+    """The console's notice callback, keeping what belongs in the Summary too."""
+
+    def __init__(self, notice: Callable[[str], None]) -> None:
+        self._notice = notice
+        self.kept: list[str] = []
+
+    def __call__(self, text: str, *, keep: bool = False) -> None:
+        self._notice(text)
+        if keep:
+            self.kept.append(text)
+
+    def joined(self, message: str | None) -> str | None:
+        parts = [*([message] if message else []), *self.kept]
+        return "; ".join(parts) if parts else None
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -173,7 +211,9 @@ def _read_into(
 
 
 def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
-    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    """Settings, certificates and risky settings, checked before any file is read."""
+    if not dry_run:
+        check_settings(settings)  # a mistake found now leaves no run and no rows behind
     if dry_run or settings.uses_simulator:
         return Startup((), ())
     startup = startup_checks(settings, client_settings(settings))
@@ -201,8 +241,7 @@ def run_job(
     settings are checked before any file is read or any run is recorded.
     """
     stop = stop or threading.Event()
-    if not dry_run:
-        check_settings(settings)
+    notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     startup = _startup(settings, notice, dry_run=dry_run)
@@ -213,8 +252,9 @@ def run_job(
     with contextlib.ExitStack() as stack:
         clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
-        if dry_run:  # a dry run leaves no trace and needs no lock
+        if dry_run:  # a dry run leaves no trace and needs no lock; it reads the real memory
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
+            share_key(settings.state_dir, state_dir)
         journal = stack.enter_context(Journal.open(state_dir))
         run_id = journal.start_run(
             inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
@@ -233,6 +273,7 @@ def run_job(
                     journal,
                     run_id,
                     settings,
+                    notice=notice,
                     stop=stop,
                     watchers=(on_total, on_progress, on_status),
                 )
@@ -243,8 +284,11 @@ def run_job(
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
-        journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir, cause, startup)
+        journal.finish_run(run_id, status=status, message=notice.joined(message))
+        result = _write(journal, run_id, settings.report_dir, cause, startup)
+        if not dry_run:
+            after_run(journal, run_id, settings)
+        return result
 
 
 def _submit(
@@ -252,6 +296,7 @@ def _submit(
     run_id: str,
     settings: Settings,
     *,
+    notice: _Notes,
     stop: threading.Event,
     watchers: tuple[
         Callable[[int], None] | None,
@@ -263,7 +308,11 @@ def _submit(
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
     try:
-        with _sender(settings) as sender:
+        with _sender(settings) as (sender, service):
+            journal.use_service(run_id, service)
+            note = first_run_note(journal, service)
+            if note is not None:
+                notice(note, keep=True)
             stats = submit_run(
                 journal,
                 run_id,
@@ -308,44 +357,16 @@ def _write(
     cause: StopCause | None = None,
     startup: Startup | None = None,
 ) -> RunResult:
-    info = journal.run_info(run_id)
-    counts = journal.counts(run_id)
-    inputs = tuple(
-        InputSheet(
-            source_file=item.source_file,
-            sheet=item.sheet,
-            headers=tuple(item.headers),
-            rows=item.rows,
-            blank=item.blank,
-            fields=item.fields,
-            notes=ReadNotes.from_json(item.notes),
-        )
-        for item in info.inputs
-    )
-    summary = RunSummary(
-        run_id=run_id,
-        dry_run=info.dry_run,
-        started=info.started,
-        finished=info.finished or datetime.now(UTC),
-        status=info.status,
-        message=info.message,
-        inputs=inputs,
-        settings={key: str(value) for key, value in info.settings.items()},
-        counts=counts,
-        stop_cause=cause,
-        warnings=startup.warnings if startup else (),
-        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
-        aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
-        requests=journal.requests(run_id),
-    )
+    summary = run_summary(journal, run_id, cause, startup)
+    counts = dict(summary.counts)
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(
         run_id=run_id,
         counts=counts,
         paths=paths,
-        status=info.status,
-        message=info.message,
-        blank=sum(item.blank for item in inputs),
+        status=summary.status,
+        message=summary.message,
+        blank=sum(item.blank for item in summary.inputs),
         stop_cause=cause,
         warnings=summary.warnings,
         certificates=startup.certificates if startup else (),
@@ -359,4 +380,10 @@ def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None)
         run_id = run_id or journal.last_run_id()
         if run_id is None:
             raise ConfigError(f"the journal in {state_dir} holds no run yet")
+        purged = journal.purged(run_id)
+        if purged is not None:
+            raise ConfigError(
+                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
+                "workbook cannot be written again; `batch status` still shows its counts"
+            )
         return _write(journal, run_id, report_dir)

@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, reconcile, run, simulator
+from batch.cli import check, columns, history, journal, reconcile, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -64,6 +64,8 @@ for _command in (
     history.report,
     history.status,
     reconcile.reconcile_command,
+    journal.purge_command,
+    journal.history,
     simulator.simulator,
 ):
     main.add_command(_command)

@@ -42,7 +42,7 @@ group-commit writer thread), `_changes` (changed-only and never-older-over-newer
 
 from __future__ import annotations
 
-from batch.journal._across import MemoryReader, RowVerdict, verdicts
+from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -57,14 +57,19 @@ from batch.journal._base import (
     format_local,
     utc_key,
 )
-from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
+from batch.journal._changes import Send, Skip, plan_row, record_acceptance
 from batch.journal._journal import Journal
+from batch.journal._keys import KEY_NAME, Pseudonyms
+from batch.journal._memory import PersonRow, Remembered, ServiceMemory
+from batch.journal._services import SIMULATOR, Service
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter, Rejected
 
 __all__ = [
     "GROUPS",
     "JOURNAL_NAME",
+    "KEY_NAME",
     "LOCK_NAME",
+    "SIMULATOR",
     "Accepted",
     "AttemptRecord",
     "CprBatch",
@@ -75,16 +80,21 @@ __all__ = [
     "JournalWriter",
     "MemoryReader",
     "PendingRow",
+    "PersonRow",
+    "Pseudonyms",
     "Rejected",
+    "Remembered",
     "RowVerdict",
     "RunInfo",
     "Send",
+    "Service",
+    "ServiceMemory",
     "Skip",
     "default_state_dir",
     "format_local",
-    "group_hash",
     "plan_row",
     "record_acceptance",
+    "service_for",
     "utc_key",
     "verdicts",
 ]

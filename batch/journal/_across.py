@@ -19,14 +19,18 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._base import JOURNAL_NAME, CprHistory, GroupState
+from batch.journal._base import JOURNAL_NAME
+from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
+from batch.journal._memory import histories
+from batch.journal._services import SIMULATOR, Service
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
-    from typing import Any
 
-__all__ = ["MemoryReader", "RowVerdict", "count_requests", "load_histories", "verdicts"]
+    from batch.journal._base import CprHistory
+
+__all__ = ["MemoryReader", "RowVerdict", "service_for", "verdicts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,9 @@ def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
         return
     with contextlib.closing(conn):
         cursor = conn.execute(
-            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, r.text, r.last_attempt "
+            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, d.text, r.last_attempt "
             "FROM rows r JOIN runs u ON u.run_id = r.run_id "
+            "LEFT JOIN row_data d ON d.row_id = r.id "
             "WHERE u.dry_run = 0 AND (r.source_file = ? OR r.source_file LIKE ? ESCAPE '\\') "
             "ORDER BY u.started, r.id",
             (file_name, "%/" + _escaped(file_name)),
@@ -74,54 +79,26 @@ def _escaped(name: str) -> str:
     return name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def load_histories(
-    query: Callable[[str, Sequence[object]], list[Any]], cprs: Sequence[str]
-) -> dict[str, CprHistory]:
-    """What UDB accepted (and rejected for good) for each of `cprs`."""
-    histories: dict[str, CprHistory] = {}
-    marks = ", ".join("?" * len(cprs))
-    for cpr, digest, at, run_id in query(
-        f"SELECT cpr, payload_hash, accepted_at, run_id FROM accepted WHERE cpr IN ({marks})",  # noqa: S608
-        cprs,
-    ):
-        histories.setdefault(cpr, CprHistory()).accepted[digest] = (at, run_id)
-    for cpr, grp, *state in query(
-        "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
-        f"FROM latest WHERE cpr IN ({marks})",
-        cprs,
-    ):
-        histories.setdefault(cpr, CprHistory()).latest[grp] = GroupState(*state)
-    for cpr, digest, at, run_id, code in query(
-        f"SELECT cpr, payload_hash, at, run_id, code FROM rejected WHERE cpr IN ({marks})",  # noqa: S608
-        cprs,
-    ):
-        histories.setdefault(cpr, CprHistory()).rejected[digest] = (at, run_id, code)
-    return histories
-
-
 class MemoryReader(Closing):
-    """The memory of a state directory, read-only, for `batch validate`; never takes the lock.
+    """The memory of one service in a state directory, read-only, for `batch validate`.
 
-    A journal not there yet, or written before rejections were remembered, reads as empty.
+    Never takes the lock and never writes (not even a missing key): a journal, a key or a
+    service not there yet reads as an empty memory. The dry run's own journal uses the same key
+    (the pipeline copies it), so its rows' digests are the ones this memory holds.
     """
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, service: Service | None) -> None:
         self._conn = _read_only(state_dir)
-        if self._conn is not None and not self._has_memory(self._conn):
-            self._conn.close()
-            self._conn = None
+        self._keys = _key(state_dir)
+        self._service: int | None = None
+        if self._conn is not None and self._keys is not None:
+            self._service = _service_id(self._conn, service)
 
-    @staticmethod
-    def _has_memory(conn: sqlite3.Connection) -> bool:
-        names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-        return {"accepted", "latest", "rejected"} <= names
-
-    def __call__(self, cprs: Sequence[str]) -> dict[str, CprHistory]:
-        """The memory for `cprs`."""
-        conn = self._conn
-        if conn is None:
+    def __call__(self, persons: Sequence[bytes]) -> dict[bytes, CprHistory]:
+        """The memory for `persons` (pseudonyms)."""
+        if self._conn is None or self._keys is None or self._service is None:
             return {}
-        return load_histories(lambda sql, params: conn.execute(sql, params).fetchall(), cprs)
+        return histories(self._conn, self._service, persons, self._keys)
 
     def close(self) -> None:
         """Close the connection."""
@@ -130,10 +107,42 @@ class MemoryReader(Closing):
             self._conn = None
 
 
-def count_requests(query: Callable[[str, Sequence[object]], list[Any]], run_id: str) -> int:
-    """Requests a run sent: its rows' attempts, retries included."""
-    ((count,),) = query(
-        "SELECT COUNT(*) FROM attempts a JOIN rows r ON r.id = a.row_id WHERE r.run_id = ?",
-        (run_id,),
-    )
-    return int(count)
+def _key(state_dir: Path) -> Pseudonyms | None:
+    try:
+        key = (state_dir.expanduser() / KEY_NAME).read_bytes()
+    except OSError:
+        return None
+    return Pseudonyms(key) if len(key) == KEY_SIZE else None
+
+
+def _service_id(conn: sqlite3.Connection, service: Service | None) -> int | None:
+    """The service's id; None for a service never used. `None` asks: the last run's service."""
+    try:
+        if service is not None:
+            found = conn.execute(
+                "SELECT id FROM services WHERE endpoint = ? AND system_id = ?",
+                (service.endpoint, service.system_id),
+            ).fetchone()
+        else:
+            found = conn.execute(
+                "SELECT service FROM runs WHERE dry_run = 0 AND service IS NOT NULL "
+                "ORDER BY started DESC LIMIT 1"
+            ).fetchone()
+    except sqlite3.Error:  # a journal of an older schema: nothing to read the memory with
+        return None
+    return None if found is None else int(found[0])
+
+
+def service_for(settings: Mapping[str, object]) -> Service | None:
+    """The service a run with `settings` would use, as far as it is known without the WSDL.
+
+    The endpoint setting names it; no WSDL and no endpoint is the built-in simulator; a WSDL
+    alone names its address only once loaded, so the last run's service stands for it (None).
+    """
+    system_id = str(settings.get("system_id") or "")
+    endpoint, wsdl = settings.get("endpoint"), settings.get("wsdl")
+    if endpoint is not None:
+        return Service.at(str(endpoint), system_id)
+    if wsdl is None:
+        return Service(SIMULATOR, system_id)
+    return None

@@ -50,7 +50,7 @@ limiter and breaker are `batch.submit.ratelimit` and `batch.submit.breaker`.
 from __future__ import annotations
 
 from batch.submit._decide import final_outcome, is_transient, service_health
-from batch.submit._plan import plan_dry_run, plan_validate
+from batch.submit._plan import plan_dry_run, plan_validate, share_key
 from batch.submit._progress import Snapshot
 from batch.submit._run import submit_run
 from batch.submit._select import Selection, local_midnight, until_deadline
@@ -67,6 +67,7 @@ __all__ = [
     "plan_dry_run",
     "plan_validate",
     "service_health",
+    "share_key",
     "submit_run",
     "until_deadline",
 ]

@@ -11,11 +11,19 @@ same person is judged against it, as in a run). Rows a run would send end `ready
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
-from batch.journal import CprHistory, MemoryReader, Skip, record_acceptance
+from batch.journal import (
+    KEY_NAME,
+    CprHistory,
+    MemoryReader,
+    Skip,
+    record_acceptance,
+    service_for,
+)
 from batch.records import Outcome
 from batch.submit._select import Dropped, decide, select_rows
 from batch.submit._settings import SubmitSettings
@@ -23,12 +31,13 @@ from batch.submit._settings import SubmitSettings
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
+    from pathlib import Path
 
     from batch.config import Settings
     from batch.journal import CprBatch, Journal, JournalWriter
     from batch.submit._select import Rules, Selection
 
-__all__ = ["plan_dry_run", "plan_validate"]
+__all__ = ["plan_dry_run", "plan_validate", "share_key"]
 
 
 def plan_dry_run(
@@ -37,11 +46,11 @@ def plan_dry_run(
     settings: SubmitSettings,
     *,
     stop: threading.Event,
-    histories: Callable[[Sequence[str]], dict[str, CprHistory]] | None = None,
+    histories: Callable[[Sequence[bytes]], dict[bytes, CprHistory]] | None = None,
 ) -> int:
     """Close every pending row of a dry run as `ready` or `unchanged`; return the ready ones.
 
-    `histories` gives the memory for a page of CPRs (None: nothing is remembered). Rows left
+    `histories` gives the memory for some persons (None: nothing is remembered). Rows left
     when `stop` is set stay pending for the caller to close.
     """
     ready = 0
@@ -50,8 +59,9 @@ def plan_dry_run(
         for batch in journal.pending(run_id):
             if stop.is_set():
                 break
-            known = histories([batch.cpr]) if histories is not None else {}
-            ready += planner.batch(batch, known.get(batch.cpr) or CprHistory())
+            known = histories([batch.person]) if histories is not None else {}
+            history = known.get(batch.person) or CprHistory(journal.keys, batch.person)
+            ready += planner.batch(batch, history)
     return ready
 
 
@@ -82,9 +92,17 @@ class _Planner:
         return ready
 
 
+def share_key(real: Path, dry: Path) -> None:
+    """The dry run's journal digests with the real memory's key, so it can read that memory."""
+    key = real.expanduser() / KEY_NAME
+    if key.is_file():
+        shutil.copy2(key, dry / KEY_NAME)  # owner-only, as the original (copy2 keeps the mode)
+
+
 def plan_validate(journal: Journal, run_id: str, settings: Settings, stop: threading.Event) -> None:
     """`batch validate`: decide its rows with the run's rules and the real memory, read only."""
-    with MemoryReader(settings.state_dir) as memory:
+    where = {"endpoint": settings.endpoint, "wsdl": settings.wsdl, "system_id": settings.system_id}
+    with MemoryReader(settings.state_dir, service_for(where)) as memory:
         plan = SubmitSettings.from_settings(settings)
         plan_dry_run(journal, run_id, plan, stop=stop, histories=memory)
     journal.mark_unsent_as_retry(run_id, "interrupted while counting what would be sent")

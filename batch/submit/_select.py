@@ -228,12 +228,12 @@ def decide(
     return dataclasses.replace(plan, note=note)
 
 
-def payload_digest(_history: CprHistory, report: Report) -> str:
-    """The digest the memory keeps for `report` (one place: the journal decides how)."""
-    return report.payload_hash()
+def payload_digest(history: CprHistory, report: Report) -> bytes:
+    """The digest the memory keeps for `report`: keyed with the state directory's key."""
+    return history.keys.payload(report.to_json())
 
 
-def _remembered_drop(history: CprHistory, digest: str, rules: Rules) -> Dropped | None:
+def _remembered_drop(history: CprHistory, digest: bytes, rules: Rules) -> Dropped | None:
     if rules.resend_all or rules.resend_dropped or digest not in history.rejected:
         return None
     at, run_id, code = history.rejected[digest]

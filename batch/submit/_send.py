@@ -320,7 +320,7 @@ def _rejection(
     )
     at = sent.last_at.isoformat(timespec="microseconds")
     batch.history.rejected[digest] = (at, ctx.run_id, str(answer.code))  # later rows, this run
-    return Rejected(row.report.cpr, digest, str(answer.code), at)
+    return Rejected(batch.person, plan.report.institution, digest, str(answer.code), at)
 
 
 def process(ctx: Context, batch: CprBatch) -> None:

@@ -135,7 +135,7 @@ def test_status_shows_danish_time_with_its_zone(setup):
 
 def test_validate_counts_what_the_next_run_sends(setup):
     """`batch validate --newest-only`: its Ready rows are the requests the next run makes."""
-    history, _sim, log, state, reports = setup
+    history, sim, log, state, reports = setup
     dry = run_cli("validate", history.path, "--newest-only", state_dir=state, report_dir=reports)
     assert dry.code in (0, 1), dry.output
     ready = summary_of(workbook_of(reports))["ready"]
@@ -145,7 +145,9 @@ def test_validate_counts_what_the_next_run_sends(setup):
     assert sent.code == 1, sent.output
     assert len(logged_requests(log)) == ready
     # Now the memory knows what was accepted and what was rejected for good: nothing to send.
-    same = ("--newest-only", "--system-id", "KUI-TEST")  # the payload names the system id
+    # The same service and system id as the run: the memory is kept per service, and the
+    # payload names the system id.
+    same = ("--newest-only", "--system-id", "KUI-TEST", "--wsdl", sim.wsdl_url)
     dry = run_cli("validate", history.path, *same, state_dir=state, report_dir=reports)
     assert summary_of(workbook_of(reports))["ready"] == 0, dry.output
     _run(setup, "--newest-only")

@@ -7,16 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
-from batch.journal import CprHistory, PendingRow, Send, Skip
+from batch.journal import CprHistory, PendingRow, Pseudonyms, Send, Skip
 from batch.records import Answer, Outcome
 from batch.submit import Selection, local_midnight, until_deadline
 from batch.submit._select import Dropped, Narrowed, Rules, decide, select_rows
 from tests.rows_kit import CPH, ScriptedSender, report, row, submit_rows, when
 
+KEYS = Pseudonyms(bytes(range(32)))
+
 
 def pending(n: int, rep) -> PendingRow:
-    """A pending row numbered as a spreadsheet shows it."""
-    return PendingRow(n, "history.csv", n, rep, rep.payload_hash())
+    """A pending row numbered as a spreadsheet shows it, its digest keyed as the journal's."""
+    return PendingRow(n, "history.csv", n, rep, KEYS.payload(rep.to_json()))
 
 
 def cpr(n: int) -> str:
@@ -153,7 +155,8 @@ def test_row_without_registration_time_is_not_filtered():
 def _rejected(rep, days_ago: float) -> CprHistory:
     """A history in which UDB rejected `rep` for good (86) `days_ago` days ago."""
     at = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
-    return CprHistory(rejected={rep.payload_hash(): (at, "20260101T010101-abcd", "86")})
+    digest = KEYS.payload(rep.to_json())
+    return CprHistory(KEYS, rejected={digest: (at, "20260101T010101-abcd", "86")})
 
 
 def test_a_payload_rejected_for_good_is_not_sent_again():
