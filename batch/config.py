@@ -107,6 +107,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
+    Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
     Option("tls_client_cert", Path, cli=False),
@@ -145,6 +147,8 @@ class Settings:
     quiet: bool = False
     date_only_time: time | None = None
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    upload_max_mb: int = 50
+    session_idle_minutes: int = 30
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None
     tls_client_cert: Path | None = None

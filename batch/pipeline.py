@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -36,17 +36,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
-    from batch.records import Sender
+    from batch.records import Row, Sender
 
 __all__ = [
     "EXIT_FAILED_ROWS",
     "EXIT_OK",
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
+    "InputSource",
     "RunResult",
     "exit_code_for",
     "rebuild_report",
     "run_job",
+    "run_sources",
 ]
 
 EXIT_OK = 0
@@ -168,7 +170,7 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 
 
 def _ingest(
-    journal: Journal, run_id: str, files: Sequence[InputFile], stop: threading.Event
+    journal: Journal, run_id: str, files: Sequence[InputSource], stop: threading.Event
 ) -> bool:
     """Read every file into the journal; False when a signal cut the reading short.
 
@@ -197,13 +199,28 @@ def _ingest(
 
 
 def _read_into(
-    journal: Journal, run_id: str, input_file: InputFile, now: datetime, stop: threading.Event
+    journal: Journal, run_id: str, input_file: InputSource, now: datetime, stop: threading.Event
 ) -> bool:
     for chunk in input_file.chunks(now):
         journal.add_rows(run_id, chunk)
         if stop.is_set():
             return False
     return True
+
+
+class InputSource(Protocol):
+    """What the pipeline reads rows from: an opened file (`InputFile`) or the web app's rows."""
+
+    source_file: str
+    sheet: str | None
+    headers: tuple[str, ...]
+    fields: dict[str, str]
+    rows: int
+    blank: int
+
+    def chunks(self, now: datetime) -> Iterator[list[Row]]:
+        """Stream the rows, validated; `rows` and `blank` are final once this is exhausted."""
+        ...
 
 
 def run_job(
@@ -221,19 +238,47 @@ def run_job(
 
     Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent.
     """
-    stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
+    return run_sources(
+        files,
+        settings,
+        inputs=[str(path) for path in paths],
+        dry_run=dry_run,
+        stop=stop,
+        on_total=on_total,
+        on_progress=on_progress,
+    )
+
+
+def run_sources(
+    files: Sequence[InputSource],
+    settings: Settings,
+    *,
+    inputs: Sequence[str],
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    on_run: Callable[[str], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
+
+    `inputs` names them in the journal; `on_run` hears the run's id once it is recorded.
+    """
+    stop = stop or threading.Event()
     with contextlib.ExitStack() as stack:
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
         journal = stack.enter_context(Journal.open(state_dir))
         run_id = journal.start_run(
-            inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
+            inputs=list(inputs), settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
+        if on_run is not None:
+            on_run(run_id)
         status, message = "finished", None
         try:
             if not _ingest(journal, run_id, files, stop):

@@ -53,11 +53,14 @@ from batch.journal._base import (
     PendingRow,
     RunInfo,
     default_state_dir,
+    dump_cells,
     format_local,
+    load_cells,
     utc_key,
 )
 from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
 from batch.journal._journal import Journal
+from batch.journal._peek import peek_unchanged
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
 
 __all__ = [
@@ -77,7 +80,10 @@ __all__ = [
     "Send",
     "Skip",
     "default_state_dir",
+    "dump_cells",
     "format_local",
+    "load_cells",
+    "peek_unchanged",
     "group_hash",
     "plan_row",
     "record_acceptance",

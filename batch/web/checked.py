@@ -1,0 +1,283 @@
+"""The checked rows of one upload in a small SQLite file, so the grid pages by a query.
+
+The rows come from the intake exactly as `batch validate` reads them (`open_input` -> `Row`s
+with their issues, and a `Report` when they can be sent). A cell the user edits is kept in
+`edits` and its row is validated again through the intake's own functions (`revalidate`), so
+the web app has no validator of its own. Whether UDB already holds a ready row is the journal's
+call (`batch.journal.peek_plans`), read without taking its lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from batch.intake import InputFile, InputOptions, open_input
+from batch.intake.columns import header_matcher, map_columns, unique_headers
+from batch.intake.table import RawChunk, Table
+from batch.journal import dump_cells, load_cells, peek_unchanged
+from batch.records import Issue, Report, Row
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
+
+    from batch.records import CellValue
+
+__all__ = ["STATUSES", "CheckedRows", "Summary", "row_status", "shown_values"]
+
+STATUSES = ("ready", "fix", "drop", "unchanged")
+DB = "rows.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    n INTEGER PRIMARY KEY, status TEXT NOT NULL, cells TEXT NOT NULL, shown TEXT NOT NULL,
+    issues TEXT NOT NULL, report TEXT, note TEXT);
+CREATE INDEX IF NOT EXISTS rows_status ON rows (status, n);
+CREATE TABLE IF NOT EXISTS edits (
+    n INTEGER NOT NULL, header TEXT NOT NULL, value TEXT, PRIMARY KEY (n, header));
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the Check page says about an upload: its columns and rows per status."""
+
+    source_file: str
+    sheet: str | None
+    headers: tuple[str, ...]
+    fields: dict[str, str]  # header -> field, the mapped columns only
+    counts: dict[str, int]
+    blank: int
+
+
+def row_status(row: Row) -> str:
+    """ready, or fix/drop for a row that cannot be sent (a hard issue means drop)."""
+    if row.report is not None:
+        return "ready"
+    return "drop" if any(issue.hard for issue in row.issues) else "fix"
+
+
+def shown_values(row: Row, fields: Mapping[str, str]) -> dict[str, str]:
+    """Each cell as the grid shows it: what would be sent for a ready row, else as written."""
+    sent = _report_fields(row.report) if row.report is not None else {}
+    shown: dict[str, str] = {}
+    for header, value in row.cells.items():
+        field = fields.get(header)
+        if field is not None and row.report is not None:
+            shown[header] = sent.get(field, "")
+        else:
+            shown[header] = _text(value)
+    return shown
+
+
+def _text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _report_fields(report: Report) -> dict[str, str]:
+    values = {
+        "CPRNr": report.cpr,
+        "KommuneInstitutionNummer": str(report.institution),
+        "ModtagerSystemID": report.system_id,
+    }
+    if report.contact is not None:
+        contact = report.contact
+        values["KontaktNavn"] = contact.name
+        values["KontaktMail"] = contact.mail
+        values["KontaktTelefon"] = "" if contact.phone is None else str(contact.phone)
+        values["KontaktRegistreringstid"] = contact.registered.isoformat()
+    for prefix, wish in (("Job", report.job), ("Uddannelses", report.education)):
+        if wish is not None:
+            values[f"{prefix}Onsker"] = wish.text
+            values[f"{prefix}Registreringstid"] = wish.registered.isoformat()
+    return values
+
+
+def revalidate(row: Row, cells: dict[str, CellValue], options: InputOptions) -> Row:
+    """`row` with `cells`, validated again by the intake as if it were a one-row file."""
+    headers = tuple(cells)
+    values = [pd.Series([cells[header]], dtype=object) for header in headers]
+    chunk = RawChunk(rows=[row.source_row], columns=values, overlong=frozenset(), blank=0)
+    table = Table(row.source_file, row.sheet, 1, headers, 0, lambda _size: iter([chunk]))
+    columns = map_columns(
+        unique_headers(headers),
+        options.mapping,
+        institution_configured=options.institution is not None,
+        source=row.source_file,
+    )
+    (again,) = next(InputFile(table, columns, options).chunks(datetime.now(UTC)))
+    return again
+
+
+class CheckedRows:
+    """`rows.sqlite3` of one upload folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / DB
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> CheckedRows:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def built(self) -> bool:
+        """The rows have been read (a summary is stored)."""
+        return self._fact("summary") is not None
+
+    def _fact(self, key: str) -> Any:
+        found = self._conn.execute("SELECT value FROM facts WHERE key = ?", [key]).fetchone()
+        return None if found is None else json.loads(found[0])
+
+    def summary(self) -> Summary:
+        """The stored summary with counts as they are now."""
+        data = self._fact("summary")
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(self._conn.execute("SELECT status, count(*) FROM rows GROUP BY status"))
+        return Summary(**{**data, "counts": counts})
+
+    def build(self, path: Path, options: InputOptions, state_dir: Path) -> Summary:
+        """Read the stored file again with `options`, apply the user's edits, store every row."""
+        opened = open_input(path, options)
+        edits = self._edits()
+        now = datetime.now(UTC)
+        self._conn.execute("BEGIN")
+        self._conn.execute("DELETE FROM rows")
+        for chunk in opened.chunks(now):
+            rows = [_edited(row, edits.get(row.source_row), options) for row in chunk]
+            notes = peek_unchanged(state_dir, [row.report for row in rows if row.report])
+            self._conn.executemany(
+                "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_record(row, opened.fields, notes) for row in rows],
+            )
+        summary = {
+            "source_file": opened.source_file,
+            "sheet": opened.sheet,
+            "headers": list(opened.headers),
+            "fields": opened.fields,
+            "blank": opened.blank,
+        }
+        self._conn.execute(
+            "INSERT OR REPLACE INTO facts VALUES ('summary', ?)", [json.dumps(summary)]
+        )
+        self._conn.execute("COMMIT")
+        return self.summary()
+
+    def _edits(self) -> dict[int, dict[str, str | None]]:
+        found: dict[int, dict[str, str | None]] = {}
+        for n, header, value in self._conn.execute("SELECT n, header, value FROM edits"):
+            found.setdefault(n, {})[header] = value
+        return found
+
+    def page(
+        self, statuses: Sequence[str], offset: int, size: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Rows `offset`.. of those with one of `statuses`, in file order, and how many there are."""
+        marks = ", ".join("?" * len(statuses))
+        where = f"WHERE status IN ({marks})"
+        (total,) = self._conn.execute(f"SELECT count(*) FROM rows {where}", statuses).fetchone()  # noqa: S608
+        found = self._conn.execute(
+            f"SELECT n, status, shown, issues, note FROM rows {where} ORDER BY n LIMIT ? OFFSET ?",  # noqa: S608
+            [*statuses, size, offset],
+        )
+        return total, [_grid_row(*values) for values in found]
+
+    def edit(
+        self, n: int, header: str, value: str | None, options: InputOptions, state_dir: Path
+    ) -> dict[str, Any]:
+        """Keep the user's new cell text, validate the row again, return it as the grid shows it."""
+        found = self._conn.execute("SELECT cells FROM rows WHERE n = ?", [n]).fetchone()
+        summary = self._fact("summary")
+        if found is None or header not in summary["headers"]:
+            raise KeyError(n)
+        cells = load_cells(found[0])
+        row = Row(summary["source_file"], n, cells, None, (), summary["sheet"])
+        cleaned = value.strip() if value is not None else None
+        self._conn.execute("BEGIN")
+        self._conn.execute("INSERT OR REPLACE INTO edits VALUES (?, ?, ?)", [n, header, cleaned])
+        again = revalidate(row, {**cells, header: cleaned or None}, options)
+        notes = peek_unchanged(state_dir, [again.report] if again.report else [])
+        record = _record(again, summary["fields"], notes)
+        self._conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", record)
+        self._conn.execute("COMMIT")
+        return _grid_row(*(record[i] for i in (0, 1, 3, 4, 6)))
+
+    def rows(self, source_file: str) -> Iterator[Row]:
+        """Every stored row as the pipeline takes it, under the upload's original name."""
+        sheet = self._fact("summary")["sheet"]
+        for n, cells, issues, report in self._conn.execute(
+            "SELECT n, cells, issues, report FROM rows ORDER BY n"
+        ):
+            yield Row(
+                source_file,
+                n,
+                load_cells(cells),
+                None if report is None else Report.from_json(report),
+                tuple(Issue(**item) for item in json.loads(issues)),
+                sheet,
+            )
+
+
+def _edited(row: Row, edits: dict[str, str | None] | None, options: InputOptions) -> Row:
+    """The row with the user's edits applied and validated again (as it was when none)."""
+    if not edits:
+        return row
+    cells = dict(row.cells)
+    cells.update({header: value for header, value in edits.items() if header in cells})
+    return revalidate(row, cells, options)
+
+
+def _record(row: Row, fields: Mapping[str, str], notes: Mapping[str, str]) -> tuple[object, ...]:
+    status = row_status(row)
+    note = None
+    if row.report is not None and notes:
+        note = notes.get(row.report.payload_hash())
+        status = "unchanged" if note else status
+    issues = [asdict(issue) for issue in row.issues]
+    return (
+        row.source_row,
+        status,
+        dump_cells(row.cells),
+        json.dumps(shown_values(row, fields), ensure_ascii=False),
+        json.dumps(issues, ensure_ascii=False),
+        None if row.report is None else row.report.to_json(),
+        note,
+    )
+
+
+def _grid_row(n: int, status: str, shown: str, issues: str, note: str | None) -> dict[str, Any]:
+    """A row as the grid takes it: row number, status, cells and the messages by column."""
+    problems: dict[str, list[str]] = {}
+    general: list[str] = []
+    for issue in json.loads(issues):
+        if issue["column"]:
+            problems.setdefault(issue["column"], []).append(issue["message"])
+        else:
+            general.append(issue["message"])
+    if note:
+        general.append(note)
+    return {
+        "n": n,
+        "status": status,
+        "cells": json.loads(shown),
+        "problems": problems,
+        "message": " ".join(general),
+    }
