@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.intake.mapping import MappedFields
+
 __all__ = ["InputFile", "InputOptions", "open_input", "open_inputs"]
 
 _TEXT_FIELDS = ("KontaktNavn", "KontaktMail", "JobOnsker", "UddannelsesOnsker", "ModtagerSystemID")
@@ -48,10 +50,11 @@ class InputOptions:
     system_id: str  # ModtagerSystemID where the file has none
     institution: int | None = None  # KommuneInstitutionNummer where the file has none
     sheet: str | int | None = None  # workbook sheet by name or 0-based index; None: first usable
-    mapping: Mapping[str, str] = field(default_factory=dict)  # header -> canonical field
+    mapping: Mapping[str, MappedFields] = field(default_factory=dict)  # header -> field(s)
     date_only_time: time | None = None  # a date without a time is an issue unless this is set
     future_tolerance: timedelta = timedelta(minutes=5)
     chunk_rows: int = 50_000
+    header_row: int | None = None  # 1-based row of the header, as Excel shows it; None: detect
 
 
 class InputFile:
@@ -131,7 +134,9 @@ class InputFile:
         headers = {name: self._columns.header(name) for name in (*text, *times)}
         overlong = np.zeros(size, dtype=bool)
         overlong[sorted(raw.overlong)] = True
-        return Fields(text=text, times=times, headers=headers, overlong=overlong)
+        places = list(self._columns.fields.values())
+        shared = frozenset(f for f, i in self._columns.fields.items() if places.count(i) > 1)
+        return Fields(text=text, times=times, headers=headers, overlong=overlong, shared=shared)
 
 
 @contextlib.contextmanager
@@ -219,7 +224,12 @@ def open_input(path: Path, options: InputOptions) -> InputFile:
     CPR number may reach a log line or the console unmasked.
     """
     try:
-        table = open_table(path, sheet=options.sheet, score=header_matcher(options.mapping))
+        table = open_table(
+            path,
+            sheet=options.sheet,
+            score=header_matcher(options.mapping),
+            header_row=options.header_row,
+        )
         where = table.source_file
         if table.sheet is not None:
             where = f'{where}, sheet "{table.sheet}"'
