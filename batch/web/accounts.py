@@ -31,8 +31,9 @@ _DUMMY = _HASHER.hash("not a password of anybody")
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) owner-only; tighten it if it exists."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create `path` owner-only (and its parent: the state directory); tighten it if it exists."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     path.chmod(0o700)
     return path
 

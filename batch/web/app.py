@@ -21,9 +21,9 @@ from starlette.staticfiles import StaticFiles
 from batch.i18n import LANGUAGES, _, use_language
 from batch.web import pages, sendpages
 from batch.web.accounts import Accounts
+from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
 from batch.web.sending import Runner
-from batch.web.context import WebContext, web_context
 from batch.web.sessions import LoginThrottle, SessionMiddleware, secret_key
 from batch.web.templating import Pages
 from batch.web.uploads import UploadStore
@@ -40,8 +40,13 @@ log = structlog.get_logger(__name__)
 IDLE_SECONDS_PER_MINUTE = 60
 _OPEN_PATHS = ("/login", "/static/")
 _SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
-     b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        (
+            b"default-src 'self'; img-src 'self' data:; "
+            b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+        ),
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -147,4 +152,3 @@ def create_app(settings: Settings, *, default_language: str = "da") -> Starlette
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.web = context
     return app
-

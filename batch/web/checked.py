@@ -13,25 +13,25 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
 
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.columns import header_matcher, map_columns, unique_headers
+from batch.intake.columns import map_columns, unique_headers
 from batch.intake.table import RawChunk, Table
 from batch.journal import dump_cells, load_cells, peek_unchanged
 from batch.records import Issue, Report, Row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from batch.records import CellValue
 
 __all__ = ["STATUSES", "CheckedRows", "Summary", "row_status", "shown_values"]
 
-STATUSES = ("ready", "fix", "drop", "unchanged")
+STATUSES = ("ready", "fix", "drop", "unchanged", "accepted", "retry")
 DB = "rows.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,7 +133,7 @@ class CheckedRows:
         """Close the connection."""
         self._conn.close()
 
-    def __enter__(self) -> CheckedRows:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -143,7 +143,7 @@ class CheckedRows:
         """The rows have been read (a summary is stored)."""
         return self._fact("summary") is not None
 
-    def _fact(self, key: str) -> Any:
+    def _fact(self, key: str) -> Any:  # noqa: ANN401 - a JSON value
         found = self._conn.execute("SELECT value FROM facts WHERE key = ?", [key]).fetchone()
         return None if found is None else json.loads(found[0])
 
@@ -190,7 +190,7 @@ class CheckedRows:
     def page(
         self, statuses: Sequence[str], offset: int, size: int
     ) -> tuple[int, list[dict[str, Any]]]:
-        """Rows `offset`.. of those with one of `statuses`, in file order, and how many there are."""
+        """Rows from `offset` with one of `statuses`, in file order, and how many there are."""
         marks = ", ".join("?" * len(statuses))
         where = f"WHERE status IN ({marks})"
         (total,) = self._conn.execute(f"SELECT count(*) FROM rows {where}", statuses).fetchone()  # noqa: S608
@@ -218,7 +218,20 @@ class CheckedRows:
         record = _record(again, summary["fields"], notes)
         self._conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", record)
         self._conn.execute("COMMIT")
-        return _grid_row(*(record[i] for i in (0, 1, 3, 4, 6)))
+        n, status, _cells, shown, issues, _report, note = record
+        return _grid_row(n, status, shown, issues, note)
+
+    def record_answers(self, answers: Iterable[tuple[int, str, str, str]]) -> None:
+        """Each row's outcome and UDB's answer (code and text) after a run."""
+        self._conn.execute("BEGIN")
+        self._conn.executemany(
+            "UPDATE rows SET status = ?, note = ? WHERE n = ?",
+            [
+                (outcome, " ".join(part for part in (code, text) if part) or None, n)
+                for n, outcome, code, text in answers
+            ],
+        )
+        self._conn.execute("COMMIT")
 
     def rows(self, source_file: str) -> Iterator[Row]:
         """Every stored row as the pipeline takes it, under the upload's original name."""
@@ -245,7 +258,9 @@ def _edited(row: Row, edits: dict[str, str | None] | None, options: InputOptions
     return revalidate(row, cells, options)
 
 
-def _record(row: Row, fields: Mapping[str, str], notes: Mapping[str, str]) -> tuple[object, ...]:
+def _record(
+    row: Row, fields: Mapping[str, str], notes: Mapping[str, str]
+) -> tuple[int, str, str, str, str, str | None, str | None]:
     status = row_status(row)
     note = None
     if row.report is not None and notes:

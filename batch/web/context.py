@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
+from starlette.exceptions import HTTPException
 
 from batch.i18n import _
+from batch.privacy import mask_cpr
 from batch.web.sessions import csrf_ok
 
 if TYPE_CHECKING:
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
     from batch.web.sending import Runner
     from batch.web.sessions import LoginThrottle
     from batch.web.templating import Pages
-    from batch.web.uploads import UploadStore
+    from batch.web.uploads import Upload, UploadStore
 
-__all__ = ["WebContext", "guarded", "web_context"]
+__all__ = ["WebContext", "file_message", "guarded", "load_upload", "web_context"]
 
 log = structlog.get_logger(__name__)
 
@@ -78,3 +80,19 @@ def _refused(request: Request) -> Response:
     return web_context(request).pages.render(request, "error.html", 403, message=text)
 
 
+def load_upload(request: Request) -> Upload:
+    """The upload named in the path, if it is the signed-in user's; 404 otherwise."""
+    context = web_context(request)
+    try:
+        upload = context.uploads.load(request.path_params["upload_id"])
+    except (KeyError, ValueError):
+        raise HTTPException(404) from None
+    if upload.owner != request.scope["session"]["user"]:
+        raise HTTPException(404)
+    return upload
+
+
+def file_message(request: Request, upload: Upload, error: Exception) -> str:
+    """An intake error about the stored file, naming the file as the user knows it (masked)."""
+    stored = str(upload.path(web_context(request).uploads.root))
+    return mask_cpr(str(error).replace(stored, upload.name))

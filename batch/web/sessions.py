@@ -84,6 +84,7 @@ class SessionMiddleware:
         return f"{COOKIE}={value}; Max-Age={self.idle}{flags}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Load the session, run the app, set the cookie on the response."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

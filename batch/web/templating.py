@@ -38,9 +38,14 @@ class Pages:
         self.templates = Jinja2Templates(env=env)
 
     def render(
-        self, request: Request, name: str, status_code: int = 200, **context: Any
+        self,
+        request: Request,
+        template: str,
+        status_code: int = 200,
+        /,
+        **context: Any,  # noqa: ANN401 - whatever the template shows
     ) -> Response:
-        """The page `name` filled with `context`."""
+        """The page `template` filled with `context`."""
         session = request.scope.get("session", {})
         context.update(
             user=session.get("user"),
@@ -48,5 +53,9 @@ class Pages:
             language=current_language(),
         )
         return self.templates.TemplateResponse(
-            request, name, context, status_code=status_code, headers={"Cache-Control": "no-store"}
+            request,
+            template,
+            context,
+            status_code=status_code,
+            headers={"Cache-Control": "no-store"},
         )

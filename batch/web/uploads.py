@@ -50,6 +50,7 @@ class Upload:
     header_row: int | None = None  # 1-based as Excel shows it; None: found by the loader
     mapping: dict[str, str] = field(default_factory=dict)  # header -> field or "ignore"
     run_ids: list[str] = field(default_factory=list)  # runs that sent this upload's rows
+    workbook: str | None = None  # the last run's result workbook
 
     def path(self, root: Path) -> Path:
         """The stored file."""
