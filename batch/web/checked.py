@@ -80,7 +80,7 @@ def _text(value: CellValue) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.isoformat(sep=" ", timespec="minutes")
     return str(value)
 
 
@@ -95,11 +95,11 @@ def _report_fields(report: Report) -> dict[str, str]:
         values["KontaktNavn"] = contact.name
         values["KontaktMail"] = contact.mail
         values["KontaktTelefon"] = "" if contact.phone is None else str(contact.phone)
-        values["KontaktRegistreringstid"] = contact.registered.isoformat()
+        values["KontaktRegistreringstid"] = _text(contact.registered)
     for prefix, wish in (("Job", report.job), ("Uddannelses", report.education)):
         if wish is not None:
             values[f"{prefix}Onsker"] = wish.text
-            values[f"{prefix}Registreringstid"] = wish.registered.isoformat()
+            values[f"{prefix}Registreringstid"] = _text(wish.registered)
     return values
 
 

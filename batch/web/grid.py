@@ -156,19 +156,20 @@ async def edit_cell(request: Request) -> Response:
         return JSONResponse({"error": _("The change could not be read. Reload the page.")}, 400)
     options = upload_options(context.settings, upload)
 
-    def edit() -> tuple[dict[str, Any], tuple[str, ...]]:
+    def edit() -> dict[str, Any]:
         with CheckedRows(context.uploads.folder(upload.id)) as rows:
             headers = rows.summary().headers
             if not column.startswith("c") or not column[1:].isdigit():
                 raise KeyError(column)
             header = headers[int(column[1:])]
-            return rows.edit(n, header, value, options, context.settings.state_dir), headers
+            row = rows.edit(n, header, value, options, context.settings.state_dir)
+            return {**_flat(row, headers), "counts": rows.summary().counts}
 
     try:
-        row, headers = await run_in_threadpool(edit)
+        answer = await run_in_threadpool(edit)
     except (KeyError, IndexError):
         raise HTTPException(404) from None
-    return JSONResponse(_flat(row, headers))
+    return JSONResponse(answer)
 
 
 ROUTES = [

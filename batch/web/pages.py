@@ -19,9 +19,10 @@ from batch.web import grid
 from batch.web.checked import CheckedRows
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
+from batch.web.sessions import csrf_ok
 
 if TYPE_CHECKING:
-    from starlette.datastructures import UploadFile
+    from starlette.datastructures import FormData, UploadFile
     from starlette.types import Message, Receive
 
     from batch.web.uploads import Upload
@@ -90,14 +91,16 @@ async def receive_upload(request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _SLACK:
         return _upload_error(request, too_large.format(limit=context.settings.upload_max_mb), 413)
+    limited = Request(request.scope, _limited(request, limit + _SLACK))
     try:
-        form = await Request(request.scope, _limited(request, limit + _SLACK)).form(
-            max_files=1, max_fields=4
-        )
+        async with limited.form(max_files=1, max_fields=4) as form:
+            return await _take(request, form, limit)
     except _TooLargeError:
         return _upload_error(request, too_large.format(limit=context.settings.upload_max_mb), 413)
-    from batch.web.sessions import csrf_ok  # noqa: PLC0415 - the form is read here, not in guarded
 
+
+async def _take(request: Request, form: FormData, limit: int) -> Response:
+    """The parsed upload form: its token checked, its file stored."""
     token = request.headers.get("x-csrf-token") or str(form.get("csrf", ""))
     if not csrf_ok(request.scope["session"], token):
         return _upload_error(
@@ -119,8 +122,6 @@ async def _store(request: Request, file: UploadFile, limit: int) -> Response:
         upload = context.uploads.receive(user, file.filename or "", file.file)
     except BatchError as error:
         return _upload_error(request, mask_cpr(str(error)), 400)
-    finally:
-        await file.close()
     best = context.mappings.best_for(_headers_of(request, upload))
     if best is not None:
         upload.mapping = dict(context.mappings.all()[best])

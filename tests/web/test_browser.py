@@ -83,7 +83,9 @@ def test_the_whole_flow_in_a_browser(served, browser):
     _shot(driver, "03-columns")
     driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
 
-    _wait(driver).until(ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row")))
+    _wait(driver).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row"))
+    )
     assert _status_of(driver, 4) == "Klar"
     _edit(driver, 4, "c2", "ikke-en-mail")
     _wait(driver).until(lambda d: _status_of(d, 4) == "Ret")
@@ -98,7 +100,9 @@ def test_the_whole_flow_in_a_browser(served, browser):
     assert "simulator" in driver.find_element(By.CSS_SELECTOR, ".alert.warn").text.lower()
     _shot(driver, "06-send")
     _wait(driver).until(ready.url_contains("/result"))
-    _wait(driver).until(ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row")))
+    _wait(driver).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row"))
+    )
     _shot(driver, "07-result")
 
     link = driver.find_element(By.ID, "download").get_attribute("href")
@@ -129,6 +133,8 @@ def test_cell_text_is_shown_as_text_in_the_browser(served, browser, tmp_path):
     driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     _wait(driver).until(ready.presence_of_element_located((By.ID, "columns-form")))
     driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
-    _wait(driver).until(ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row")))
+    _wait(driver).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row"))
+    )
     assert driver.execute_script("return window.hacked === undefined")
     assert "<script>window.hacked=2</script>" in driver.find_element(By.ID, "grid").text

@@ -71,6 +71,7 @@ def csrf_of(html: str) -> str:
 def signed_in(url: str) -> tuple[requests.Session, str]:
     """A client signed in as the test user, and its CSRF token."""
     client = requests.Session()
+    client.headers["Accept-Language"] = "en"
     token = csrf_of(client.get(f"{url}/login", timeout=10).text)
     answer = client.post(
         f"{url}/login",
@@ -81,7 +82,9 @@ def signed_in(url: str) -> tuple[requests.Session, str]:
     return client, csrf_of(answer.text)
 
 
-def upload(client: requests.Session, url: str, token: str, name: str, data: bytes) -> requests.Response:
+def upload(
+    client: requests.Session, url: str, token: str, name: str, data: bytes
+) -> requests.Response:
     """POST one file to /uploads."""
     return client.post(
         f"{url}/uploads", data={"csrf": token}, files={"file": (name, data)}, timeout=30

@@ -79,6 +79,15 @@
       }).then(function (answer) {
         if (!answer.ok) { status.textContent = answer.body.error || ""; cell.restoreOldValue(); return; }
         var fresh = answer.body;
+        Object.keys(fresh.counts || {}).forEach(function (key) {
+          var shown = document.querySelector('[data-count="' + key + '"]');
+          if (shown) { shown.textContent = String(fresh.counts[key]); }
+        });
+        var send = document.getElementById("send");
+        if (send && fresh.counts && fresh.counts.ready > 0 && !send.hasAttribute("data-busy")) {
+          send.disabled = false;
+        }
+        delete fresh.counts;
         config.columns.forEach(function (column) {
           var key = "p" + column.key.slice(1);
           if (!(key in fresh)) { fresh[key] = ""; }
