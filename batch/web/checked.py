@@ -206,7 +206,7 @@ class CheckedRows:
         """Keep the user's new cell text, validate the row again, return it as the grid shows it."""
         found = self._conn.execute("SELECT cells FROM rows WHERE n = ?", [n]).fetchone()
         summary = self._fact("summary")
-        if found is None or header not in summary["headers"]:
+        if found is None or summary is None or header not in summary["headers"]:
             raise KeyError(n)
         cells = load_cells(found[0])
         row = Row(summary["source_file"], n, cells, None, (), summary["sheet"])

@@ -54,7 +54,7 @@ def _grid_cell(driver, row_number: int, column: str):
 def _edit(driver, row_number: int, column: str, text: str) -> None:
     cell = _grid_cell(driver, row_number, column)
     cell.click()
-    editor = _wait(driver).until(lambda d: cell.find_element(By.TAG_NAME, "input"))
+    editor = _wait(driver).until(lambda _driver: cell.find_element(By.TAG_NAME, "input"))
     editor.send_keys(Keys.CONTROL, "a")
     editor.send_keys(text + Keys.ENTER)
 

@@ -19,9 +19,9 @@ from batch.web.sessions import COOKIE, secret_key
 from tests.web.webkit import PASSWORD, USER, csrf_of, serve, settings_for, signed_in, upload
 
 CSV = (
-    "CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
-    "0101085123;Anne Friis;anne@example.dk;2025-08-18 09:00\n"
-).encode()
+    b"CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
+    b"0101085123;Anne Friis;anne@example.dk;2025-08-18 09:00\n"
+)
 
 
 def _an_upload(served) -> tuple[requests.Session, str, str]:
@@ -111,7 +111,7 @@ def test_sign_in_attempts_are_throttled(served):
 
 def test_a_post_without_the_csrf_token_is_refused(served):
     """Forms, grid edits, uploads and sign-out without the session's token change nothing."""
-    client, token, upload_id = _an_upload(served)
+    client, _token, upload_id = _an_upload(served)
     base = f"{served.url}/uploads/{upload_id}"
     refused = [
         client.post(f"{base}/columns", data={"action": "check"}, timeout=10),
@@ -143,7 +143,7 @@ def test_no_cpr_number_in_urls_titles_or_logs(served, capsys):
     pages.append(client.get(f"{served.url}/", timeout=10))
     for page in pages:
         assert "0101085123" not in page.url
-        title = re.search(r"<title>(.*?)</title>", page.text, re.S)
+        title = re.search(r"<title>(.*?)</title>", page.text, re.DOTALL)
         assert title
         assert "0101085123" not in title.group(1)
         assert not re.search(r"\d{6}-?\d{4}", title.group(1))
@@ -181,9 +181,9 @@ def test_cell_texts_are_escaped_in_pages(served):
     """A header or cell holding markup is escaped in the page's HTML."""
     client, token = signed_in(served.url)
     hostile = (
-        "CPRNr;<script>alert(1)</script>;KontaktMail;KontaktRegistreringstid\n"
-        '0101085123;<img src=x onerror="alert(2)">;a@b.dk;2025-08-18 09:00\n'
-    ).encode()
+        b"CPRNr;<script>alert(1)</script>;KontaktMail;KontaktRegistreringstid\n"
+        b'0101085123;<img src=x onerror="alert(2)">;a@b.dk;2025-08-18 09:00\n'
+    )
     answer = upload(client, served.url, token, "x.csv", hostile)
     assert answer.status_code == 200
     assert "<script>alert(1)</script>" not in answer.text
@@ -197,7 +197,7 @@ def test_serve_warns_when_it_listens_beyond_loopback(tmp_path):
     """`batch serve --host 0.0.0.0` says that TLS belongs in front."""
     env = {**os.environ, "BATCH_STATE_DIR": str(tmp_path / "state"), "BATCH_LANGUAGE": "en"}
     with subprocess.Popen(
-        [sys.executable, "-m", "batch", "serve", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "batch", "serve", "--host", "0.0.0.0", "--port", "0"],  # noqa: S104 - the warning's case
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env=env,
@@ -209,7 +209,7 @@ def test_serve_warns_when_it_listens_beyond_loopback(tmp_path):
             process.terminate()
             process.wait(30)
     assert "TLS" in first
-    assert "0.0.0.0" in first
+    assert "0.0.0.0" in first  # noqa: S104 - the address the warning names
 
 
 def test_the_default_address_is_loopback():

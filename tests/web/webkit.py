@@ -100,7 +100,7 @@ def columns_form(html: str, token: str, action: str = "check") -> dict[str, str]
             form[name] = found.group(1)
     for index, header in re.findall(r'name="header-(\d+)" value="([^"]*)"', html):
         form[f"header-{index}"] = header
-        options = re.search(rf'name="field-{index}">(.*?)</select>', html, re.S)
+        options = re.search(rf'name="field-{index}">(.*?)</select>', html, re.DOTALL)
         assert options
         chosen = re.search(r'<option value="([^"]+)" selected', options.group(1))
         form[f"field-{index}"] = chosen.group(1) if chosen else "ignore"
