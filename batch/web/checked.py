@@ -36,8 +36,8 @@ DB = "rows.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (
-    n INTEGER PRIMARY KEY, status TEXT NOT NULL, cells TEXT NOT NULL, shown TEXT NOT NULL,
-    issues TEXT NOT NULL, report TEXT, note TEXT);
+    n INTEGER PRIMARY KEY, status TEXT NOT NULL, cells TEXT NOT NULL, issues TEXT NOT NULL,
+    report TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS rows_status ON rows (status, n);
 CREATE TABLE IF NOT EXISTS edits (
     n INTEGER NOT NULL, header TEXT NOT NULL, value TEXT, PRIMARY KEY (n, header));
@@ -63,13 +63,18 @@ def row_status(row: Row) -> str:
     return "drop" if any(issue.hard for issue in row.issues) else "fix"
 
 
-def shown_values(row: Row, fields: Mapping[str, str]) -> dict[str, str]:
-    """Each cell as the grid shows it: what would be sent for a ready row, else as written."""
-    sent = _report_fields(row.report) if row.report is not None else {}
+def shown_values(
+    cells: Mapping[str, CellValue], report: Report | None, fields: Mapping[str, str]
+) -> dict[str, str]:
+    """Each cell as the grid shows it: what would be sent for a ready row, else as written.
+
+    Worked out per page shown, not when the rows are read: 50 rows, not 20,000.
+    """
+    sent = _report_fields(report) if report is not None else {}
     shown: dict[str, str] = {}
-    for header, value in row.cells.items():
+    for header, value in cells.items():
         field = fields.get(header)
-        if field is not None and row.report is not None:
+        if field is not None and report is not None:
             shown[header] = sent.get(field, "")
         else:
             shown[header] = _text(value)
@@ -165,8 +170,8 @@ class CheckedRows:
             rows = [_edited(row, edits.get(row.source_row), options) for row in chunk]
             notes = peek_unchanged(state_dir, [row.report for row in rows if row.report])
             self._conn.executemany(
-                "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_record(row, opened.fields, notes) for row in rows],
+                "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)",
+                [_record(row, notes) for row in rows],
             )
         summary = {
             "source_file": opened.source_file,
@@ -195,10 +200,12 @@ class CheckedRows:
         where = f"WHERE status IN ({marks})"
         (total,) = self._conn.execute(f"SELECT count(*) FROM rows {where}", statuses).fetchone()  # noqa: S608
         found = self._conn.execute(
-            f"SELECT n, status, shown, issues, note FROM rows {where} ORDER BY n LIMIT ? OFFSET ?",  # noqa: S608
+            "SELECT n, status, cells, issues, report, note FROM rows "  # noqa: S608
+            f"{where} ORDER BY n LIMIT ? OFFSET ?",
             [*statuses, size, offset],
         )
-        return total, [_grid_row(*values) for values in found]
+        fields = self._fact("summary")["fields"]
+        return total, [_grid_row(*values, fields=fields) for values in found]
 
     def edit(
         self, n: int, header: str, value: str | None, options: InputOptions, state_dir: Path
@@ -215,11 +222,10 @@ class CheckedRows:
         self._conn.execute("INSERT OR REPLACE INTO edits VALUES (?, ?, ?)", [n, header, cleaned])
         again = revalidate(row, {**cells, header: cleaned or None}, options)
         notes = peek_unchanged(state_dir, [again.report] if again.report else [])
-        record = _record(again, summary["fields"], notes)
-        self._conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", record)
+        record = _record(again, notes)
+        self._conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", record)
         self._conn.execute("COMMIT")
-        n, status, _cells, shown, issues, _report, note = record
-        return _grid_row(n, status, shown, issues, note)
+        return _grid_row(*record, fields=summary["fields"])
 
     def record_answers(self, answers: Iterable[tuple[int, str, str, str]]) -> None:
         """Each row's outcome and UDB's answer (code and text) after a run."""
@@ -259,26 +265,34 @@ def _edited(row: Row, edits: dict[str, str | None] | None, options: InputOptions
 
 
 def _record(
-    row: Row, fields: Mapping[str, str], notes: Mapping[str, str]
-) -> tuple[int, str, str, str, str, str | None, str | None]:
+    row: Row, notes: Mapping[str, str]
+) -> tuple[int, str, str, str, str | None, str | None]:
     status = row_status(row)
     note = None
     if row.report is not None and notes:
         note = notes.get(row.report.payload_hash())
         status = "unchanged" if note else status
-    issues = [asdict(issue) for issue in row.issues]
+    issues = json.dumps([asdict(issue) for issue in row.issues]) if row.issues else "[]"
     return (
         row.source_row,
         status,
         dump_cells(row.cells),
-        json.dumps(shown_values(row, fields), ensure_ascii=False),
-        json.dumps(issues, ensure_ascii=False),
+        issues,
         None if row.report is None else row.report.to_json(),
         note,
     )
 
 
-def _grid_row(n: int, status: str, shown: str, issues: str, note: str | None) -> dict[str, Any]:
+def _grid_row(  # noqa: PLR0917 - a stored row's columns, in order
+    n: int,
+    status: str,
+    cells: str,
+    issues: str,
+    report: str | None,
+    note: str | None,
+    *,
+    fields: Mapping[str, str],
+) -> dict[str, Any]:
     """A row as the grid takes it: row number, status, cells and the messages by column."""
     problems: dict[str, list[str]] = {}
     general: list[str] = []
@@ -292,7 +306,9 @@ def _grid_row(n: int, status: str, shown: str, issues: str, note: str | None) ->
     return {
         "n": n,
         "status": status,
-        "cells": json.loads(shown),
+        "cells": shown_values(
+            load_cells(cells), None if report is None else Report.from_json(report), fields
+        ),
         "problems": problems,
         "message": " ".join(general),
     }

@@ -122,9 +122,10 @@ async def _store(request: Request, file: UploadFile, limit: int) -> Response:
         upload = context.uploads.receive(user, file.filename or "", file.file)
     except BatchError as error:
         return _upload_error(request, mask_cpr(str(error)), 400)
-    best = context.mappings.best_for(_headers_of(request, upload))
+    saved = context.mappings.all()
+    best = context.mappings.best_for(_headers_of(request, upload)) if saved else None
     if best is not None:
-        upload.mapping = dict(context.mappings.all()[best])
+        upload.mapping = dict(saved[best])
         context.uploads.save(upload)
     log.info("web upload", upload=upload.id, kind=upload.kind, size=upload.size)
     return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)

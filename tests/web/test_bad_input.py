@@ -1,23 +1,26 @@
-"""HTTP-level tests of Bad input: a clear message on the page, never a stack trace; restarts lose nothing."""
+"""HTTP-level tests of Bad input: a message on the page, never a trace; restarts lose nothing."""
 
 from __future__ import annotations
 
 import io
 import json
 import threading
+from typing import TYPE_CHECKING
 
 import openpyxl
 import pytest
-import requests
 
 from batch.journal import Journal
 from tests.web.webkit import columns_form, serve, settings_for, signed_in, upload
 
+if TYPE_CHECKING:
+    import requests
+
 CSV = (
-    "CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
-    "2412084170;Anne Friis;anne@example.dk;2025-08-18 09:00\n"
-    "0303064561;Bo Berg;ikke-en-mail;2025-08-18 09:00\n"
-).encode()
+    b"CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
+    b"2412084170;Anne Friis;anne@example.dk;2025-08-18 09:00\n"
+    b"0303064561;Bo Berg;ikke-en-mail;2025-08-18 09:00\n"
+)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
