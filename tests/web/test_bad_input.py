@@ -161,12 +161,8 @@ def _checked_upload(served) -> tuple[requests.Session, str, str]:
 
 
 def _events(client: requests.Session, url: str) -> list[dict]:
-    seen = []
     with client.get(url, stream=True, timeout=120) as stream:
-        for line in stream.iter_lines():
-            if line.startswith(b"data: "):
-                seen.append(json.loads(line[6:]))
-    return seen
+        return [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith(b"data: ")]
 
 
 def test_a_send_waits_while_another_run_holds_the_journal(served):
