@@ -22,6 +22,7 @@ from batch.errors import ConfigError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
+from batch.intake.notes import ReadNotes
 from batch.journal import Journal
 from batch.records import Outcome
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
@@ -96,6 +97,8 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
         sheet=sheet,
         mapping=mapping,
         date_only_time=settings.date_only_time,
+        header_row=settings.header_row,
+        hidden_rows=settings.hidden_rows,
     )
 
 
@@ -170,7 +173,11 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 
 
 def _ingest(
-    journal: Journal, run_id: str, files: Sequence[InputSource], stop: threading.Event
+    journal: Journal,
+    run_id: str,
+    files: Sequence[InputSource],
+    stop: threading.Event,
+    notice: Callable[[str], None],
 ) -> bool:
     """Read every file into the journal; False when a signal cut the reading short.
 
@@ -191,9 +198,12 @@ def _ingest(
                 rows=input_file.rows,
                 blank=input_file.blank,
                 fields=input_file.fields,
+                notes=input_file.notes.to_json(),
             )
         if not complete:
             return False
+        for line in input_file.notes.shape_lines():
+            notice(f"{input_file.source_file}: {line}")
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
     return True
 
@@ -215,8 +225,17 @@ class InputSource(Protocol):
     sheet: str | None
     headers: tuple[str, ...]
     fields: dict[str, str]
-    rows: int
-    blank: int
+    notes: ReadNotes
+
+    @property
+    def rows(self) -> int:
+        """Rows read so far; final once `chunks()` is exhausted."""
+        ...
+
+    @property
+    def blank(self) -> int:
+        """Blank rows skipped so far."""
+        ...
 
     def chunks(self, now: datetime) -> Iterator[list[Row]]:
         """Stream the rows, validated; `rows` and `blank` are final once this is exhausted."""
@@ -241,12 +260,16 @@ def run_job(
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
+    for input_file in files:
+        for line in input_file.notes.column_lines():
+            notice(f"{input_file.source_file}: {line}")
     return run_sources(
         files,
         settings,
         inputs=[str(path) for path in paths],
         dry_run=dry_run,
         stop=stop,
+        notice=notice,
         on_total=on_total,
         on_progress=on_progress,
     )
@@ -259,6 +282,7 @@ def run_sources(
     inputs: Sequence[str],
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    notice: Callable[[str], None] = lambda _text: None,
     on_run: Callable[[str], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -281,7 +305,7 @@ def run_sources(
             on_run(run_id)
         status, message = "finished", None
         try:
-            if not _ingest(journal, run_id, files, stop):
+            if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
@@ -339,6 +363,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
             rows=item.rows,
             blank=item.blank,
             fields=item.fields,
+            notes=ReadNotes.from_json(item.notes),
         )
         for item in info.inputs
     )

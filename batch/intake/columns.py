@@ -114,9 +114,8 @@ def unique_headers(cells: Sequence[CellValue], first_column: int = 0) -> tuple[s
     seen: dict[str, int] = {}
     names: list[str] = []
     for index, cell in enumerate(cells):
-        text = " ".join(_cell_text(cell).split()) or _("Column {letter}").format(
-            letter=column_letter(first_column + index)
-        )
+        # Not translated: the name is the column's key in the journal and the Fix sheet.
+        text = " ".join(_cell_text(cell).split()) or f"Column {column_letter(first_column + index)}"
         count = seen.get(text.casefold(), 0) + 1
         seen[text.casefold()] = count
         names.append(text if count == 1 else f"{text} ({count})")

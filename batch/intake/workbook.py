@@ -19,6 +19,7 @@ import pandas as pd
 import python_calamine
 
 from batch.errors import InputError
+from batch.intake.hidden import hidden_cells
 from batch.intake.table import (
     HEADER_SEARCH_ROWS,
     MIN_HEADER_MATCHES,
@@ -72,7 +73,13 @@ def open_workbook(
     def read(chunk_rows: int) -> Iterator[RawChunk]:
         return _sheet_chunks(data, header_index + 2, width, chunk_rows)
 
-    return Table(source, name, header_index + 1, header, first_column, read)
+    hidden = hidden_cells(path, name) if _is_zip(path) else None
+    return Table(source, name, header_index + 1, header, first_column, read, hidden)
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
 _PROTECTED_MESSAGE = (

@@ -139,6 +139,7 @@ class InputInfo:
     rows: int
     blank: int
     fields: dict[str, str] = field(default_factory=dict)  # header -> canonical field, as read
+    notes: dict[str, Any] = field(default_factory=dict)  # how it was read (intake's ReadNotes)
 
 
 @dataclass(frozen=True, slots=True)

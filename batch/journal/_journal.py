@@ -141,13 +141,15 @@ class Journal(Closing):
         rows: int,
         blank: int,
         fields: Mapping[str, str] | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember one input file (or sheet) of the run for the workbook's summary.
 
         `fields` (header -> canonical field) lets the workbook put columns of different files
-        that mean the same field into one column, also when a mapping file decided it.
+        that mean the same field into one column, also when a mapping file decided it. `notes`
+        (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
-        columns = {"headers": list(headers), "fields": dict(fields or {})}
+        columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
@@ -263,12 +265,23 @@ class Journal(Closing):
         after = 0
         while True:
             page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, "
-                "last_attempt, sheet FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
+                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
+                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 (run_id, outcome.value, after, PAGE),
             )
-            for row_id, source_file, source_row, cells, code, text, tries, last, sheet in page:
+            for (
+                row_id,
+                source_file,
+                source_row,
+                cells,
+                code,
+                text,
+                tries,
+                last,
+                sheet,
+                sent,
+            ) in page:
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
@@ -279,6 +292,8 @@ class Journal(Closing):
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
+                    # A dry run's Ready sheet shows what would be sent, field by field.
+                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
                 )
                 after = row_id
             if len(page) < PAGE:
@@ -392,4 +407,12 @@ def _input_info(
     # Journals written before `fields` was kept hold the bare header list.
     if isinstance(columns, list):
         return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])
+    return InputInfo(
+        source_file,
+        sheet,
+        columns["headers"],
+        rows,
+        blank,
+        columns["fields"],
+        columns.get("notes", {}),
+    )

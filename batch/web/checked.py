@@ -21,16 +21,17 @@ from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import map_columns, unique_headers
 from batch.intake.table import RawChunk, Table
 from batch.journal import dump_cells, load_cells, peek_unchanged
-from batch.records import Issue, Report, Row
+from batch.records import Report, Row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     from batch.records import CellValue
 
-__all__ = ["STATUSES", "CheckedRows", "Summary", "row_status", "shown_values"]
+__all__ = ["STATUSES", "CheckedRows", "Edits", "Summary", "edited", "row_status", "shown_values"]
 
+Edits = dict[int, dict[str, str | None]]  # row number -> header -> the user's text
 STATUSES = ("ready", "fix", "drop", "unchanged", "accepted", "retry")
 DB = "rows.sqlite3"
 _SCHEMA = """
@@ -162,12 +163,12 @@ class CheckedRows:
     def build(self, path: Path, options: InputOptions, state_dir: Path) -> Summary:
         """Read the stored file again with `options`, apply the user's edits, store every row."""
         opened = open_input(path, options)
-        edits = self._edits()
+        edits = self.edits()
         now = datetime.now(UTC)
         self._conn.execute("BEGIN")
         self._conn.execute("DELETE FROM rows")
         for chunk in opened.chunks(now):
-            rows = [_edited(row, edits.get(row.source_row), options) for row in chunk]
+            rows = [edited(row, edits.get(row.source_row), options) for row in chunk]
             notes = peek_unchanged(state_dir, [row.report for row in rows if row.report])
             self._conn.executemany(
                 "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)",
@@ -186,8 +187,9 @@ class CheckedRows:
         self._conn.execute("COMMIT")
         return self.summary()
 
-    def _edits(self) -> dict[int, dict[str, str | None]]:
-        found: dict[int, dict[str, str | None]] = {}
+    def edits(self) -> Edits:
+        """Every cell the user edited, by row number and header."""
+        found: Edits = {}
         for n, header, value in self._conn.execute("SELECT n, header, value FROM edits"):
             found.setdefault(n, {})[header] = value
         return found
@@ -239,23 +241,8 @@ class CheckedRows:
         )
         self._conn.execute("COMMIT")
 
-    def rows(self, source_file: str) -> Iterator[Row]:
-        """Every stored row as the pipeline takes it, under the upload's original name."""
-        sheet = self._fact("summary")["sheet"]
-        for n, cells, issues, report in self._conn.execute(
-            "SELECT n, cells, issues, report FROM rows ORDER BY n"
-        ):
-            yield Row(
-                source_file,
-                n,
-                load_cells(cells),
-                None if report is None else Report.from_json(report),
-                tuple(Issue(**item) for item in json.loads(issues)),
-                sheet,
-            )
 
-
-def _edited(row: Row, edits: dict[str, str | None] | None, options: InputOptions) -> Row:
+def edited(row: Row, edits: dict[str, str | None] | None, options: InputOptions) -> Row:
     """The row with the user's edits applied and validated again (as it was when none)."""
     if not edits:
         return row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from itertools import islice
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,10 +15,12 @@ from starlette.routing import Route
 
 from batch.errors import BatchError
 from batch.i18n import _
+from batch.intake import open_input
 from batch.pipeline import SIMULATOR_NOTICE
-from batch.web.checked import CheckedRows
+from batch.web.checked import CheckedRows, edited
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.grid import STATUS_LABELS, build_rows, grid_config
+from batch.web.options import upload_options
 from batch.web.sending import journal_answers, snapshot
 
 if TYPE_CHECKING:
@@ -27,39 +29,61 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
+    from batch.intake import InputFile, InputOptions
     from batch.records import Row
+    from batch.web.checked import Edits
     from batch.web.context import WebContext
     from batch.web.sending import Progress
     from batch.web.uploads import Upload
 
 __all__ = ["ROUTES", "UploadRows"]
 
-_CHUNK = 5_000
 EVENT_SECONDS = 0.5
 
 
 class UploadRows:
-    """The checked and edited rows of an upload as the pipeline reads an input file."""
+    """An upload read again by the intake, with the user's edits, under its original name.
 
-    def __init__(self, folder: Path, upload: Upload) -> None:
-        self._folder = folder
-        self.source_file = upload.name  # the name the user knows, not the stored file's
-        with CheckedRows(folder) as rows:
-            summary = rows.summary()
-        self.sheet = summary.sheet
-        self.headers = summary.headers
-        self.fields = summary.fields
-        self.rows = 0
-        self.blank = summary.blank
+    The pipeline reads it as it reads a file: the same `InputFile` (notes, counts), each edited
+    row validated again by `revalidate`, every row renamed to the file the user uploaded.
+    """
+
+    def __init__(self, opened: InputFile, name: str, edits: Edits, options: InputOptions) -> None:
+        self._opened, self._edits, self._options = opened, edits, options
+        self.source_file = name  # the name the user knows, not the stored file's
+        self.sheet = opened.sheet
+        self.headers = opened.headers
+        self.fields = opened.fields
+        self.notes = opened.notes
+
+    @property
+    def rows(self) -> int:
+        """Rows read so far (final once `chunks` is exhausted)."""
+        return self._opened.rows
+
+    @property
+    def blank(self) -> int:
+        """Blank rows skipped so far."""
+        return self._opened.blank
 
     def chunks(self, now: datetime) -> Iterator[list[Row]]:
-        """The stored rows in chunks (`now` is unused: they were validated when checked)."""
-        del now
-        with CheckedRows(self._folder) as stored:
-            rows = stored.rows(self.source_file)
-            while chunk := list(islice(rows, _CHUNK)):
-                self.rows += len(chunk)
-                yield chunk
+        """The file's rows with the edits applied, under the upload's name."""
+        for chunk in self._opened.chunks(now):
+            yield [
+                replace(
+                    edited(row, self._edits.get(row.source_row), self._options),
+                    source_file=self.source_file,
+                )
+                for row in chunk
+            ]
+
+
+def _upload_rows(context: WebContext, upload: Upload) -> UploadRows:
+    options = upload_options(context.settings, upload)
+    with CheckedRows(context.uploads.folder(upload.id)) as stored:
+        edits = stored.edits()
+    opened = open_input(upload.path(context.uploads.root), options)
+    return UploadRows(opened, upload.name, edits, options)
 
 
 @guarded
@@ -74,10 +98,9 @@ async def send(request: Request) -> Response:
     except BatchError as error:
         text = file_message(request, upload, error)
         return context.pages.render(request, "error.html", 400, message=text)
-    folder = context.uploads.folder(upload.id)
     context.runner.start(
         upload.id,
-        lambda: UploadRows(folder, upload),
+        lambda: _upload_rows(context, upload),
         [_('web upload "{name}"').format(name=upload.name)],
         lambda progress: _finished(context, progress),
     )
