@@ -220,3 +220,32 @@ def test_the_result_shows_udb_answers_and_the_workbook_counts_every_row(served):
     assert again.status_code == 200
     final = _events(client, f"{served.url}/uploads/{upload_id}/events")[-1]
     assert final["counts"].get("unchanged") == 1  # what UDB accepted is not sent twice
+
+
+def test_stop_ends_a_send_as_ctrl_c_does(tmp_path):
+    """Stop: rows on their way finish, the rest wait in Retry, every row still has its place."""
+    lines = ["CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid"]
+    lines += [
+        f"2412084170;Anne Friis;anne@example.dk;2025-08-{day:02d} 09:00" for day in range(1, 13)
+    ]
+    with serve(settings_for(tmp_path, rate=1.0, concurrency=1)) as served:
+        client, token = signed_in(served.url)
+        answer = upload(client, served.url, token, "lang.csv", "\n".join(lines).encode())
+        client.post(answer.url, data=columns_form(answer.text, token), timeout=30)
+        upload_id = answer.url.split("/")[-2]
+        client.post(f"{served.url}/uploads/{upload_id}/send", data={"csrf": token}, timeout=30)
+        seen = []
+        with client.get(f"{served.url}/uploads/{upload_id}/events", stream=True, timeout=120) as s:
+            for line in s.iter_lines():
+                if not line.startswith(b"data: "):
+                    continue
+                seen.append(json.loads(line[6:]))
+                if seen[-1]["phase"] == "running" and len(seen) == 2:
+                    stopped = client.post(
+                        f"{served.url}/uploads/{upload_id}/stop", data={"csrf": token}, timeout=30
+                    )
+                    assert stopped.status_code == 200
+    final = seen[-1]
+    assert final["phase"] == "done"
+    assert final["counts"].get("retry", 0) > 0
+    assert sum(final["counts"].values()) == 12
