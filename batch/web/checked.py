@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS rows (
     n INTEGER PRIMARY KEY, status TEXT NOT NULL, cells TEXT NOT NULL, issues TEXT NOT NULL,
     report TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS rows_status ON rows (status, n);
+CREATE INDEX IF NOT EXISTS rows_order ON rows (n);
 CREATE TABLE IF NOT EXISTS edits (
     n INTEGER NOT NULL, header TEXT NOT NULL, value TEXT, PRIMARY KEY (n, header));
 """
@@ -198,13 +199,26 @@ class CheckedRows:
         self, statuses: Sequence[str], offset: int, size: int
     ) -> tuple[int, list[dict[str, Any]]]:
         """Rows from `offset` with one of `statuses`, in file order, and how many there are."""
-        marks = ", ".join("?" * len(statuses))
-        where = f"WHERE status IN ({marks})"
-        (total,) = self._conn.execute(f"SELECT count(*) FROM rows {where}", statuses).fetchone()  # noqa: S608
+        # A page's row numbers come from an index (small pages, so skipping `offset` entries is
+        # cheap), then only those rows are read: OFFSET over the table itself would step
+        # through every stored row before the page (measured: 0.5 s for the last of 400 pages).
+        if len(statuses) == len(STATUSES):
+            where, params, index = "", [], "rows_order"
+        else:
+            marks = ", ".join("?" * len(statuses))
+            where, params, index = f"WHERE status IN ({marks})", list(statuses), "rows_status"
+        (total,) = self._conn.execute(f"SELECT count(*) FROM rows {where}", params).fetchone()  # noqa: S608
+        numbers = [
+            n
+            for (n,) in self._conn.execute(
+                f"SELECT n FROM rows INDEXED BY {index} {where} ORDER BY n LIMIT ? OFFSET ?",  # noqa: S608
+                [*params, size, offset],
+            )
+        ]
         found = self._conn.execute(
             "SELECT n, status, cells, issues, report, note FROM rows "  # noqa: S608
-            f"{where} ORDER BY n LIMIT ? OFFSET ?",
-            [*statuses, size, offset],
+            f"WHERE n IN ({', '.join('?' * len(numbers))}) ORDER BY n",
+            numbers,
         )
         fields = self._fact("summary")["fields"]
         return total, [_grid_row(*values, fields=fields) for values in found]
