@@ -98,6 +98,10 @@ def columns_form(html: str, token: str, action: str = "check") -> dict[str, str]
         found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
         if found:
             form[name] = found.group(1)
+    sheets = re.search(r'<select id="sheet" name="sheet"[^>]*>(.*?)</select>', html, re.DOTALL)
+    if sheets:
+        chosen_sheet = re.search(r'<option value="([^"]*)" selected', sheets.group(1))
+        form["sheet"] = chosen_sheet.group(1) if chosen_sheet else ""
     for index, header in re.findall(r'name="header-(\d+)" value="([^"]*)"', html):
         form[f"header-{index}"] = header
         options = re.search(rf'name="field-{index}">(.*?)</select>', html, re.DOTALL)
