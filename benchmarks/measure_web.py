@@ -10,7 +10,15 @@ __all__ = ["measure_web"]
 ROWS = 20_000
 FIRST_PAGE_TARGET = 3.0  # seconds, the goal on this machine
 PAGE_TARGET = 100.0  # milliseconds for one page of the grid
-COLUMNS = ("rows", "upload to first page s", "one page ms", "slowest page ms", "CPU s", "peak MiB")
+COLUMNS = (
+    "rows",
+    "upload to first page s",
+    "its CPU s",
+    "one page ms",
+    "its CPU ms",
+    "slowest page ms",
+    "peak MiB",
+)
 
 
 def measure_web(ctx: Context) -> Section:
@@ -27,9 +35,10 @@ def measure_web(ctx: Context) -> Section:
             {
                 "rows": found["rows"],
                 "upload to first page s": found["seconds"],
+                "its CPU s": found["cpu_to_first_page"],
                 "one page ms": found["page_ms"],
+                "its CPU ms": found["page_cpu_ms"],
                 "slowest page ms": found["page_ms_max"],
-                "CPU s": found["cpu_process"],
                 "peak MiB": mib(found["maxrss_kib"]),
             },
         )
@@ -40,7 +49,8 @@ def measure_web(ctx: Context) -> Section:
     ]
     section.notes.append(
         "The app and the client share one process (uvicorn in a thread, requests over "
-        "loopback), so CPU s and peak MiB are both sides together. Pages of 50 rows, 30 of "
-        "them spread from the first to the last (SQLite OFFSET: the last page is the slowest)."
+        "loopback), so the CPU figures and peak MiB are both sides together; on a shared, "
+        "loaded machine the CPU figure is the one to compare with the goal. Pages of 50 "
+        "rows, 30 of them spread from the first to the last."
     )
     return section

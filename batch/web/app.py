@@ -86,15 +86,15 @@ class _Guard:
         session = scope["session"]
         session.setdefault("csrf", secrets.token_urlsafe(24))
         path = scope["path"]
-        if not session.get("user") and not path.startswith(_OPEN_PATHS):
-            await self._to_login(scope, receive, send)
-            return
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).extend(_SECURITY_HEADERS)
             await send(message)
 
+        if not session.get("user") and not path.startswith(_OPEN_PATHS):
+            await self._to_login(scope, receive, with_headers)
+            return
         await self.app(scope, receive, with_headers)
 
     async def _to_login(self, scope: Scope, receive: Receive, send: Send) -> None:
