@@ -158,7 +158,10 @@ class Runner:
             log.exception("web send failed")
             progress.error = mask_cpr(f"internal error ({type(error).__name__})")
             progress.phase = "failed"
-        finished(progress)
+        try:
+            finished(progress)  # UDB's answers onto the grid; the journal has them anyway
+        except Exception:  # the page must still end; the workbook can be written again
+            log.exception("web send: recording the answers failed")
 
     def _try_until_free(
         self, progress: Progress, source: Callable[[], InputSource], inputs: list[str]
