@@ -122,8 +122,13 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     return web_context(request).pages.render(request, "error.html", status, message=text)
 
 
-def create_app(settings: Settings, *, default_language: str = "da") -> Starlette:
-    """The web app over `settings` (state directory, service, limits)."""
+def create_app(settings: Settings) -> Starlette:
+    """The web app over `settings` (state directory, service, limits).
+
+    Pages answer in the browser's language (Accept-Language) when it is one of the catalog's;
+    otherwise in the `language` setting's, else Danish: the app's users are Danish caseworkers.
+    """
+    default_language = settings.language or "da"
     state_dir = settings.state_dir
     context = WebContext(
         settings=settings,
