@@ -95,6 +95,10 @@ def grid_config(summary: Summary, upload: Upload) -> str:
         "empty": _("No rows to show."),
         "saving": _("Checking the row…"),
         "checked": _("Row checked:"),
+        "first": _("First"),
+        "prev": _("Previous"),
+        "next": _("Next"),
+        "last": _("Last"),
     }
     return json.dumps({"columns": columns, "labels": labels, "upload": upload.id})
 

@@ -44,7 +44,7 @@
         formatter: function (cell) { return textNode("span", "", cell.getValue()); } },
       { title: config.labels.status || "Status", field: "label", width: 110, headerSort: false,
         formatter: statusFormatter, frozen: true },
-      { title: config.labels.message || "", field: "message", width: 260, headerSort: false,
+      { title: config.labels.message || "", field: "message", width: 220, headerSort: false,
         formatter: messageFormatter },
     ];
     config.columns.forEach(function (column) {
@@ -56,7 +56,19 @@
     });
     var table = new Tabulator(element, {
       layout: "fitDataStretch",
-      height: "60vh",
+      maxHeight: "65vh",
+      locale: "page",
+      langs: {
+        page: {
+          pagination: {
+            first: config.labels.first, first_title: config.labels.first,
+            prev: config.labels.prev, prev_title: config.labels.prev,
+            next: config.labels.next, next_title: config.labels.next,
+            last: config.labels.last, last_title: config.labels.last,
+          },
+          data: { loading: "…", error: "!" },
+        },
+      },
       columns: columns,
       pagination: true,
       paginationMode: "remote",
