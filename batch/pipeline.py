@@ -9,6 +9,7 @@ phase leaves the journal consistent; the next run of the same files finishes the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -18,26 +19,27 @@ from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
-from batch.errors import ConfigError
+from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
 from batch.journal import Journal
-from batch.records import Outcome
+from batch.preflight import Startup, startup_checks
+from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
+from batch.records import Outcome, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
-from batch.service.client import ClientSettings, UdbClient
-from batch.service.keys import Secret
-from batch.service.signing import SigningSettings
-from batch.service.tls import TlsSettings
+from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import SubmitSettings, submit_run
+from batch.submit import submit_run
+from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
     from batch.records import Row, Sender
+    from batch.service.certs import CertificateInfo
+    from batch.submit import SubmitStats
 
 __all__ = [
     "EXIT_FAILED_ROWS",
@@ -46,10 +48,13 @@ __all__ = [
     "SIMULATOR_NOTICE",
     "InputSource",
     "RunResult",
+    "client_settings",
     "exit_code_for",
+    "input_options",
     "rebuild_report",
     "run_job",
     "run_sources",
+    "submit_settings",
 ]
 
 EXIT_OK = 0
@@ -72,6 +77,14 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    stop_cause: StopCause | None = None
+    warnings: tuple[str, ...] = ()
+    certificates: tuple[CertificateInfo, ...] = ()
+
+    @property
+    def setup_problem(self) -> bool:
+        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
+        return self.stop_cause is not None and self.stop_cause.setup
 
     @property
     def rows(self) -> int:
@@ -88,83 +101,19 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
     return EXIT_OK
 
 
-def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
-    """The loader's options from the run's settings."""
-    mapping = load_mapping(settings.mapping) if settings.mapping is not None else {}
-    return InputOptions(
-        system_id=settings.system_id,
-        institution=settings.institution,
-        sheet=sheet,
-        mapping=mapping,
-        date_only_time=settings.date_only_time,
-        header_row=settings.header_row,
-        hidden_rows=settings.hidden_rows,
-    )
-
-
-def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
-    """The SOAP client's settings; certificate paths and secrets come from file or environment."""
-    if settings.tls_client_cert is not None and settings.tls_client_key is None:
-        raise ConfigError("tls_client_cert is set but tls_client_key is not: set both")
-    tls = TlsSettings(
-        verify=settings.tls_verify,
-        ca_bundle=settings.tls_ca_bundle,
-        client_cert=settings.tls_client_cert,
-        client_key=settings.tls_client_key,
-        pkcs12=settings.tls_pkcs12,
-        pkcs12_password=_secret(settings.tls_pkcs12_password),
-    )
-    signing = None
-    if settings.sign_pkcs12 is not None or settings.sign_key is not None:
-        signing = SigningSettings(
-            key=settings.sign_key,
-            cert=settings.sign_cert,
-            key_password=_secret(settings.sign_key_password),
-            pkcs12=settings.sign_pkcs12,
-            pkcs12_password=_secret(settings.sign_pkcs12_password),
-        )
-    return ClientSettings(
-        wsdl=wsdl or settings.wsdl,
-        endpoint=settings.endpoint,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        pool_size=max(settings.concurrency, 1),
-        tls=tls,
-        signing=signing,
-    )
-
-
-def _secret(value: str | None) -> Secret | None:
-    return None if value is None else Secret(value)
-
-
-def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings."""
-    return SubmitSettings(
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_attempts=settings.max_attempts,
-        resend_all=settings.resend_all,
-    )
-
-
 @contextlib.contextmanager
 def _sender(settings: Settings) -> Iterator[Sender]:
     """The real client, or the embedded simulator when no endpoint is configured."""
     if not settings.uses_simulator:
-        if settings.system_id == "BATCH-DEMO":
-            raise ConfigError(
-                "system_id is not set: set it to your system's SystemName on IPL "
-                "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
-            )
+        check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
             yield client
         return
-    with (
-        start_simulator(SimulatorConfig()) as simulator,
-        UdbClient(client_settings(settings, wsdl=simulator.wsdl_url)) as client,
-    ):
-        yield client
+    with start_simulator(SimulatorConfig()) as simulator:
+        embedded = client_settings(settings, wsdl=simulator.wsdl_url)
+        # The embedded simulator is on this machine: never through a proxy.
+        with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
+            yield client
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -242,6 +191,17 @@ class InputSource(Protocol):
         ...
 
 
+def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
+    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    if dry_run or settings.uses_simulator:
+        return Startup((), ())
+    startup = startup_checks(settings, client_settings(settings))
+    for text in startup.warnings:
+        notice(text)
+        log.warning("start-up warning", warning=text)
+    return startup
+
+
 def run_job(
     paths: Sequence[Path],
     settings: Settings,
@@ -259,6 +219,7 @@ def run_job(
     """
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
+    startup = _startup(settings, notice, dry_run=dry_run)
     files = _open_inputs(paths, input_options(settings, sheet))
     for input_file in files:
         for line in input_file.notes.column_lines():
@@ -270,6 +231,7 @@ def run_job(
         dry_run=dry_run,
         stop=stop,
         notice=notice,
+        startup=startup,
         on_total=on_total,
         on_progress=on_progress,
     )
@@ -283,16 +245,21 @@ def run_sources(
     dry_run: bool = False,
     stop: threading.Event | None = None,
     notice: Callable[[str], None] = lambda _text: None,
+    startup: Startup | None = None,
     on_run: Callable[[str], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
-    `inputs` names them in the journal; `on_run` hears the run's id once it is recorded.
+    `inputs` names them in the journal; `on_run` hears the run's id once it is recorded;
+    `startup` is what `run_job` checked before reading its files (else it is checked here).
     """
     stop = stop or threading.Event()
+    if startup is None:
+        startup = _startup(settings, notice, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
+        clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
@@ -303,26 +270,25 @@ def run_sources(
         structlog.contextvars.bind_contextvars(run_id=run_id)
         if on_run is not None:
             on_run(run_id)
-        status, message = "finished", None
+        status, message, cause = "finished", None, None
         try:
             if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
+                cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
-                status, message = _submit(
-                    journal,
-                    run_id,
-                    settings,
-                    stop=stop,
-                    on_total=on_total,
-                    on_progress=on_progress,
+                status, message, cause = _submit(
+                    journal, run_id, settings, stop=stop, on_total=on_total, on_progress=on_progress
                 )
+                if cause is None and clock.cause is not None:
+                    cause = clock.cause
+                    message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
         except BaseException:
             journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
+        return _write(journal, run_id, settings.report_dir, cause, startup)
 
 
 def _submit(
@@ -333,26 +299,51 @@ def _submit(
     stop: threading.Event,
     on_total: Callable[[int], None] | None,
     on_progress: Callable[[int], None] | None,
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, StopCause | None]:
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
-    with _sender(settings) as sender:
-        stats = submit_run(
-            journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
-        )
-    if stats.stopped_by == "breaker":
+    try:
+        with _sender(settings) as sender:
+            stats = submit_run(
+                journal,
+                run_id,
+                sender,
+                submit_settings(settings),
+                stop=stop,
+                on_progress=on_progress,
+            )
+    except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
+        message = f"{error}: nothing was sent; fix it, then run again"
+        journal.mark_unsent_as_retry(run_id, message)
+        return "setup", message, error.cause
+    return _stopped(journal, run_id, stats)
+
+
+def _stopped(
+    journal: Journal, run_id: str, stats: SubmitStats
+) -> tuple[str, str | None, StopCause | None]:
+    """The run's status and message from how sending ended; unsent rows closed as Retry."""
+    if stats.stopped_by is None:
+        return "finished", None, None
+    if stats.stopped_by == "setup":
+        status, message = "setup", f"{stats.message}: sending stopped; fix it, then run again"
+    elif stats.stopped_by == "breaker":
         why = stats.message or "the service kept failing"
-        message = f"{why}: sending stopped; the next run sends the rest"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "broken", message
-    if stats.stopped_by == "signal":
+        status, message = "broken", f"{why}: sending stopped; the next run sends the rest"
+    else:
+        status = "interrupted"
         message = "interrupted: rows not sent are in Retry; run again to send them"
-        journal.mark_unsent_as_retry(run_id, message)
-        return "interrupted", message
-    return "finished", None
+    journal.mark_unsent_as_retry(run_id, message)
+    return status, message, stats.cause
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _write(
+    journal: Journal,
+    run_id: str,
+    report_dir: Path,
+    cause: StopCause | None = None,
+    startup: Startup | None = None,
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
     inputs = tuple(
@@ -377,6 +368,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        stop_cause=cause,
+        warnings=startup.warnings if startup else (),
+        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
     )
     paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     return RunResult(
@@ -386,6 +380,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        stop_cause=cause,
+        warnings=summary.warnings,
+        certificates=startup.certificates if startup else (),
     )
 
 
