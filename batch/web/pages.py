@@ -140,6 +140,22 @@ def _headers_of(request: Request, upload: Upload) -> list[str]:
     return []
 
 
+def _mapping_in_use(request: Request, upload: Upload) -> dict[str, str]:
+    """The mapping the Columns page shows for an upload whose columns were never changed."""
+    context = web_context(request)
+    try:
+        report = describe_columns(
+            upload.path(context.uploads.root), upload_options(context.settings, upload)
+        )
+    except BatchError:
+        return {}
+    return {
+        header: fields if isinstance(fields, str) else fields[0]
+        for header, fields in report.mapping.items()
+        if fields
+    }
+
+
 def _limited(request: Request, limit: int) -> Receive:
     counted = 0
 
@@ -240,8 +256,10 @@ async def save_mapping(request: Request) -> Response:
     context = web_context(request)
     upload = load_upload(request)
     name = str((await request.form()).get("name", "")).strip()
-    if name and upload.mapping:
-        context.mappings.save(name, upload.mapping)
+    mapping = upload.mapping or _mapping_in_use(request, upload)
+    saved = context.mappings.save(name, mapping) if name and mapping else None
+    if request.headers.get("hx-request"):  # htmx: only the line that says what happened
+        return context.pages.render(request, "saved.html", saved=saved)
     return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
 
 

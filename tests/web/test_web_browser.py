@@ -79,6 +79,12 @@ def test_the_whole_flow_in_a_browser(served, browser):
     _wait(driver).until(ready.presence_of_element_located((By.ID, "columns-form")))
     phone = Select(driver.find_element(By.ID, "field-3"))
     assert phone.first_selected_option.get_attribute("value") == "KontaktTelefon"
+    driver.find_element(By.ID, "mapping-name").send_keys("Ungeliste")
+    driver.find_element(By.CSS_SELECTOR, "#mapping-name ~ button, form[hx-post] button").click()
+    _wait(driver).until(
+        lambda d: "Gemt som Ungeliste" in d.find_element(By.ID, "mapping-saved").text
+    )
+    phone = Select(driver.find_element(By.ID, "field-3"))
     phone.select_by_value("ignore")  # the phone column is left out of the reports
     _shot(driver, "03-columns")
     driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()

@@ -80,3 +80,27 @@ def test_the_grid_filters_by_status(served):
     assert "e-mail" in fix["data"][0]["p2"]
     ready = client.get(f"{served.url}/uploads/{upload_id}/rows?status=ready", timeout=10).json()
     assert [row["n"] for row in ready["data"]] == [2]
+
+
+def test_saving_a_mapping_through_htmx_needs_the_token(served):
+    """The htmx form sends the CSRF token as a header; without it nothing is saved."""
+    client, token = signed_in(served.url)
+    data = ("\n".join([";".join(HEADER), ";".join(ROW)]) + "\n").encode()
+    page = upload(client, served.url, token, "htmx.csv", data)
+    upload_id = page.url.split("/")[-2]
+    client.post(page.url, data=columns_form(page.text, token, action="reload"), timeout=30)
+    target = f"{served.url}/uploads/{upload_id}/mapping/save"
+    refused = client.post(target, data={"name": "Uden"}, headers={"HX-Request": "true"}, timeout=30)
+    assert refused.status_code == 403
+    saved = client.post(
+        target,
+        data={"name": "Med"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+        timeout=30,
+    )
+    assert saved.status_code == 200
+    assert "Saved as Med" in saved.text
+    assert "<html" not in saved.text  # a fragment, not a page
+    offered = upload(client, served.url, token, "igen.csv", data)
+    assert "Med" in offered.text
+    assert "Uden" not in offered.text
