@@ -249,3 +249,17 @@ def test_stop_ends_a_send_as_ctrl_c_does(tmp_path):
     assert final["phase"] == "done"
     assert final["counts"].get("retry", 0) > 0
     assert sum(final["counts"].values()) == 12
+
+
+def test_check_shows_rows_udb_already_holds_as_unchanged(served):
+    """After a send, checking the same rows again marks the accepted one Unchanged, saying why."""
+    client, token, upload_id = _checked_upload(served)
+    client.post(f"{served.url}/uploads/{upload_id}/send", data={"csrf": token}, timeout=30)
+    assert _events(client, f"{served.url}/uploads/{upload_id}/events")[-1]["phase"] == "done"
+    page = client.get(f"{served.url}/uploads/{upload_id}/columns", timeout=30)
+    client.post(page.url, data=columns_form(page.text, token), timeout=30)
+    rows = client.get(f"{served.url}/uploads/{upload_id}/rows", timeout=10).json()["data"]
+    by_row = {row["n"]: row for row in rows}
+    assert by_row[2]["status"] == "unchanged"
+    assert "already accepted" in by_row[2]["message"]
+    assert by_row[3]["status"] == "fix"
