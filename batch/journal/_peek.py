@@ -3,7 +3,7 @@
 The web app's Check page shows which rows UDB already holds (`Unchanged`) before anything is
 sent, while a nightly run may hold the lock: SQLite in WAL mode lets a read-only connection
 read the last committed state beside the writer. The decision is `plan_row`'s, the one the run
-itself makes.
+itself makes, against the memory of the service the settings name.
 """
 
 from __future__ import annotations
@@ -11,58 +11,71 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from batch.journal._base import JOURNAL_NAME, CprHistory, GroupState
+from batch.errors import StateError
+from batch.journal._base import JOURNAL_NAME, CprHistory
 from batch.journal._changes import Skip, plan_row
+from batch.journal._keys import KEY_NAME, load_key
+from batch.journal._memory import histories
+from batch.journal._services import service_of_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
+    from batch.journal._keys import Pseudonyms
     from batch.records import Report
 
 __all__ = ["peek_unchanged"]
 
-_BATCH = 500  # CPR numbers per query (SQLite's default limit on variables is 32766)
+_BATCH = 500  # people per query (SQLite's default limit on variables is 32766)
 
 
-def peek_unchanged(state_dir: Path, reports: Sequence[Report]) -> dict[str, str]:
-    """Payload hash -> why it would be Unchanged, for the `reports` a run would not send."""
-    path = state_dir.expanduser() / JOURNAL_NAME
-    if not reports or not path.exists():
+def peek_unchanged(
+    state_dir: Path, reports: Sequence[Report], *, settings: Mapping[str, object]
+) -> dict[str, str]:
+    """`Report.payload_hash()` -> why the run would leave it Unchanged, for such `reports`.
+
+    `settings` are a run's printable settings: they name the service whose memory counts.
+    Nothing known (no journal, no key, no memory of that service) means nothing is unchanged.
+    """
+    state_dir = state_dir.expanduser()
+    path = state_dir / JOURNAL_NAME
+    if not reports or not path.exists() or not (state_dir / KEY_NAME).exists():
         return {}
+    try:
+        keys = load_key(state_dir, memory_exists=True)
+    except StateError:
+        return {}
+    known = _known(path, keys, reports, settings)
+    notes: dict[str, str] = {}
+    for report in reports:
+        history = known.get(keys.person(report.cpr))
+        if history is None:
+            continue
+        plan = plan_row(report, keys.payload(report.to_json()), history)
+        if isinstance(plan, Skip):
+            notes[report.payload_hash()] = plan.text
+    return notes
+
+
+def _known(
+    path: Path, keys: Pseudonyms, reports: Sequence[Report], settings: Mapping[str, object]
+) -> dict[bytes, CprHistory]:
+    service = service_of_settings(settings)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        histories = _histories(conn, sorted({report.cpr for report in reports}))
+        found = conn.execute(
+            "SELECT id FROM services WHERE endpoint = ? AND system_id = ?",
+            (service.endpoint, service.system_id),
+        ).fetchone()
+        if found is None:
+            return {}
+        persons = sorted({keys.person(report.cpr) for report in reports})
+        known: dict[bytes, CprHistory] = {}
+        for start in range(0, len(persons), _BATCH):
+            known.update(histories(conn, int(found[0]), persons[start : start + _BATCH], keys))
     except sqlite3.Error:
         return {}  # a journal not yet created in full: nothing is known yet
     finally:
         conn.close()
-    notes: dict[str, str] = {}
-    for report in reports:
-        history = histories.get(report.cpr)
-        if history is None:
-            continue
-        digest = report.payload_hash()
-        plan = plan_row(report, digest, history)
-        if isinstance(plan, Skip):
-            notes[digest] = plan.text
-    return notes
-
-
-def _histories(conn: sqlite3.Connection, cprs: list[str]) -> dict[str, CprHistory]:
-    histories: dict[str, CprHistory] = {}
-    for start in range(0, len(cprs), _BATCH):
-        part = cprs[start : start + _BATCH]
-        marks = ", ".join("?" * len(part))
-        for cpr, digest, at, run_id in conn.execute(
-            f"SELECT cpr, payload_hash, accepted_at, run_id FROM accepted WHERE cpr IN ({marks})",  # noqa: S608
-            part,
-        ):
-            histories.setdefault(cpr, CprHistory()).accepted[digest] = (at, run_id)
-        for cpr, grp, *state in conn.execute(
-            "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
-            f"FROM latest WHERE cpr IN ({marks})",
-            part,
-        ):
-            histories.setdefault(cpr, CprHistory()).latest[grp] = GroupState(*state)
-    return histories
+    return known

@@ -161,7 +161,9 @@ class CheckedRows:
         counts.update(self._conn.execute("SELECT status, count(*) FROM rows GROUP BY status"))
         return Summary(**{**data, "counts": counts})
 
-    def build(self, path: Path, options: InputOptions, state_dir: Path) -> Summary:
+    def build(
+        self, path: Path, options: InputOptions, state_dir: Path, service: Mapping[str, object]
+    ) -> Summary:
         """Read the stored file again with `options`, apply the user's edits, store every row."""
         opened = open_input(path, options)
         edits = self.edits()
@@ -170,7 +172,8 @@ class CheckedRows:
         self._conn.execute("DELETE FROM rows")
         for chunk in opened.chunks(now):
             rows = [edited(row, edits.get(row.source_row), options) for row in chunk]
-            notes = peek_unchanged(state_dir, [row.report for row in rows if row.report])
+            reports = [row.report for row in rows if row.report]
+            notes = peek_unchanged(state_dir, reports, settings=service)
             self._conn.executemany(
                 "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)",
                 [_record(row, notes) for row in rows],
@@ -224,7 +227,14 @@ class CheckedRows:
         return total, [_grid_row(*values, fields=fields) for values in found]
 
     def edit(
-        self, n: int, header: str, value: str | None, options: InputOptions, state_dir: Path
+        self,
+        n: int,
+        header: str,
+        value: str | None,
+        options: InputOptions,
+        *,
+        state_dir: Path,
+        service: Mapping[str, object],
     ) -> dict[str, Any]:
         """Keep the user's new cell text, validate the row again, return it as the grid shows it."""
         found = self._conn.execute("SELECT cells FROM rows WHERE n = ?", [n]).fetchone()
@@ -237,7 +247,7 @@ class CheckedRows:
         self._conn.execute("BEGIN")
         self._conn.execute("INSERT OR REPLACE INTO edits VALUES (?, ?, ?)", [n, header, cleaned])
         again = revalidate(row, {**cells, header: cleaned or None}, options)
-        notes = peek_unchanged(state_dir, [again.report] if again.report else [])
+        notes = peek_unchanged(state_dir, [again.report] if again.report else [], settings=service)
         record = _record(again, notes)
         self._conn.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", record)
         self._conn.execute("COMMIT")

@@ -47,6 +47,7 @@ def build_rows(request: Request, upload: Upload) -> None:
             upload.path(context.uploads.root),
             upload_options(context.settings, upload),
             context.settings.state_dir,
+            context.settings.printable(),
         )
 
 
@@ -166,7 +167,15 @@ async def edit_cell(request: Request) -> Response:
             if not column.startswith("c") or not column[1:].isdigit():
                 raise KeyError(column)
             header = headers[int(column[1:])]
-            row = rows.edit(n, header, value, options, context.settings.state_dir)
+            settings = context.settings
+            row = rows.edit(
+                n,
+                header,
+                value,
+                options,
+                state_dir=settings.state_dir,
+                service=settings.printable(),
+            )
             return {**_flat(row, headers), "counts": rows.summary().counts}
 
     try:
