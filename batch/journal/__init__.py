@@ -62,7 +62,7 @@ from batch.journal._changes import Send, Skip, plan_row, record_acceptance
 from batch.journal._journal import Journal
 from batch.journal._keys import KEY_NAME, Pseudonyms
 from batch.journal._memory import PersonRow, Remembered, ServiceMemory
-from batch.journal._peek import peek_unchanged
+from batch.journal._peek import peek_answers, peek_counts, peek_unchanged
 from batch.journal._services import SIMULATOR, Service
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
 
@@ -93,6 +93,8 @@ __all__ = [
     "dump_cells",
     "format_local",
     "load_cells",
+    "peek_answers",
+    "peek_counts",
     "peek_unchanged",
     "plan_row",
     "record_acceptance",

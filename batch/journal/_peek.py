@@ -19,13 +19,13 @@ from batch.journal._memory import histories
 from batch.journal._services import service_of_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
     from batch.journal._keys import Pseudonyms
     from batch.records import Report
 
-__all__ = ["peek_unchanged"]
+__all__ = ["peek_answers", "peek_counts", "peek_unchanged"]
 
 _BATCH = 500  # people per query (SQLite's default limit on variables is 32766)
 
@@ -79,3 +79,42 @@ def _known(
     finally:
         conn.close()
     return known
+
+
+def _read_only(state_dir: Path) -> sqlite3.Connection | None:
+    path = state_dir.expanduser() / JOURNAL_NAME
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path.exists() else None
+
+
+def peek_counts(state_dir: Path, run_id: str) -> dict[str, int]:
+    """Rows of a run per outcome so far (live, while the run writes), without the lock."""
+    conn = _read_only(state_dir)
+    if conn is None:
+        return {}
+    try:
+        found = conn.execute(
+            "SELECT outcome, count(*) FROM rows WHERE run_id = ? AND outcome IS NOT NULL "
+            "GROUP BY outcome",
+            [run_id],
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {str(outcome): int(count) for outcome, count in found}
+
+
+def peek_answers(state_dir: Path, run_id: str) -> Iterator[tuple[int, str, str, str]]:
+    """(source row, outcome, code, text) of every row of a finished run: UDB's answer per row."""
+    conn = _read_only(state_dir)
+    if conn is None:
+        return
+    try:
+        yield from conn.execute(
+            "SELECT r.source_row, r.outcome, coalesce(r.code, ''), coalesce(d.text, '') "
+            "FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
+            "WHERE r.run_id = ? AND r.outcome IS NOT NULL ORDER BY r.source_row",
+            [run_id],
+        )
+    finally:
+        conn.close()

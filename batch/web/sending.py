@@ -10,7 +10,6 @@ read-only connection (WAL lets it read beside the writer).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import structlog
 
 from batch.errors import BatchError, JournalLockedError
 from batch.i18n import current_language, use_language
-from batch.journal import JOURNAL_NAME
+from batch.journal import peek_answers, peek_counts
 from batch.pipeline import run_sources
 from batch.privacy import mask_cpr
 
@@ -69,35 +68,12 @@ class Progress:
 
 def journal_counts(settings: Settings, run_id: str | None) -> dict[str, int]:
     """Rows of a run per outcome so far, read without the journal's lock."""
-    path = settings.state_dir.expanduser() / JOURNAL_NAME
-    if run_id is None or not path.exists():
-        return {}
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        found = conn.execute(
-            "SELECT outcome, count(*) FROM rows WHERE run_id = ? AND outcome IS NOT NULL "
-            "GROUP BY outcome",
-            [run_id],
-        ).fetchall()
-    except sqlite3.Error:
-        return {}
-    finally:
-        conn.close()
-    return {str(outcome): int(count) for outcome, count in found}
+    return {} if run_id is None else peek_counts(settings.state_dir, run_id)
 
 
 def journal_answers(settings: Settings, run_id: str) -> Iterator[tuple[int, str, str, str]]:
     """(source row, outcome, code, text) of every row of a run: UDB's answer per row."""
-    path = settings.state_dir.expanduser() / JOURNAL_NAME
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        yield from conn.execute(
-            "SELECT source_row, outcome, coalesce(code, ''), coalesce(text, '') FROM rows "
-            "WHERE run_id = ? ORDER BY source_row",
-            [run_id],
-        )
-    finally:
-        conn.close()
+    return peek_answers(settings.state_dir, run_id)
 
 
 class Runner:
