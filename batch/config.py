@@ -174,6 +174,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
     Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
+    Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
     Option(
         "retention_days",
         retention_days,
@@ -231,6 +233,8 @@ class Settings:
     header_row: int | None = None  # None: the first row naming two known columns
     hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    upload_max_mb: int = 50
+    session_idle_minutes: int = 30
     retention_days: int = 30
     proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
     max_run_minutes: float | None = None  # None: no limit

@@ -21,6 +21,7 @@ import structlog
 
 from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
+from batch.ingest import InputSource, ingest
 from batch.intake import InputFile, InputOptions, open_input
 from batch.journal import SIMULATOR, Journal, Service
 from batch.preflight import Startup, startup_checks
@@ -53,12 +54,14 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
+    "InputSource",
     "RunResult",
     "client_settings",
     "exit_code_for",
     "input_options",
     "rebuild_report",
     "run_job",
+    "run_sources",
     "submit_settings",
 ]
 
@@ -164,52 +167,6 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
     return [open_input(path, options) for path in paths]
 
 
-def _ingest(
-    journal: Journal,
-    run_id: str,
-    files: Sequence[InputFile],
-    stop: threading.Event,
-    notice: Callable[[str], None],
-) -> bool:
-    """Read every file into the journal; False when a signal cut the reading short.
-
-    A file cut short is recorded with the rows read so far, so that the run's counts still add
-    up to its inputs and its workbook can be written (the report writer checks exactly that).
-    """
-    now = datetime.now(UTC)
-    for input_file in files:
-        complete = False
-        try:
-            complete = _read_into(journal, run_id, input_file, now, stop)
-        finally:
-            journal.record_input(
-                run_id,
-                source_file=input_file.source_file,
-                sheet=input_file.sheet,
-                headers=input_file.headers,
-                rows=input_file.rows,
-                blank=input_file.blank,
-                fields=input_file.fields,
-                notes=input_file.notes.to_json(),
-            )
-        if not complete:
-            return False
-        for line in input_file.notes.shape_lines():
-            notice(f"{input_file.source_file}: {line}")
-        log.info("file read", file=input_file.source_file, rows=input_file.rows)
-    return True
-
-
-def _read_into(
-    journal: Journal, run_id: str, input_file: InputFile, now: datetime, stop: threading.Event
-) -> bool:
-    for chunk in input_file.chunks(now):
-        journal.add_rows(run_id, chunk)
-        if stop.is_set():
-            return False
-    return True
-
-
 def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
     """Settings, certificates and risky settings, checked before any file is read."""
     if not dry_run:
@@ -240,7 +197,6 @@ def run_job(
     Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
     settings are checked before any file is read or any run is recorded.
     """
-    stop = stop or threading.Event()
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
@@ -249,6 +205,41 @@ def run_job(
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
+    return run_sources(
+        files,
+        settings,
+        inputs=[str(path) for path in paths],
+        dry_run=dry_run,
+        stop=stop,
+        notice=notice,
+        startup=startup,
+        on_total=on_total,
+        on_progress=on_progress,
+    )
+
+
+def run_sources(
+    files: Sequence[InputSource],
+    settings: Settings,
+    *,
+    inputs: Sequence[str],
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    notice: Callable[[str], None] = lambda _text: None,
+    startup: Startup | None = None,
+    on_run: Callable[[str], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
+
+    `inputs` names them in the journal; `on_run` hears the run's id once it is recorded;
+    `startup` is what `run_job` checked before reading its files (else it is checked here).
+    """
+    stop = stop or threading.Event()
+    notice = notice if isinstance(notice, _Notes) else _Notes(notice)
+    if startup is None:
+        startup = _startup(settings, notice, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
         clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
@@ -257,12 +248,14 @@ def run_job(
             share_key(settings.state_dir, state_dir)
         journal = stack.enter_context(Journal.open(state_dir))
         run_id = journal.start_run(
-            inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
+            inputs=list(inputs), settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
+        if on_run is not None:
+            on_run(run_id)
         status, message, cause = "finished", None, None
         try:
-            if not _ingest(journal, run_id, files, stop, notice):
+            if not ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)

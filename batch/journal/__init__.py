@@ -54,13 +54,16 @@ from batch.journal._base import (
     PendingRow,
     RunInfo,
     default_state_dir,
+    dump_cells,
     format_local,
+    load_cells,
     utc_key,
 )
 from batch.journal._changes import Send, Skip, plan_row, record_acceptance
 from batch.journal._journal import Journal
 from batch.journal._keys import KEY_NAME, Pseudonyms
 from batch.journal._memory import PersonRow, Remembered, ServiceMemory
+from batch.journal._peek import peek_answers, peek_counts, peek_unchanged
 from batch.journal._services import SIMULATOR, Service
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter, Rejected
 
@@ -91,7 +94,12 @@ __all__ = [
     "ServiceMemory",
     "Skip",
     "default_state_dir",
+    "dump_cells",
     "format_local",
+    "load_cells",
+    "peek_answers",
+    "peek_counts",
+    "peek_unchanged",
     "plan_row",
     "record_acceptance",
     "service_for",
