@@ -13,7 +13,6 @@ import dataclasses
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,6 +214,7 @@ def run_job(
         startup=startup,
         on_total=on_total,
         on_progress=on_progress,
+        on_status=on_status,
     )
 
 
@@ -230,6 +230,7 @@ def run_sources(
     on_run: Callable[[str], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_status: Callable[[Snapshot], None] | None = None,
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
