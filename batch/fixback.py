@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from batch.intake.mapping import FieldMapping
     from batch.journal import RunInfo
 
-__all__ = ["FedBack", "fed_back", "open_all"]
+__all__ = ["FedBack", "fed_back", "lent_settings", "open_all"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,24 @@ def _remembered(settings: Settings, fed: FedBack) -> dict[str, object]:
     }
 
 
+def lent_settings(
+    paths: Sequence[Path], settings: Settings, found: dict[Path, FedBack | None] | None = None
+) -> Settings:
+    """The settings to run with: a fed-back workbook's run lends what this command lacks.
+
+    Its institution, system id and time for bare dates (the first such workbook's, when
+    several are given); they show as coming from "run" in `settings.sources`.
+    """
+    if found is None:
+        found = {path: fed_back(path, settings.state_dir) for path in paths}
+    runs = [fed for fed in found.values() if fed is not None and fed.known]
+    if not runs:
+        return settings
+    lent = _remembered(settings, runs[0])
+    sources = {**settings.sources, **dict.fromkeys(lent, "run")}
+    return dataclasses.replace(settings, **lent, sources=sources)  # type: ignore[arg-type]
+
+
 def open_all(
     paths: Sequence[Path],
     settings: Settings,
@@ -103,13 +121,8 @@ def open_all(
     id and time for bare dates (the first such workbook's, when several are given).
     """
     found = {path: fed_back(path, settings.state_dir) for path in paths}
-    runs = [fed for fed in found.values() if fed is not None and fed.known]
-    used: list[str] = []
-    if runs:
-        lent = _remembered(settings, runs[0])
-        sources = {**settings.sources, **dict.fromkeys(lent, "run")}
-        settings = dataclasses.replace(settings, **lent, sources=sources)  # type: ignore[arg-type]
-        used = list(lent)
+    settings = lent_settings(paths, settings, found)
+    used = [name for name, source in settings.sources.items() if source == "run"]
     options = make_options(settings)
     files = []
     for path, fed in found.items():

@@ -68,6 +68,11 @@ __all__ = ["simulator"]
     is_flag=True,
     help="Reject requests without a valid WS-Security signature.",
 )
+@click.option(
+    "--log-requests",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append every request received to FILE as JSON lines (owner-only: holds CPR numbers).",
+)
 def simulator(**options: Any) -> None:
     """Run the UDB simulator in the foreground, to rehearse before production.
 

@@ -10,12 +10,13 @@ from batch.cli import main
 from batch.config import OPTIONS
 
 
-def test_every_command_line_setting_has_a_flag_on_batch_run():
-    """`batch run` takes a flag for each setting allowed on the command line."""
+def test_every_command_line_setting_has_a_flag():
+    """Each setting allowed on the command line is a flag of `batch run` or of its own command."""
     assert isinstance(main, click.Group)
     flags = {
         name.removeprefix("--").replace("-", "_")
-        for param in main.commands["run"].params
+        for command in main.commands.values()
+        for param in command.params
         for name in param.opts
     }
     missing = [option.name for option in OPTIONS if option.cli and option.name not in flags]
