@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = [
+    "DEFAULT_REPORT_DIR",
     "DEFAULT_STATE_DIR",
     "OPTIONS",
     "Option",
@@ -35,7 +36,15 @@ def _default_state_dir() -> Path:
     return Path(base) / "batch"
 
 
+def _default_report_dir() -> Path:
+    """Per user, like the journal: a service started from `/` must not write into `/reports`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "batch" / "reports"
+
+
 DEFAULT_STATE_DIR = _default_state_dir()
+DEFAULT_REPORT_DIR = _default_report_dir()
+CREDENTIALS_VARIABLE = "CREDENTIALS_DIRECTORY"  # set by systemd for LoadCredential=
 
 
 def _parse_bool(text: str) -> bool:
@@ -107,21 +116,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("require_file", _parse_bool, help="an inbox without an export is an error"),
+    Option("metrics_file", Path, help="Prometheus textfile written after each run"),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
     Option("tls_client_cert", Path, cli=False),
     Option("tls_client_key", Path, cli=False),
     Option("tls_pkcs12", Path, cli=False),
     Option("tls_pkcs12_password", str, cli=False),
+    Option("tls_pkcs12_password_file", Path, cli=False),
     Option("sign_key", Path, cli=False),
     Option("sign_cert", Path, cli=False),
     Option("sign_key_password", str, cli=False),
+    Option("sign_key_password_file", Path, cli=False),
     Option("sign_pkcs12", Path, cli=False),
     Option("sign_pkcs12_password", str, cli=False),
+    Option("sign_pkcs12_password_file", Path, cli=False),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
 _SECRETS = frozenset(name for name in _BY_NAME if name.endswith("password"))
+_SECRET_FILE_SUFFIX = "_file"  # noqa: S105 - a name ending, not a password
 
 
 @dataclass(frozen=True)
@@ -137,7 +152,7 @@ class Settings:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    report_dir: Path = Path("reports")
+    report_dir: Path = DEFAULT_REPORT_DIR
     state_dir: Path = DEFAULT_STATE_DIR
     mapping: Path | None = None
     resend_all: bool = False
@@ -145,17 +160,22 @@ class Settings:
     quiet: bool = False
     date_only_time: time | None = None
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    require_file: bool = False
+    metrics_file: Path | None = None
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None
     tls_client_cert: Path | None = None
     tls_client_key: Path | None = None
     tls_pkcs12: Path | None = None
     tls_pkcs12_password: str | None = field(default=None, repr=False)
+    tls_pkcs12_password_file: Path | None = None
     sign_key: Path | None = None
     sign_cert: Path | None = None
     sign_key_password: str | None = field(default=None, repr=False)
+    sign_key_password_file: Path | None = None
     sign_pkcs12: Path | None = None
     sign_pkcs12_password: str | None = field(default=None, repr=False)
+    sign_pkcs12_password_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -234,4 +254,40 @@ def resolve_settings(
             sources[option.name] = "file"
         else:
             sources[option.name] = "default"
+    _read_secrets(values, sources, env)
     return Settings(**values, sources=sources)  # type: ignore[arg-type]
+
+
+def _read_secrets(
+    values: dict[str, object], sources: dict[str, str], env: Mapping[str, str]
+) -> None:
+    """Fill each password from its `*_file` setting, else from systemd's credentials directory.
+
+    A password given directly (environment or config file) wins over the credentials
+    directory; giving it directly *and* as a file is ambiguous and refused. systemd's
+    `LoadCredential=NAME:PATH` puts the file at `$CREDENTIALS_DIRECTORY/NAME`, readable by the
+    service only: NAME is the setting's name (`tls_pkcs12_password`).
+    """
+    credentials = env.get(CREDENTIALS_VARIABLE)
+    for name in sorted(_SECRETS):
+        file_name = name + _SECRET_FILE_SUFFIX
+        path = values.get(file_name)
+        if path is not None and name in values:
+            raise ConfigError(f"{name} and {file_name} are both set: set only one of them")
+        if path is None and name not in values and credentials:
+            candidate = Path(credentials) / name
+            if candidate.is_file():
+                path, sources[file_name] = candidate, "credential"
+        if isinstance(path, Path):
+            values[name] = _read_secret_file(path, name)
+            sources[name] = sources[file_name]
+
+
+def _read_secret_file(path: Path, name: str) -> str:
+    """The file's text without its final line break (`echo secret > file` adds one)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"{name}: the password file {path} cannot be read ({why})") from None
+    return text.removesuffix("\n").removesuffix("\r")

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError
+from batch import __version__
+from batch.errors import ConfigError, ReportWriteError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
@@ -69,11 +70,49 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    new_fix: int = 0
+    new_drop: int = 0
+    exit_code: int = EXIT_OK
+    version: str = __version__
 
     @property
     def rows(self) -> int:
         """Rows in, blank rows not counted."""
         return sum(self.counts.values())
+
+    def facts(self) -> dict[str, object]:
+        """The run in numbers, for the `run finished` log line and the metrics file."""
+        return run_facts(
+            self.run_id,
+            self.counts,
+            status=self.status,
+            message=self.message,
+            new=(self.new_fix, self.new_drop),
+            exit_code=self.exit_code,
+        )
+
+
+def run_facts(
+    run_id: str,
+    counts: dict[Outcome, int],
+    *,
+    status: str,
+    message: str | None,
+    new: tuple[int, int],
+    exit_code: int,
+) -> dict[str, object]:
+    """The machine-readable line per run: also logged when the workbook could not be written."""
+    return {
+        "run_id": run_id,
+        "status": status,
+        "exit_code": exit_code,
+        "stop_cause": None if status == "finished" else message,
+        "rows": sum(counts.values()),
+        **{outcome.value: count for outcome, count in counts.items()},
+        "new_fix": new[0],
+        "new_drop": new[1],
+        "version": __version__,
+    }
 
 
 def exit_code_for(counts: dict[Outcome, int]) -> int:
@@ -216,10 +255,13 @@ def run_job(
     notice: Callable[[str], None] = lambda _text: None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    stop_code: Callable[[], int | None] = lambda: None,
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent.
+    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent, and
+    `ReportWriteError` (exit 4) when the rows are recorded but the workbook cannot be written.
+    `stop_code` gives the exit code a stop (a signal) stands for, for the JSON summary.
     """
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
@@ -253,7 +295,7 @@ def run_job(
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
+        return _write(journal, run_id, settings.report_dir, stop_code())
 
 
 def _submit(
@@ -283,9 +325,14 @@ def _submit(
     return "finished", None
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _write(
+    journal: Journal, run_id: str, report_dir: Path, stop_code: int | None = None
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
+    new = journal.new_issues(run_id)
+    new_fix, new_drop = new[Outcome.FIX], new[Outcome.DROP]
+    exit_code = stop_code or exit_code_for(counts)
     inputs = tuple(
         InputSheet(
             source_file=item.source_file,
@@ -307,8 +354,24 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        version=info.version,
+        new_fix=new_fix,
+        new_drop=new_drop,
+        exit_code=exit_code,
+        stop_cause=None if info.status == "finished" else info.message,
     )
-    paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
+    try:
+        paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
+    except OSError as error:  # full, read-only, not ours: the operator's to fix, not a bug
+        facts = run_facts(
+            run_id,
+            counts,
+            status=info.status,
+            message=info.message,
+            new=(new_fix, new_drop),
+            exit_code=ReportWriteError.exit_code,
+        )
+        raise ReportWriteError(report_dir, run_id, error, facts) from error
     return RunResult(
         run_id=run_id,
         counts=counts,
@@ -316,6 +379,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        new_fix=new_fix,
+        new_drop=new_drop,
+        exit_code=exit_code,
     )
 
 

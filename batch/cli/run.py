@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -13,24 +12,28 @@ from typing import TYPE_CHECKING, Any
 import click
 import structlog
 
-from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
-from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
-from batch.errors import BatchError
+from batch.cli.exit_codes import EXIT_CODES
+from batch.cli.inbox import FileRun, inbox_lock, run_inbox
+from batch.cli.options import _common_options, _input_options, _sheet, _start
+from batch.errors import BatchError, ReportWriteError
+from batch.i18n import _
+from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
+from batch.report import NightTally, write_metrics
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Mapping
     from types import FrameType
 
     from batch.config import Settings
     from batch.console import Console
-    from batch.pipeline import RunResult
 
 __all__ = ["run", "validate"]
 
 # The logger keeps the name it had before the CLI became a package: log readers filter on it.
 log = structlog.get_logger("batch.cli")
+result_log = structlog.get_logger(RESULT_LOGGER)  # kept under --quiet: monitoring reads it
 
 
 @click.command(epilog=EXIT_CODES)
@@ -51,6 +54,17 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
+@click.option(
+    "--require-file",
+    is_flag=True,
+    default=None,
+    help="With --inbox: a night without an export is an error (exit 2).",
+)
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a Prometheus textfile (node_exporter) after the run.",
+)
 @_input_options
 @_common_options
 def run(
@@ -65,12 +79,16 @@ def run(
     Running it again after a crash or an interruption finishes the work: rows UDB already
     accepted are not sent twice (they show as Unchanged).
     """
-    settings, console = _start(config_file, flags)
-    if inbox is not None:
-        sys.exit(_run_inbox(inbox, settings, console, _sheet(sheet)))
-    if not files:
+    if inbox is None and not files:
         raise click.UsageError("give at least one input file, or --inbox DIR")
-    sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=False))
+    settings, console = _start(config_file, flags)
+    tally = NightTally()
+    if inbox is not None:
+        code = _run_inbox(inbox, settings, console, _sheet(sheet), tally)
+    else:
+        code = _run_files(list(files), settings, console, _sheet(sheet), dry_run=False, tally=tally)
+    _write_metrics(settings, console, tally, code)
+    sys.exit(code)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -119,7 +137,24 @@ def _run_files(
     sheet: str | int | None,
     *,
     dry_run: bool,
+    tally: NightTally | None = None,
 ) -> int:
+    done = _run_one(files, settings, console, sheet, dry_run=dry_run, tally=tally)
+    if done.error is not None:
+        _show_error(console, done.error)
+    return done.code
+
+
+def _run_one(
+    files: list[Path],
+    settings: Settings,
+    console: Console,
+    sheet: str | int | None,
+    *,
+    dry_run: bool,
+    tally: NightTally | None = None,
+) -> FileRun:
+    """One run; an error that stops it is returned, not shown (the inbox decides about notes)."""
     signals = _Signals()
     signals.install()
     try:
@@ -133,48 +168,73 @@ def _run_files(
                 notice=console.notice,
                 on_total=progress.total,
                 on_progress=progress.advance,
+                stop_code=lambda: signals.exit_code,
             )
+    except ReportWriteError as error:  # the rows are recorded: monitoring must see the run
+        _log_facts(error.facts, tally, workbook=None)
+        return FileRun(error.exit_code, error=error)
     except BatchError as error:
-        console.error(mask_cpr(str(error)))
-        return error.exit_code
+        return FileRun(error.exit_code, error=error)
     console.summary(result)
-    _log_summary(result)
-    return signals.exit_code or exit_code_for(result.counts)
-
-
-def _log_summary(result: RunResult) -> None:
-    log.info(
-        "run finished",
-        status=result.status,
-        rows=result.rows,
+    _log_facts(
+        result.facts(),
+        tally,
         blank=result.blank,
         workbook=str(result.paths.workbook),
-        **{outcome.value: count for outcome, count in result.counts.items()},
+        summary=str(result.paths.summary),
     )
+    return FileRun(signals.exit_code or exit_code_for(result.counts), result)
 
 
-def _inbox_files(inbox: Path) -> Iterator[Path]:
-    for path in sorted(inbox.iterdir()):
-        if path.is_file() and path.suffix.lower() in INPUT_SUFFIXES:
-            yield path
+def _log_facts(facts: Mapping[str, object], tally: NightTally | None, **more: object) -> None:
+    """The `run finished` line: one JSON object per run, what monitoring reads."""
+    if tally is not None:
+        tally.add(facts)
+    result_log.info("run finished", **facts, **more)
 
 
-def _run_inbox(inbox: Path, settings: Settings, console: Console, sheet: str | int | None) -> int:
-    """One run per file, so one bad file cannot hold back the others; the worst code wins.
+def _show_error(console: Console, error: BatchError) -> None:
+    """One line for a person, or one JSON event with the exit code for a log collector."""
+    event = "run stopped" if isinstance(error, ReportWriteError) else "run refused"
+    kind = type(error).__name__
+    console.error(mask_cpr(str(error)), event=event, error=kind, exit_code=error.exit_code)
 
-    A file that could not be read goes to failed/; a file whose rows were all settled (sent,
-    or found to need fixing by a person) goes to done/. A file with rows still to send (exit
-    3) or whose run was interrupted stays in the inbox: the next run sends what is left and
-    reports what was already accepted as Unchanged.
-    """
-    worst = 0
-    for path in _inbox_files(inbox):
-        code = _run_files([path], settings, console, sheet, dry_run=False)
-        if code in (EXIT_USAGE, 0, 1):
-            target = inbox / ("failed" if code == EXIT_USAGE else "done")
-            target.mkdir(mode=0o700, exist_ok=True)
-            shutil.move(str(path), target / path.name)
-        if code >= EXIT_SIGNALLED:
-            return code
-        worst = max(worst, code)
-    return worst
+
+def _run_inbox(
+    inbox: Path,
+    settings: Settings,
+    console: Console,
+    sheet: str | int | None,
+    tally: NightTally,
+) -> int:
+    """Every export in `inbox`, under a lock on the folder (see `batch.cli.inbox`)."""
+
+    def run_file(path: Path) -> FileRun:
+        return _run_one([path], settings, console, sheet, dry_run=False, tally=tally)
+
+    try:
+        with inbox_lock(inbox):
+            return run_inbox(
+                inbox,
+                run_file,
+                lambda error: _show_error(console, error),
+                require_file=settings.require_file,
+            )
+    except BatchError as error:
+        _show_error(console, error)
+        return error.exit_code
+
+
+def _write_metrics(settings: Settings, console: Console, tally: NightTally, code: int) -> None:
+    """The Prometheus textfile, when asked for; failing to write it changes no exit code."""
+    if settings.metrics_file is None:
+        return
+    try:
+        write_metrics(settings.metrics_file, tally, code)
+    except OSError as error:
+        console.error(
+            _("the metrics file {path} cannot be written ({why})").format(
+                path=settings.metrics_file, why=error.strerror
+            ),
+            event="metrics not written",
+        )

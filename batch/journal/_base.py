@@ -37,6 +37,7 @@ __all__ = [
     "dump_cells",
     "format_local",
     "group_by_cpr",
+    "input_info",
     "load_cells",
     "migrate",
     "now_text",
@@ -48,7 +49,7 @@ __all__ = [
 
 JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "journal.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.version, issues_seen
 GROUPS: tuple[str, ...] = ("contact", "job", "education")
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
 PAGE = 1000  # rows per keyset page when streaming: bounded memory, short read transactions
@@ -58,7 +59,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
     message TEXT, dry_run INTEGER NOT NULL, settings TEXT NOT NULL, files TEXT NOT NULL,
-    pid INTEGER);
+    pid INTEGER, version TEXT);
 CREATE TABLE IF NOT EXISTS inputs (
     run_id TEXT NOT NULL, seq INTEGER NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
     headers TEXT NOT NULL, rows INTEGER NOT NULL, blank INTEGER NOT NULL,
@@ -81,7 +82,13 @@ CREATE TABLE IF NOT EXISTS latest (
     cpr TEXT NOT NULL, grp TEXT NOT NULL, registered TEXT NOT NULL, content_hash TEXT NOT NULL,
     institution INTEGER NOT NULL, accepted_at TEXT NOT NULL, run_id TEXT NOT NULL,
     PRIMARY KEY (cpr, grp)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS issues_seen (
+    source_name TEXT NOT NULL, digest TEXT NOT NULL, outcome TEXT NOT NULL,
+    run_id TEXT NOT NULL, PRIMARY KEY (source_name, digest, outcome)) WITHOUT ROWID;
 """
+# Columns added after schema 1 (also in _SCHEMA, for new journals), added to older journals by
+# `migrate`: (table, column, declaration).
+_ADDED_COLUMNS = (("runs", "version", "TEXT"),)
 
 
 def default_state_dir() -> Path:
@@ -154,6 +161,7 @@ class RunInfo:
     settings: dict[str, object]
     inputs: list[InputInfo]
     files: list[str] = field(default_factory=list)
+    version: str | None = None  # batch's version that ran it (None: written before 0.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,10 +295,33 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     try:
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version <= SCHEMA_VERSION:
-            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            added = "".join(_missing_columns(conn))
+            conn.executescript(
+                f"BEGIN; {_SCHEMA} {added} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
             return
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _unusable(path, exc) from exc
     conn.close()
     raise _unusable(path, f"written by a newer version of batch, schema {version}")
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[str]:
+    """`ALTER TABLE` for each added column a journal lacks: migrating twice changes nothing."""
+    statements = []
+    for table, column, declaration in _ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            statements.append(f"ALTER TABLE {table} ADD COLUMN {column} {declaration};")
+    return statements
+
+
+def input_info(
+    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
+) -> InputInfo:
+    """One input's record; `columns` is the stored JSON (headers and fields, or headers only)."""
+    # Journals written before `fields` was kept hold the bare header list.
+    if isinstance(columns, list):
+        return InputInfo(source_file, sheet, columns, rows, blank)
+    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])

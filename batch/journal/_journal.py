@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from batch import __version__
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.journal._base import (
@@ -20,11 +21,11 @@ from batch.journal._base import (
     CprBatch,
     CprHistory,
     GroupState,
-    InputInfo,
     RunInfo,
     connect,
     create_private,
     group_by_cpr,
+    input_info,
     load_cells,
     migrate,
     now_text,
@@ -32,6 +33,7 @@ from batch.journal._base import (
     row_values,
     take_lock,
 )
+from batch.journal._issues import count_new_issues
 from batch.journal._writer import JournalWriter
 from batch.records import Outcome, RowResult
 
@@ -117,8 +119,8 @@ class Journal(Closing):
         run_id = f"{started.astimezone(LOCAL_ZONE):%Y%m%dT%H%M%S}-{suffix}"
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid, "
+                "version) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     started.isoformat(timespec="microseconds"),
@@ -126,6 +128,7 @@ class Journal(Closing):
                     json.dumps(dict(settings), default=str, ensure_ascii=False),
                     json.dumps(list(inputs), ensure_ascii=False),
                     os.getpid(),
+                    __version__,
                 ),
             )
         self._dry[run_id] = dry_run
@@ -179,9 +182,9 @@ class Journal(Closing):
         return self._run_info(found[0])
 
     def _run_info(self, row: Sequence[Any]) -> RunInfo:
-        run_id, started, finished, status, message, dry_run, settings, files, _pid = row
+        run_id, started, finished, status, message, dry_run, settings, files, _pid, version = row
         inputs = [
-            _input_info(source_file, sheet, json.loads(headers), rows, blank)
+            input_info(source_file, sheet, json.loads(headers), rows, blank)
             for source_file, sheet, headers, rows, blank in self._query(
                 "SELECT source_file, sheet, headers, rows, blank FROM inputs "
                 "WHERE run_id = ? ORDER BY seq",
@@ -200,6 +203,7 @@ class Journal(Closing):
             settings=json.loads(settings),
             inputs=inputs,
             files=json.loads(files),
+            version=version,
         )
 
     def last_run_id(self) -> str | None:
@@ -293,6 +297,11 @@ class Journal(Closing):
             counts[Outcome(outcome) if outcome else Outcome.RETRY] += count
         return counts
 
+    def new_issues(self, run_id: str) -> dict[Outcome, int]:
+        """Fix and Drop rows this run reported first; see `batch.journal._issues`."""
+        with self._transaction() as conn:
+            return count_new_issues(conn, run_id)
+
     def attempts(self, row_id: int) -> list[dict[str, Any]]:
         """Every attempt of one row, in order: for `batch status` and for tests."""
         names = ("n", "at", "code", "text", "failure_kind", "http_status")
@@ -384,12 +393,3 @@ class Journal(Closing):
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""
         return JournalWriter(self.path, run_id)
-
-
-def _input_info(
-    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
-) -> InputInfo:
-    # Journals written before `fields` was kept hold the bare header list.
-    if isinstance(columns, list):
-        return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])

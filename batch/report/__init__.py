@@ -30,6 +30,7 @@ from batch.report._files import (
     work_prefix,
 )
 from batch.report._layout import column_layout
+from batch.report._metrics import NightTally, write_metrics
 from batch.report._model import (
     SHEET_NAMES,
     InputSheet,
@@ -46,11 +47,13 @@ from batch.report._summary_sheet import write_summary_sheet
 __all__ = [
     "SHEET_NAMES",
     "InputSheet",
+    "NightTally",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
     "sheet_outcomes",
     "summary_json",
+    "write_metrics",
     "write_report",
 ]
 

@@ -64,6 +64,11 @@ class RunSummary:
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    version: str | None = None  # batch's version that ran it (None: a journal from before 0.2)
+    new_fix: int = 0  # rows in Fix not reported on an earlier night (batch.journal._issues)
+    new_drop: int = 0
+    exit_code: int | None = None  # what `batch run` exits with for this run
+    stop_cause: str | None = None  # why the run stopped early; None when it finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,12 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         ],
         "rows": sum(counts.values()),
         **every,
+        "new_fix": summary.new_fix,
+        "new_drop": summary.new_drop,
         "blank": sum(sheet.blank for sheet in summary.inputs),
+        "exit_code": summary.exit_code,
+        "stop_cause": None if summary.stop_cause is None else mask_cpr(summary.stop_cause),
+        "version": summary.version,
         "workbook": str(workbook),
         "started": summary.started.isoformat(),
         "finished": summary.finished.isoformat(),
