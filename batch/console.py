@@ -142,7 +142,7 @@ class Console:
         if result.counts.get(Outcome.FIX) or result.counts.get(Outcome.DROP):
             self._out.print(
                 _(
-                    "new tonight: {fix} in Fix, {drop} in Drop (the rest were reported before)"
+                    "new: {fix} in Fix, {drop} in Drop; the rest were reported on an earlier night"
                 ).format(fix=f"{result.new_fix:,}", drop=f"{result.new_drop:,}"),
                 markup=False,
             )
