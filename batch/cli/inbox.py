@@ -182,7 +182,8 @@ def run_inbox(
         show_error(
             InputError(
                 _(
-                    "no export in the inbox {inbox} (--require-file): is the export upstream broken?"
+                    "no export in the inbox {inbox} (--require-file): "
+                    "is the export upstream broken?"
                 ).format(inbox=inbox)
             )
         )
