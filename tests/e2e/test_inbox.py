@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -15,6 +14,15 @@ from tests.e2e.nightly_kit import events, export, json_lines, settle
 from tests.reliability.kit import Background, service_args, wait_for_requests
 
 pytestmark = pytest.mark.slow
+# A slow export job: a row every 50 ms, until it is killed.
+WRITER = """
+import sys, time
+with open(sys.argv[1], "a") as out:
+    while True:
+        out.write("0101080000;751001\\r\\n")
+        out.flush()
+        time.sleep(0.05)
+"""
 
 
 @pytest.fixture
@@ -107,10 +115,7 @@ def test_a_file_still_being_written_is_left_for_the_next_night(tmp_path, simulat
         [
             sys.executable,
             "-c",
-            "import sys, time\n"
-            "with open(sys.argv[1], 'a') as out:\n"
-            "    while True:\n"
-            "        out.write('0101080000;751001\\r\\n'); out.flush(); time.sleep(0.05)\n",
+            WRITER,
             str(growing),
         ]
     )
