@@ -23,9 +23,10 @@ from batch.errors import ConfigError, ReportWriteError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
+from batch.intake.notes import ReadNotes
 from batch.journal import Journal
 from batch.records import Outcome
-from batch.report import InputSheet, ReportPaths, RunSummary, write_report
+from batch.report import InputSheet, ReportPaths, RunSummary, run_facts, write_report
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.keys import Secret
 from batch.service.signing import SigningSettings
@@ -92,29 +93,6 @@ class RunResult:
         )
 
 
-def run_facts(
-    run_id: str,
-    counts: dict[Outcome, int],
-    *,
-    status: str,
-    message: str | None,
-    new: tuple[int, int],
-    exit_code: int,
-) -> dict[str, object]:
-    """The machine-readable line per run: also logged when the workbook could not be written."""
-    return {
-        "run_id": run_id,
-        "status": status,
-        "exit_code": exit_code,
-        "stop_cause": None if status == "finished" else message,
-        "rows": sum(counts.values()),
-        **{outcome.value: count for outcome, count in counts.items()},
-        "new_fix": new[0],
-        "new_drop": new[1],
-        "version": __version__,
-    }
-
-
 def exit_code_for(counts: dict[Outcome, int]) -> int:
     """0 all accepted or unchanged; 3 some unsent (wins); 1 some to fix or drop."""
     if counts.get(Outcome.RETRY, 0):
@@ -133,6 +111,8 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
         sheet=sheet,
         mapping=mapping,
         date_only_time=settings.date_only_time,
+        header_row=settings.header_row,
+        hidden_rows=settings.hidden_rows,
     )
 
 
@@ -207,7 +187,11 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 
 
 def _ingest(
-    journal: Journal, run_id: str, files: Sequence[InputFile], stop: threading.Event
+    journal: Journal,
+    run_id: str,
+    files: Sequence[InputFile],
+    stop: threading.Event,
+    notice: Callable[[str], None],
 ) -> bool:
     """Read every file into the journal; False when a signal cut the reading short.
 
@@ -228,9 +212,12 @@ def _ingest(
                 rows=input_file.rows,
                 blank=input_file.blank,
                 fields=input_file.fields,
+                notes=input_file.notes.to_json(),
             )
         if not complete:
             return False
+        for line in input_file.notes.shape_lines():
+            notice(f"{input_file.source_file}: {line}")
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
     return True
 
@@ -267,6 +254,9 @@ def run_job(
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
+    for input_file in files:
+        for line in input_file.notes.column_lines():
+            notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
@@ -278,7 +268,7 @@ def run_job(
         structlog.contextvars.bind_contextvars(run_id=run_id)
         status, message = "finished", None
         try:
-            if not _ingest(journal, run_id, files, stop):
+            if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", "interrupted while reading the input files"
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
@@ -341,6 +331,7 @@ def _write(
             rows=item.rows,
             blank=item.blank,
             fields=item.fields,
+            notes=ReadNotes.from_json(item.notes),
         )
         for item in info.inputs
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import structlog
 
+from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES
 from batch.cli.inbox import FileRun, inbox_lock, run_inbox
 from batch.cli.options import _common_options, _input_options, _sheet, _start
@@ -20,6 +21,7 @@ from batch.i18n import _
 from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
+from batch.records import Outcome
 from batch.report import NightTally, write_metrics
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ def run(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
+@click.option("--rate", type=float, help="Requests per second for the time estimate (default 5).")
 @_input_options
 @_common_options
 def validate(
@@ -102,7 +105,8 @@ def validate(
 ) -> None:
     """Dry run: read and validate FILES and write the workbook; nothing is sent.
 
-    Rows that would be sent are in the sheet Ready; the journal is not touched.
+    Rows that would be sent are in the sheet Ready, field by field as they would go; the
+    journal is not touched. Ends with how long sending would take at the rate.
     """
     settings, console = _start(config_file, flags)
     sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=True))
@@ -176,6 +180,8 @@ def _run_one(
     except BatchError as error:
         return FileRun(error.exit_code, error=error)
     console.summary(result)
+    if dry_run:
+        console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
     _log_facts(
         result.facts(),
         tally,

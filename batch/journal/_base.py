@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from batch.errors import JournalLockedError, StateError
-from batch.records import CellValue, Outcome, Report, Row
+from batch.records import CellValue, Outcome, Report, Row, RowResult
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "GROUPS",
@@ -42,6 +42,7 @@ __all__ = [
     "migrate",
     "now_text",
     "parse_time",
+    "row_result",
     "row_values",
     "take_lock",
     "utc_key",
@@ -146,6 +147,7 @@ class InputInfo:
     rows: int
     blank: int
     fields: dict[str, str] = field(default_factory=dict)  # header -> canonical field, as read
+    notes: dict[str, Any] = field(default_factory=dict)  # how it was read (intake's ReadNotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,4 +326,30 @@ def input_info(
     # Journals written before `fields` was kept hold the bare header list.
     if isinstance(columns, list):
         return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])
+    return InputInfo(
+        source_file,
+        sheet,
+        columns["headers"],
+        rows,
+        blank,
+        columns["fields"],
+        columns.get("notes", {}),
+    )
+
+
+def row_result(outcome: Outcome, record: Sequence[Any]) -> RowResult:
+    """A final row as the workbook shows it, from `Journal.results`' columns after the id."""
+    source_file, source_row, cells, code, text, tries, last, sheet, sent = record
+    return RowResult(
+        source_file=source_file,
+        source_row=source_row,
+        cells=load_cells(cells),
+        outcome=outcome,
+        code=code,
+        text=text,
+        attempts=tries,
+        last_attempt=parse_time(last),
+        sheet=sheet,
+        # A dry run's Ready sheet shows what would be sent, field by field.
+        extra={"payload": sent} if outcome is Outcome.READY and sent else {},
+    )

@@ -26,10 +26,10 @@ from batch.journal._base import (
     create_private,
     group_by_cpr,
     input_info,
-    load_cells,
     migrate,
     now_text,
     parse_time,
+    row_result,
     row_values,
     take_lock,
 )
@@ -144,13 +144,15 @@ class Journal(Closing):
         rows: int,
         blank: int,
         fields: Mapping[str, str] | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember one input file (or sheet) of the run for the workbook's summary.
 
         `fields` (header -> canonical field) lets the workbook put columns of different files
-        that mean the same field into one column, also when a mapping file decided it.
+        that mean the same field into one column, also when a mapping file decided it. `notes`
+        (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
-        columns = {"headers": list(headers), "fields": dict(fields or {})}
+        columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
@@ -267,24 +269,14 @@ class Journal(Closing):
         after = 0
         while True:
             page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, "
-                "last_attempt, sheet FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
+                "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, "
+                "sheet, payload FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 (run_id, outcome.value, after, PAGE),
             )
-            for row_id, source_file, source_row, cells, code, text, tries, last, sheet in page:
-                yield RowResult(
-                    source_file=source_file,
-                    source_row=source_row,
-                    cells=load_cells(cells),
-                    outcome=outcome,
-                    code=code,
-                    text=text,
-                    attempts=tries,
-                    last_attempt=parse_time(last),
-                    sheet=sheet,
-                )
-                after = row_id
+            for record in page:
+                yield row_result(outcome, record[1:])
+                after = record[0]
             if len(page) < PAGE:
                 return
 

@@ -38,6 +38,7 @@ from batch.report._model import (
     ReportPaths,
     RunSummary,
     checked_counts,
+    run_facts,
     sheet_outcomes,
     summary_json,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
+    "run_facts",
     "sheet_outcomes",
     "summary_json",
     "write_metrics",

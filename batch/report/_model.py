@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch import __version__
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.intake.notes import ReadNotes
+
 __all__ = [
     "SHEET_NAMES",
     "InputSheet",
@@ -20,6 +23,7 @@ __all__ = [
     "ReportPaths",
     "RunSummary",
     "checked_counts",
+    "run_facts",
     "sheet_outcomes",
     "summary_json",
 ]
@@ -49,6 +53,7 @@ class InputSheet:
     rows: int
     blank: int
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    notes: ReadNotes | None = field(default=None, hash=False)  # columns, hidden rows, totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,4 +151,27 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "finished": summary.finished.isoformat(),
         "duration_seconds": round((summary.finished - summary.started).total_seconds(), 3),
         "settings": dict(summary.settings),
+    }
+
+
+def run_facts(
+    run_id: str,
+    counts: dict[Outcome, int],
+    *,
+    status: str,
+    message: str | None,
+    new: tuple[int, int],
+    exit_code: int,
+) -> dict[str, object]:
+    """The machine-readable line per run: also logged when the workbook could not be written."""
+    return {
+        "run_id": run_id,
+        "status": status,
+        "exit_code": exit_code,
+        "stop_cause": None if status == "finished" else message,
+        "rows": sum(counts.values()),
+        **{outcome.value: count for outcome, count in counts.items()},
+        "new_fix": new[0],
+        "new_drop": new[1],
+        "version": __version__,
     }

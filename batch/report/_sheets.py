@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from batch.records import RESULT_COLUMNS, CellValue, Outcome, RowResult
 from batch.report._cells import Styles, column_widths, write_value
 from batch.report._model import ReportIntegrityError
+from batch.report._sent import SENT_COLUMNS, sent_values
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -54,6 +55,9 @@ class RowSheets:
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
+        self.columns = self.layout.columns
+        if outcome is Outcome.READY:  # a dry run: the request's fields as they would be sent
+            self.columns = (*self.columns, *SENT_COLUMNS)
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
         wide = frozenset({len(self.layout.titles) + _RESULT_TEXT})
@@ -112,6 +116,7 @@ class RowSheets:
             result.text,
             result.attempts,
             result.last_attempt,
+            *sent_values(result),
         ]
 
     def _write_row(

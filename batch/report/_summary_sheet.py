@@ -13,6 +13,7 @@ from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import Styles, excel_datetime
 from batch.report._model import SHEET_NAMES, RunSummary
+from batch.report._reading import write_reading
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -94,7 +95,8 @@ def write_summary_sheet(
     )
     line = _times(sheet, styles, summary, sum(counts.values()), line + 1)
     line = _inputs(sheet, styles, summary, line + 1)
-    _settings(sheet, styles, summary, name, line + 1)
+    line = write_reading(sheet, styles, summary, line + 1)
+    _settings(sheet, styles, summary, name, line)
 
 
 def _sheets_table(
