@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -135,3 +136,30 @@ def test_metrics_file_holds_the_night_for_node_exporter(tmp_path, simulator):
     assert 'batch_new_rows{outcome="fix"} 1' in lines
     assert f'batch_info{{version="{__version__}"}} 1' in lines
     assert stat.S_IMODE(metrics.stat().st_mode) == 0o644
+
+
+def test_each_retry_and_the_breaker_name_the_endpoint_and_the_cause(tmp_path, fresh_simulator):
+    """A service answering 503, one refusing connections: every retry line says where and why."""
+    source = export(tmp_path / "kui-export.csv", 3)
+    down = fresh_simulator(faults=FaultConfig(error_503_rate=1.0, retry_after_seconds=0))
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/nobody-here"
+    for n, (sim, extra, expected) in enumerate(
+        (
+            (down, [], {"http_status": 503}),
+            (fresh_simulator(), ["--endpoint", closed], {"kind": "connection"}),
+        )
+    ):
+        run = run_cli(
+            "run", source, *service_args(sim, "--max-attempts", "2", *extra),
+            state_dir=tmp_path / f"state-{n}", report_dir=tmp_path / "reports",
+        )  # fmt: skip
+        assert run.code == 3, run.output
+        retries = events(run.stderr, "retrying")
+        assert retries, run.stderr
+        for line in retries:
+            assert line["endpoint"], line
+            assert expected.items() <= line.items(), line
+            assert line["cause"], line
+    assert any("Errno" in str(line["cause"]) or "refused" in str(line["cause"]) for line in retries)
