@@ -26,7 +26,15 @@ from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
 from batch.journal import Journal
 from batch.records import Outcome
-from batch.report import InputSheet, ReportPaths, RunSummary, run_facts, write_report
+from batch.report import (
+    InputSheet,
+    ReportPaths,
+    RunSummary,
+    run_facts,
+    summary_facts,
+    write_report,
+)
+from batch.service.certinfo import certificate_summary
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.keys import Secret
 from batch.service.signing import SigningSettings
@@ -75,6 +83,8 @@ class RunResult:
     new_drop: int = 0
     exit_code: int = EXIT_OK
     version: str = __version__
+    certificates: tuple[dict[str, object], ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -90,6 +100,7 @@ class RunResult:
             message=self.message,
             new=(self.new_fix, self.new_drop),
             exit_code=self.exit_code,
+            certificates=(self.certificates, self.warnings),
         )
 
 
@@ -254,6 +265,8 @@ def run_job(
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
+    simulated = dry_run or settings.uses_simulator
+    certificates = ([], []) if simulated else certificate_summary(client_settings(settings))
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
@@ -285,7 +298,7 @@ def run_job(
             journal.finish_run(run_id, status="failed", message="the run stopped on an error")
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir, stop_code())
+        return _write(journal, run_id, settings.report_dir, stop_code(), certificates)
 
 
 def _submit(
@@ -316,7 +329,11 @@ def _submit(
 
 
 def _write(
-    journal: Journal, run_id: str, report_dir: Path, stop_code: int | None = None
+    journal: Journal,
+    run_id: str,
+    report_dir: Path,
+    stop_code: int | None = None,
+    certificates: tuple[list[dict[str, object]], list[str]] = ([], []),
 ) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
@@ -350,18 +367,13 @@ def _write(
         new_drop=new_drop,
         exit_code=exit_code,
         stop_cause=None if info.status == "finished" else info.message,
+        certificates=tuple(certificates[0]),
+        warnings=tuple(certificates[1]),
     )
     try:
         paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     except OSError as error:  # full, read-only, not ours: the operator's to fix, not a bug
-        facts = run_facts(
-            run_id,
-            counts,
-            status=info.status,
-            message=info.message,
-            new=(new_fix, new_drop),
-            exit_code=ReportWriteError.exit_code,
-        )
+        facts = summary_facts(summary, ReportWriteError.exit_code)
         raise ReportWriteError(report_dir, run_id, error, facts) from error
     return RunResult(
         run_id=run_id,
@@ -373,6 +385,8 @@ def _write(
         new_fix=new_fix,
         new_drop=new_drop,
         exit_code=exit_code,
+        certificates=summary.certificates,
+        warnings=summary.warnings,
     )
 
 

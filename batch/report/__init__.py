@@ -40,6 +40,7 @@ from batch.report._model import (
     checked_counts,
     run_facts,
     sheet_outcomes,
+    summary_facts,
     summary_json,
 )
 from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
@@ -54,6 +55,7 @@ __all__ = [
     "RunSummary",
     "run_facts",
     "sheet_outcomes",
+    "summary_facts",
     "summary_json",
     "write_metrics",
     "write_report",

@@ -10,7 +10,7 @@ from batch.privacy import mask_cpr
 from batch.records import Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -25,6 +25,7 @@ __all__ = [
     "checked_counts",
     "run_facts",
     "sheet_outcomes",
+    "summary_facts",
     "summary_json",
 ]
 
@@ -74,6 +75,8 @@ class RunSummary:
     new_drop: int = 0
     exit_code: int | None = None  # what `batch run` exits with for this run
     stop_cause: str | None = None  # why the run stopped early; None when it finished
+    certificates: tuple[dict[str, object], ...] = ()  # role, file, not_after, days_left
+    warnings: tuple[str, ...] = ()  # for a person to act on before it fails (expiry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,8 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "exit_code": summary.exit_code,
         "stop_cause": None if summary.stop_cause is None else mask_cpr(summary.stop_cause),
         "version": summary.version,
+        "certificates": [dict(certificate) for certificate in summary.certificates],
+        "warnings": list(summary.warnings),
         "workbook": str(workbook),
         "started": summary.started.isoformat(),
         "finished": summary.finished.isoformat(),
@@ -162,6 +167,7 @@ def run_facts(
     message: str | None,
     new: tuple[int, int],
     exit_code: int,
+    certificates: tuple[Sequence[Mapping[str, object]], Sequence[str]] = ((), ()),
 ) -> dict[str, object]:
     """The machine-readable line per run: also logged when the workbook could not be written."""
     return {
@@ -174,4 +180,19 @@ def run_facts(
         "new_fix": new[0],
         "new_drop": new[1],
         "version": __version__,
+        "certificates": [dict(certificate) for certificate in certificates[0]],
+        "warnings": list(certificates[1]),
     }
+
+
+def summary_facts(summary: RunSummary, exit_code: int) -> dict[str, object]:
+    """`run_facts` of a run whose workbook was not written (the summary is all there is)."""
+    return run_facts(
+        summary.run_id,
+        dict(summary.counts),
+        status=summary.status,
+        message=summary.message,
+        new=(summary.new_fix, summary.new_drop),
+        exit_code=exit_code,
+        certificates=(summary.certificates, summary.warnings),
+    )
