@@ -26,7 +26,7 @@ import structlog
 
 from batch.cli.exit_codes import EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.options import INPUT_SUFFIXES
-from batch.errors import InputError, StateError
+from batch.errors import InputError, SetupError, StateError
 from batch.i18n import _
 from batch.logging import RESULT_LOGGER
 
@@ -80,7 +80,12 @@ class InboxBusyError(StateError):
 @contextlib.contextmanager
 def inbox_lock(inbox: Path) -> Iterator[None]:
     """Hold an exclusive lock on the inbox folder itself for the whole inbox run."""
-    fd = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise StateError(
+            _("the inbox {inbox} cannot be opened ({why})").format(inbox=inbox, why=error.strerror)
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -128,6 +133,19 @@ def scan_inbox(inbox: Path, now: float | None = None) -> InboxScan:
 
 
 def move_aside(path: Path, folder: Path, stamp: str) -> Path | None:
+    """`_move_aside`, with an operator's message when the inbox cannot be written (exit 4)."""
+    try:
+        return _move_aside(path, folder, stamp)
+    except OSError as error:
+        raise SetupError(
+            _(
+                "{file} cannot be moved to {folder} ({why}); it stays in the inbox and the "
+                "next run reads it again (what was accepted is not sent twice)"
+            ).format(file=path, folder=folder, why=error.strerror)
+        ) from None
+
+
+def _move_aside(path: Path, folder: Path, stamp: str) -> Path | None:
     """Move `path` into `folder` as `STEM-STAMP.SUFFIX` (then -2, -3, ...), never overwriting.
 
     The name is reserved with O_EXCL before the rename, so a file already there (or put there
@@ -207,6 +225,17 @@ def _one(
 ) -> tuple[int, int]:
     """Run one file and move it; a negative code means: stop the inbox with this code."""
     outcome = run_file(path)
+    try:
+        return _settle(inbox, path, outcome, show_error)
+    except SetupError as error:  # done/ or failed/ cannot be written: stop for tonight
+        show_error(error)
+        return -error.exit_code, 0
+
+
+def _settle(
+    inbox: Path, path: Path, outcome: FileRun, show_error: Callable[[BatchError], None]
+) -> tuple[int, int]:
+    """Move the file as its run's outcome says; see `run_inbox`."""
     error = outcome.error
     if error is not None and not isinstance(error, InputError):
         show_error(error)  # not the file's fault (lock, configuration, set-up): leave it

@@ -10,7 +10,7 @@ import pytest
 
 from batch.simulator import FaultConfig
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
-from tests.e2e.nightly_kit import events, export, json_lines, settle
+from tests.e2e.nightly_kit import events, export, json_lines, settle, tmpfs
 from tests.reliability.kit import Background, service_args, wait_for_requests
 
 pytestmark = pytest.mark.slow
@@ -168,3 +168,20 @@ def test_an_empty_inbox_says_so_and_require_file_makes_it_an_error(simulator, ni
     (line,) = events(required.stderr, "inbox finished")
     assert line["exit_code"] == 2
     assert not list(inbox.iterdir())
+
+
+def test_an_inbox_on_a_read_only_file_system_is_a_set_up_problem(tmp_path, simulator):
+    """The rows are sent, the file cannot move to done/: exit 4 with a message, the file stays."""
+    state, reports = tmp_path / "state", tmp_path / "reports"
+    with tmpfs(tmp_path / "mnt", "size=1m") as inbox:
+        export(inbox / "kui-export.csv", 3)
+        subprocess.run(["mount", "-o", "remount,ro", inbox], check=True)
+        run = run_cli(
+            "run", "--inbox", inbox, *service_args(simulator), state_dir=state, report_dir=reports
+        )
+        assert [path.name for path in inbox.iterdir()] == ["kui-export.csv"]
+    assert run.code == 4, run.output
+    assert "Traceback" not in run.output
+    (refused,) = events(run.stderr, "run refused")
+    assert "cannot be moved to" in str(refused["message"])
+    assert summary_of(workbook_of(reports))["accepted"] == 3
