@@ -6,10 +6,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import click
+import structlog
 
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.journal import Journal
+from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, rebuild_report
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
     except BatchError as error:
         _fail(console, error)
     console.summary(result)
+    structlog.get_logger(RESULT_LOGGER).info(
+        "report written", **result.facts(), workbook=str(result.paths.workbook)
+    )
     sys.exit(exit_code_for(result.counts))
 
 

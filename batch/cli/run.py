@@ -16,7 +16,7 @@ from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES
 from batch.cli.inbox import FileRun, inbox_lock, run_inbox
 from batch.cli.options import _common_options, _input_options, _sheet, _start
-from batch.errors import BatchError, ReportWriteError
+from batch.errors import BatchError, ReportWriteError, SetupError
 from batch.i18n import _
 from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, run_job
@@ -201,7 +201,7 @@ def _log_facts(facts: Mapping[str, object], tally: NightTally | None, **more: ob
 
 def _show_error(console: Console, error: BatchError) -> None:
     """One line for a person, or one JSON event with the exit code for a log collector."""
-    event = "run stopped" if isinstance(error, ReportWriteError) else "run refused"
+    event = "run stopped" if isinstance(error, SetupError) else "run refused"
     kind = type(error).__name__
     console.error(mask_cpr(str(error)), event=event, error=kind, exit_code=error.exit_code)
 

@@ -30,6 +30,7 @@ class NightTally:
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     new: dict[str, int] = field(default_factory=lambda: {"fix": 0, "drop": 0})
     version: str = ""
+    certificates: dict[tuple[str, str], int] = field(default_factory=dict)  # (role, file)
 
     def add(self, facts: Mapping[str, object]) -> None:
         """Count one run's `run finished` facts."""
@@ -39,6 +40,10 @@ class NightTally:
         for kind in self.new:
             self.new[kind] += _int(facts.get(f"new_{kind}"))
         self.version = str(facts.get("version") or self.version)
+        certificates = facts.get("certificates")
+        for certificate in certificates if isinstance(certificates, list) else []:
+            key = (str(certificate["role"]), str(certificate["file"]))
+            self.certificates[key] = _int(certificate["days_left"])
 
 
 def _int(value: object) -> int:
@@ -73,6 +78,15 @@ def render(tally: NightTally, exit_code: int, now: float) -> str:
             "# HELP batch_info The version of batch that ran.",
             "# TYPE batch_info gauge",
             f'batch_info{{version="{_label(tally.version)}"}} 1',
+        ]
+    if tally.certificates:
+        lines += [
+            "# HELP batch_certificate_days_left Days until a configured certificate expires.",
+            "# TYPE batch_certificate_days_left gauge",
+            *(
+                f'batch_certificate_days_left{{role="{_label(role)}",file="{_label(file)}"}} {days}'
+                for (role, file), days in tally.certificates.items()
+            ),
         ]
     return "\n".join(lines) + "\n"
 

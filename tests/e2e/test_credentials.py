@@ -31,6 +31,7 @@ def test_the_client_certificate_password_comes_from_the_credentials_directory(
     def night(name: str):
         return run_cli(
             "run", source, *service_args(sim), "--config", config,
+            "--metrics-file", tmp_path / "batch.prom",
             state_dir=tmp_path / "state", report_dir=tmp_path / name,
             env={"CREDENTIALS_DIRECTORY": str(credentials)},
         )  # fmt: skip
@@ -51,3 +52,6 @@ def test_the_client_certificate_password_comes_from_the_credentials_directory(
     (finished,) = events(right.stderr, "run finished")
     assert finished["certificates"] == [certificate]
     assert "expires in" in finished["warnings"][0]
+    metrics = (tmp_path / "batch.prom").read_text(encoding="utf-8")
+    gauge = f'batch_certificate_days_left{{role="tls",file="{bundle}"}} {certificate["days_left"]}'
+    assert gauge in metrics.splitlines()

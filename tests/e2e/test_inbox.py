@@ -182,6 +182,6 @@ def test_an_inbox_on_a_read_only_file_system_is_a_set_up_problem(tmp_path, simul
         assert [path.name for path in inbox.iterdir()] == ["kui-export.csv"]
     assert run.code == 4, run.output
     assert "Traceback" not in run.output
-    (refused,) = events(run.stderr, "run refused")
-    assert "cannot be moved to" in str(refused["message"])
+    (stopped,) = events(run.stderr, "run stopped")
+    assert "cannot be moved to" in str(stopped["message"])
     assert summary_of(workbook_of(reports))["accepted"] == 3
