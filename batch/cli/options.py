@@ -45,7 +45,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--report-dir",
             type=click.Path(path_type=Path, file_okay=False),
-            help="Where result workbooks are written (default reports/).",
+            help="Where result workbooks are written (default ~/.local/share/batch/reports).",
         ),
         click.option(
             "--log-format",
