@@ -157,10 +157,12 @@ def _run_one(
     *,
     dry_run: bool,
     tally: NightTally | None = None,
+    signals: _Signals | None = None,
 ) -> FileRun:
     """One run; an error that stops it is returned, not shown (the inbox decides about notes)."""
-    signals = _Signals()
-    signals.install()
+    if signals is None:
+        signals = _Signals()
+        signals.install()
     try:
         with console.progress() as progress:
             result = run_job(
@@ -214,9 +216,16 @@ def _run_inbox(
     tally: NightTally,
 ) -> int:
     """Every export in `inbox`, under a lock on the folder (see `batch.cli.inbox`)."""
+    # One handler for the whole inbox: a signal between two files stops before the next one.
+    signals = _Signals()
+    signals.install()
 
     def run_file(path: Path) -> FileRun:
-        return _run_one([path], settings, console, sheet, dry_run=False, tally=tally)
+        if signals.exit_code is not None:
+            return FileRun(signals.exit_code)
+        return _run_one(
+            [path], settings, console, sheet, dry_run=False, tally=tally, signals=signals
+        )
 
     try:
         with inbox_lock(inbox):
