@@ -96,6 +96,12 @@ def inbox_lock(inbox: Path) -> Iterator[None]:
                     "nothing: wait for the other one to finish"
                 ).format(inbox=inbox)
             ) from None
+        except OSError as error:  # a file system without locks (some network shares)
+            raise StateError(
+                _("the inbox {inbox} cannot be locked ({why})").format(
+                    inbox=inbox, why=error.strerror
+                )
+            ) from None
         yield
     finally:
         os.close(fd)
