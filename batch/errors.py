@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from batch.records import StopCause
+
 __all__ = [
     "BatchError",
     "ConfigError",
@@ -68,9 +70,14 @@ class SetupError(BatchError):
     Distinct from exit 3 ("run again later"): a certificate the service refuses, a host name
     that does not match, a proxy that refuses, a report directory that is full or read-only
     will fail the same way tomorrow night. The journal keeps every unsent row for the next run.
+    `cause` names the problem for a machine and in words (`batch.records.StopCause`).
     """
 
     exit_code = 4
+
+    def __init__(self, message: str, cause: StopCause | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class ReportWriteError(SetupError):

@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import columns, history, ops, run, simulator
+from batch.cli import check, columns, history, ops, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.cli.options import early_log_format
 from batch.logging import configure_logging, json_lines
@@ -93,6 +93,7 @@ def main() -> None:
 
 # Registered from their modules (which never import this one); `--help` lists them sorted by name.
 for _command in (
+    check.check,
     columns.columns,
     run.run,
     run.validate,

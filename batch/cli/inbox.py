@@ -63,6 +63,7 @@ class FileRun:
     code: int
     result: RunResult | None = None
     error: BatchError | None = None
+    stop: bool = False  # the inbox stops here (a signal, a set-up problem, the time is up)
 
 
 @dataclass(slots=True)
@@ -187,9 +188,10 @@ def run_inbox(
     A file whose rows were all settled (accepted, unchanged, or for a person to fix) moves to
     done/; a file that could not be read to failed/. A file with rows still to send (exit 3),
     or whose run was interrupted or stopped by a set-up problem, stays: the next run sends what
-    is left. Any other error (the journal's lock, the configuration) stops the inbox run and
-    touches nothing: it is not the file's fault. `run_file` shows nothing of an error; this
-    shows it through `show_error`, except for a note, which is no error.
+    is left. A set-up problem, a signal or the end of `max_run_minutes` stops the inbox (every
+    other file would meet it too); any other error (the journal's lock, the configuration)
+    stops it as well and touches nothing: it is not the file's fault. `run_file` shows nothing
+    of an error; this shows it through `show_error`, except for a note, which is no error.
     """
     found = scan_inbox(inbox)
     for path, why in found.left_alone:
@@ -199,7 +201,7 @@ def run_inbox(
         code, done = _one(inbox, path, run_file, show_error)
         moved += done
         if code >= EXIT_SIGNALLED or code < 0:
-            worst = abs(code)  # a signal, or an error that is not the file's: stop here
+            worst = max(worst, abs(code))  # a signal, or a stop that is not the file's
             break
         worst = max(worst, code)
     if not found.ready and require_file:
@@ -242,6 +244,8 @@ def _settle(
     inbox: Path, path: Path, outcome: FileRun, show_error: Callable[[BatchError], None]
 ) -> tuple[int, int]:
     """Move the file as its run's outcome says; see `run_inbox`."""
+    if outcome.stop:
+        return -outcome.code, 0
     error = outcome.error
     if error is not None and not isinstance(error, InputError):
         show_error(error)  # not the file's fault (lock, configuration, set-up): leave it

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,13 +15,13 @@ import click
 import structlog
 
 from batch.cli.estimate import send_estimate
-from batch.cli.exit_codes import EXIT_CODES
+from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP
 from batch.cli.inbox import FileRun, inbox_lock, run_inbox
 from batch.cli.options import _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError, ReportWriteError, SetupError
-from batch.i18n import _
+from batch.i18n import N_, _
 from batch.logging import RESULT_LOGGER
-from batch.pipeline import exit_code_for, run_job
+from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report import NightTally, write_metrics
@@ -50,6 +52,16 @@ result_log = structlog.get_logger(RESULT_LOGGER)  # kept under --quiet: monitori
 @click.option("--rate", type=float, help="Requests per second at most (default 5).")
 @click.option("--concurrency", type=int, help="Requests in flight at most (default 4).")
 @click.option("--max-attempts", type=int, help="Attempts per row before Retry (default 5).")
+@click.option(
+    "--proxy",
+    help="Proxy URL for the service (http://host:port), or none; wins over HTTPS_PROXY. "
+    "A URL with a password only from the config file or BATCH_PROXY.",
+)
+@click.option(
+    "--max-run-minutes",
+    type=float,
+    help="Stop the run after this many minutes, as on Ctrl-C (the workbook is written).",
+)
 @click.option(
     "--resend-all",
     is_flag=True,
@@ -191,7 +203,22 @@ def _run_one(
         workbook=str(result.paths.workbook),
         summary=str(result.paths.summary),
     )
+    if result.setup_problem:
+        assert result.stop_cause is not None
+        console.error(
+            _(SETUP_PROBLEM).format(cause=result.stop_cause.text(_)),
+            event="run stopped",
+            stop_cause=result.stop_cause.slug,
+            exit_code=EXIT_SETUP,
+        )
+        return FileRun(signals.exit_code or EXIT_SETUP, result, stop=True)
     return FileRun(signals.exit_code or exit_code_for(result.counts), result)
+
+
+SETUP_PROBLEM = N_(
+    "set-up problem: {cause}. Sending stopped; the rows not sent are in Retry. "
+    "Fix it, then run again (`batch check` helps)"
+)
 
 
 def _log_facts(facts: Mapping[str, object], tally: NightTally | None, **more: object) -> None:
@@ -219,13 +246,21 @@ def _run_inbox(
     # One handler for the whole inbox: a signal between two files stops before the next one.
     signals = _Signals()
     signals.install()
+    # `max_run_minutes` covers the whole inbox: each file's run gets what is left of it, and
+    # files not reached stay for the next night.
+    minutes = settings.max_run_minutes
+    end = None if minutes is None else time.monotonic() + 60 * minutes
 
     def run_file(path: Path) -> FileRun:
         if signals.exit_code is not None:
-            return FileRun(signals.exit_code)
-        return _run_one(
-            [path], settings, console, sheet, dry_run=False, tally=tally, signals=signals
-        )
+            return FileRun(signals.exit_code, stop=True)
+        budget = settings
+        if end is not None:
+            left = (end - time.monotonic()) / 60
+            if left <= 0:
+                return FileRun(EXIT_UNSENT, stop=True)
+            budget = dataclasses.replace(settings, max_run_minutes=left)
+        return _run_one([path], budget, console, sheet, dry_run=False, tally=tally, signals=signals)
 
     try:
         with inbox_lock(inbox):

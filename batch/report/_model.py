@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from batch import __version__
 from batch.privacy import mask_cpr
-from batch.records import Outcome
+from batch.records import Outcome, StopCause
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -65,18 +65,18 @@ class RunSummary:
     dry_run: bool
     started: datetime
     finished: datetime
-    status: str  # "finished" | "interrupted" | "broken" | "failed"
+    status: str  # "finished" | "interrupted" | "broken" | "setup" | "failed"
     message: str | None
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    stop_cause: StopCause | None = None  # why the run stopped early (set-up problem, deadline)
+    warnings: tuple[str, ...] = ()  # start-up warnings, as the operator read them
+    certificates: tuple[Mapping[str, object], ...] = ()  # role, file, not_after, days_left
     version: str | None = None  # batch's version that ran it (None: a journal from before 0.2)
     new_fix: int = 0  # rows in Fix not reported on an earlier night (batch.journal._issues)
     new_drop: int = 0
     exit_code: int | None = None  # what `batch run` exits with for this run
-    stop_cause: str | None = None  # why the run stopped early; None when it finished
-    certificates: tuple[dict[str, object], ...] = ()  # role, file, not_after, days_left
-    warnings: tuple[str, ...] = ()  # for a person to act on before it fails (expiry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,10 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
     """The machine-readable summary beside the workbook, for schedulers and dashboards.
 
     The outcome keys are always all present (zero when empty), so a consumer needs no
-    special case for dry runs.
+    special case for dry runs. `stop_cause` is null unless the run stopped early for a named
+    cause (`{"slug": "tls_server_certificate_expired", "text": ..., "setup": true}`);
+    `warnings` are the start-up warnings; `certificates` the TLS and signing certificates with
+    `not_after` and `days_left` (for monitoring).
     """
     counts = checked_counts(summary)
     every = {outcome.value: counts.get(outcome, 0) for outcome in SHEET_NAMES}
@@ -147,52 +150,63 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "new_drop": summary.new_drop,
         "blank": sum(sheet.blank for sheet in summary.inputs),
         "exit_code": summary.exit_code,
-        "stop_cause": None if summary.stop_cause is None else mask_cpr(summary.stop_cause),
         "version": summary.version,
-        "certificates": [dict(certificate) for certificate in summary.certificates],
-        "warnings": list(summary.warnings),
         "workbook": str(workbook),
         "started": summary.started.isoformat(),
         "finished": summary.finished.isoformat(),
         "duration_seconds": round((summary.finished - summary.started).total_seconds(), 3),
         "settings": dict(summary.settings),
+        "stop_cause": _cause_json(summary.stop_cause),
+        "warnings": [mask_cpr(text) for text in summary.warnings],
+        "certificates": [dict(item) for item in summary.certificates],
     }
+
+
+def _cause_json(cause: StopCause | None) -> dict[str, object] | None:
+    """`slug` for a machine, `text` in English for a log reader, `setup` for the exit code."""
+    if cause is None:
+        return None
+    return {"slug": cause.slug, "text": mask_cpr(cause.text()), "setup": cause.setup}
 
 
 def run_facts(
     run_id: str,
-    counts: dict[Outcome, int],
+    counts: Mapping[Outcome, int],
     *,
     status: str,
-    message: str | None,
-    new: tuple[int, int],
-    exit_code: int,
-    certificates: tuple[Sequence[Mapping[str, object]], Sequence[str]] = ((), ()),
+    exit_code: int | None,
+    stop_cause: StopCause | None = None,
+    warnings: Sequence[str] = (),
+    certificates: Sequence[Mapping[str, object]] = (),
+    new: tuple[int, int] = (0, 0),
+    version: str | None = __version__,
 ) -> dict[str, object]:
-    """The machine-readable line per run: also logged when the workbook could not be written."""
+    """The machine-readable line per run (`run finished`), with the JSON summary's keys."""
     return {
         "run_id": run_id,
         "status": status,
         "exit_code": exit_code,
-        "stop_cause": None if status == "finished" else message,
+        "stop_cause": _cause_json(stop_cause),
         "rows": sum(counts.values()),
         **{outcome.value: count for outcome, count in counts.items()},
         "new_fix": new[0],
         "new_drop": new[1],
-        "version": __version__,
-        "certificates": [dict(certificate) for certificate in certificates[0]],
-        "warnings": list(certificates[1]),
+        "version": version,
+        "warnings": [mask_cpr(text) for text in warnings],
+        "certificates": [dict(item) for item in certificates],
     }
 
 
-def summary_facts(summary: RunSummary, exit_code: int) -> dict[str, object]:
-    """`run_facts` of a run whose workbook was not written (the summary is all there is)."""
+def summary_facts(summary: RunSummary, exit_code: int | None = None) -> dict[str, object]:
+    """`run_facts` of a run from its summary (also when its workbook could not be written)."""
     return run_facts(
         summary.run_id,
-        dict(summary.counts),
+        summary.counts,
         status=summary.status,
-        message=summary.message,
+        exit_code=summary.exit_code if exit_code is None else exit_code,
+        stop_cause=summary.stop_cause,
+        warnings=summary.warnings,
+        certificates=summary.certificates,
         new=(summary.new_fix, summary.new_drop),
-        exit_code=exit_code,
-        certificates=(summary.certificates, summary.warnings),
+        version=summary.version,
     )

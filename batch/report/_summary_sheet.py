@@ -66,6 +66,8 @@ _STATUS = {
     "finished": "Finished",
     "interrupted": "Interrupted: the rows not yet sent are in Retry",
     "broken": "Stopped early because the service kept failing: the rows not sent are in Retry",
+    "setup": "Stopped by a set-up problem (see Why): fix it, then run again; the rows not sent "
+    "are in Retry",
     "failed": "Failed",
 }
 _WIDTHS = (24, 14, 70, 80)
@@ -90,6 +92,10 @@ def write_summary_sheet(
         sheet.write_string(2, 0, "Why", styles.bold)
         sheet.write_string(2, 1, mask_cpr(summary.message))
         line = 3
+    for text in summary.warnings:  # start-up warnings: certificates, risky settings
+        sheet.write_string(line, 0, "Warning", styles.bold)
+        sheet.write_string(line, 1, mask_cpr(text))
+        line += 1
     line = _sheets_table(
         sheet, styles=styles, summary=summary, counts=counts, name=name, line=line + 1
     )

@@ -110,3 +110,20 @@ def test_reports_default_to_a_per_user_data_folder():
     assert resolve_settings({}, env={}).report_dir == DEFAULT_REPORT_DIR
     assert DEFAULT_REPORT_DIR.is_absolute()
     assert DEFAULT_REPORT_DIR.parts[-2:] == ("batch", "reports")
+def test_a_proxy_password_never_prints_and_never_comes_from_a_flag():
+    """BATCH_PROXY's password is masked in the printable settings; --proxy with one is refused."""
+    settings = resolve_settings({}, env={"BATCH_PROXY": "http://kommune:hemmelig@proxy:3128"})
+    assert settings.proxy == "http://kommune:hemmelig@proxy:3128"
+    assert settings.printable()["proxy"] == "http://kommune:***@proxy:3128"
+    assert "hemmelig" not in repr(settings)
+    with pytest.raises(ConfigError, match="BATCH_PROXY") as raised:
+        resolve_settings({"proxy": "http://kommune:hemmelig@proxy:3128"}, env={})
+    assert "hemmelig" not in str(raised.value)
+    assert resolve_settings({"proxy": "http://proxy:3128"}, env={}).proxy == "http://proxy:3128"
+
+
+def test_a_proxy_that_is_no_url_is_refused():
+    """A proxy setting must be an http(s) URL or none."""
+    with pytest.raises(ConfigError, match="proxy"):
+        resolve_settings({}, env={"BATCH_PROXY": "socks5://proxy:1080"})
+    assert resolve_settings({}, env={"BATCH_PROXY": "none"}).proxy == "none"
