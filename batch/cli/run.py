@@ -17,6 +17,7 @@ import structlog
 from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP
 from batch.cli.inbox import FileRun, inbox_lock, run_inbox
+from batch.cli.journal import retention_option
 from batch.cli.options import _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError, ReportWriteError, SetupError
 from batch.i18n import N_, _
@@ -25,6 +26,7 @@ from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report import NightTally, write_metrics
+from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,6 +81,7 @@ result_log = structlog.get_logger(RESULT_LOGGER)  # kept under --quiet: monitori
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a Prometheus textfile (node_exporter) after the run.",
 )
+@retention_option
 @_input_options
 @_common_options
 def run(
@@ -264,6 +267,7 @@ def _run_inbox(
 
     try:
         with inbox_lock(inbox):
+            remember_inbox(settings.state_dir, inbox)  # done/, failed/ expire with retention
             return run_inbox(
                 inbox,
                 run_file,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError, StateError
 from batch.journal._base import JOURNAL_NAME
+from batch.journal._keys import KEY_NAME
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,6 +39,7 @@ def backup_journal(state_dir: Path, target: Path) -> Path:
     try:
         _copy(source, work)
         os.link(work, target)
+        _copy_key(state_dir.expanduser() / KEY_NAME, target.with_name(f"{target.name}.key"))
     except FileExistsError:
         raise ConfigError(f"{target} exists already: a backup never overwrites a file") from None
     except (OSError, sqlite3.Error) as error:
@@ -47,6 +49,18 @@ def backup_journal(state_dir: Path, target: Path) -> Path:
         with contextlib.suppress(FileNotFoundError):
             work.unlink()
     return source
+
+
+def _copy_key(key: Path, target: Path) -> None:
+    """The memory's key beside the copy (`FILE.key`, owner-only): the memory needs it.
+
+    A journal without a memory yet may have no key to copy.
+    """
+    if not key.is_file():
+        return
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.read_bytes())
 
 
 def _copy(source: Path, work: Path) -> None:

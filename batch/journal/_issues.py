@@ -11,7 +11,6 @@ a row that moved from Fix to Drop makes it new again.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -20,36 +19,35 @@ from batch.records import Outcome
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Callable
 
-__all__ = ["ISSUE_OUTCOMES", "content_digest", "count_new_issues"]
+__all__ = ["ISSUE_OUTCOMES", "count_new_issues"]
 
 ISSUE_OUTCOMES = (Outcome.FIX, Outcome.DROP)
 
 
-def content_digest(cells_json: str) -> str:
-    """The digest that recognises a row's content again (the cells as stored in the journal).
-
-    One place, so that the digest follows the journal's keyed hashing when that changes.
-    """
-    return hashlib.sha256(cells_json.encode("utf-8")).hexdigest()
-
-
-def count_new_issues(conn: sqlite3.Connection, run_id: str) -> dict[Outcome, int]:
+def count_new_issues(
+    conn: sqlite3.Connection, run_id: str, digest: Callable[[str], bytes]
+) -> dict[Outcome, int]:
     """Remember the run's Fix/Drop rows and count those it reported first (idempotent).
 
-    Runs inside the caller's write transaction. Counting again (`batch report`) gives the
-    same numbers: a row's first run is kept, never replaced by a later one.
+    Runs inside the caller's write transaction. `digest` is the journal's keyed digest
+    (`Pseudonyms.payload`): the memory holds no CPR number, not even as a plain hash. Counting
+    again (`batch report`) gives the same numbers: a row's first run is kept. Rows whose cells
+    were purged are not counted.
     """
     new = dict.fromkeys(ISSUE_OUTCOMES, 0)
     after = 0
     while True:
         page = conn.execute(
-            "SELECT id, source_file, cells, outcome FROM rows WHERE run_id = ? "
-            "AND outcome IN ('fix', 'drop') AND id > ? ORDER BY id LIMIT ?",
+            "SELECT r.id, r.source_file, d.cells, r.outcome FROM rows r "
+            "JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? "
+            "AND r.outcome IN ('fix', 'drop') AND r.id > ? AND d.cells IS NOT NULL "
+            "ORDER BY r.id LIMIT ?",
             (run_id, after, PAGE),
         ).fetchall()
         for row_id, source_file, cells, outcome in page:
-            key = (PurePath(source_file).name, content_digest(cells), outcome)
+            key = (PurePath(source_file).name, digest(cells), outcome)
             conn.execute(
                 "INSERT OR IGNORE INTO issues_seen (source_name, digest, outcome, run_id) "
                 "VALUES (?, ?, ?, ?)",

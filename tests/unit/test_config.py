@@ -110,6 +110,8 @@ def test_reports_default_to_a_per_user_data_folder():
     assert resolve_settings({}, env={}).report_dir == DEFAULT_REPORT_DIR
     assert DEFAULT_REPORT_DIR.is_absolute()
     assert DEFAULT_REPORT_DIR.parts[-2:] == ("batch", "reports")
+
+
 def test_a_proxy_password_never_prints_and_never_comes_from_a_flag():
     """BATCH_PROXY's password is masked in the printable settings; --proxy with one is refused."""
     settings = resolve_settings({}, env={"BATCH_PROXY": "http://kommune:hemmelig@proxy:3128"})
