@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +15,7 @@ from batch.journal import JOURNAL_NAME, Journal, backup_journal
 from batch.records import Outcome
 from tests.rows_kit import row
 
-V1_RUNS = (
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, "
-    "status TEXT NOT NULL, message TEXT, dry_run INTEGER NOT NULL, settings TEXT NOT NULL, "
-    "files TEXT NOT NULL, pid INTEGER); PRAGMA user_version = 1;"
-)
+FIXTURE = Path(__file__).with_name("fixtures") / "journal-v1.sqlite3"
 
 
 def _night(journal: Journal, source_file: str, mails: list[str]) -> dict[Outcome, int]:
@@ -51,19 +49,15 @@ def test_each_run_records_the_version_that_ran_it(journal):
     assert journal.run_info(run_id).version == __version__
 
 
-def test_a_schema_1_journal_gains_the_version_column_once(tmp_path):
-    """Migrating a journal written before runs.version adds the column; doing it twice is fine."""
+def test_an_older_journal_gains_the_version_column_once(tmp_path):
+    """A schema-1 journal (two real nights) migrates with runs.version; opening again is fine."""
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
-    with sqlite3.connect(state / JOURNAL_NAME) as conn:
-        conn.executescript(V1_RUNS)
-        conn.execute(
-            "INSERT INTO runs VALUES ('old', '2026-11-01T02:15:00+00:00', NULL, 'finished', "
-            "NULL, 0, '{}', '[]', 1)"
-        )
+    shutil.copy(FIXTURE, state / JOURNAL_NAME)
     for _ in range(2):
         with Journal.open(state) as journal:
-            assert journal.run_info("old").version is None
+            old = journal.runs()[0]
+            assert old.version is None
             new = journal.start_run(inputs=[], settings={})
             assert journal.run_info(new).version == __version__
 
@@ -76,5 +70,8 @@ def test_backup_is_owner_only_and_never_overwrites(tmp_path, journal):
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT run_id FROM runs").fetchall() == [(run_id,)]
+    key = target.with_name("copy.sqlite3.key")  # the memory's key beside it
+    assert key.read_bytes() == (journal.path.parent / "memory.key").read_bytes()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
     with pytest.raises(ConfigError, match="never overwrites"):
         backup_journal(journal.path.parent, target)
