@@ -1,7 +1,8 @@
 """What a person at a terminal sees: a notice line, a progress bar, a summary table, errors.
 
 Human output goes to stderr except the summary, which goes to stdout so that a scheduler's
-mail or a shell pipe gets it. On a terminal there is a progress bar with rows/s and ETA;
+mail or a shell pipe gets it. On a terminal there is a progress bar of the rows to send, with
+requests/s and the ETA of the rows still to send (rows skipped as unchanged count for neither);
 elsewhere (cron, CI, a pipe) there is none. Logs are separate (`batch.logging`).
 
 When the logs are JSON lines (`--log-format json`, or `auto` under cron or systemd) the console
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import structlog
 from rich.console import Console as RichConsole
@@ -26,7 +28,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -36,15 +37,18 @@ from batch.privacy import mask_cpr
 from batch.records import Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
 
     from batch.journal import RunInfo
     from batch.pipeline import RunResult
+    from batch.submit import Snapshot
 
 __all__ = ["Console", "ProgressSink"]
 
 log = structlog.get_logger("batch.cli")
 
+_DANISH = ZoneInfo("Europe/Copenhagen")  # as the run ids and the workbooks
 _ORDER = (
     Outcome.ACCEPTED,
     Outcome.READY,
@@ -72,13 +76,35 @@ class ProgressSink:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, rows)
 
+    def status(self, snapshot: Snapshot) -> None:
+        """The bar counts rows sent out of rows to send; rows found unchanged leave the total."""
+        if self._progress is None:
+            return
+        total = snapshot.sent + snapshot.to_go
+        rate = _("{rate:,.1f} requests/s").format(rate=snapshot.requests_per_second)
+        eta = snapshot.eta_seconds
+        shown = "-:--:--" if eta is None else _clock(eta)
+        if self._task is None:
+            self._task = self._progress.add_task(_("sending"), total=total)
+        self._progress.update(
+            self._task, total=total, completed=snapshot.sent, rate=rate, eta=shown
+        )
 
-class _RowsPerSecond(ProgressColumn):
-    """Rows per second, which rich has only for bytes."""
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class _Field(ProgressColumn):
+    """A text the pipeline's snapshot set on the task (rate, ETA); empty until it arrives."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} rows/s")
+        return Text(str(task.fields.get(self._name, "")))
 
 
 class Console:
@@ -116,10 +142,10 @@ class Console:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            _RowsPerSecond(),
+            _Field("rate"),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn(_("ETA")),
+            _Field("eta"),
         )
         with Progress(*columns, console=self._err, transient=True) as bar:
             yield ProgressSink(bar)
@@ -136,6 +162,8 @@ class Console:
                 outcome is not Outcome.READY or result.counts[outcome]
             ):
                 table.add_row(outcome.value, f"{result.counts[outcome]:,}")
+            if outcome is Outcome.DROP and result.aged:
+                table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}")
         table.add_row("blank (skipped)", f"{result.blank:,}")
         table.add_row("total", f"{result.rows:,}", style="bold")
         self._out.print(table)
@@ -151,8 +179,26 @@ class Console:
         self._out.print(f"workbook: {result.paths.workbook}", markup=False)
         self._out.print(f"summary:  {result.paths.summary}", markup=False)
 
+    def reconciliation(self, totals: Mapping[str, Mapping[str, int]], workbook: Path) -> None:
+        """Rows per final outcome for each file, and where the workbook is."""
+        from batch.report.reconcile import FINALS  # noqa: PLC0415 - only this command
+
+        table = Table(title=_("every row's final outcome"), title_justify="left")
+        table.add_column(_("file"))
+        table.add_column(_("rows"), justify="right")
+        for label in FINALS.values():
+            table.add_column(_(label), justify="right")
+        for name, counts in totals.items():
+            cells = (f"{counts[key]:,}" for key in FINALS)
+            table.add_row(name, f"{sum(counts.values()):,}", *cells)
+        self._out.print(table)
+        self._out.print(f"workbook: {workbook}", markup=False)
+
     def runs(self, runs: Sequence[tuple[RunInfo, dict[Outcome, int]]]) -> None:
-        """The journal's runs, newest last."""
+        """The journal's runs, newest last; times in Danish local time, as run ids and workbooks.
+
+        The zone is shown (CET or CEST) so a reader on a UTC server is not misled.
+        """
         table = Table(title="runs in the journal", title_justify="left")
         for column in (
             "run",
@@ -164,7 +210,7 @@ class Console:
         for info, counts in runs:
             table.add_row(
                 info.run_id,
-                info.started.astimezone().strftime("%Y-%m-%d %H:%M"),
+                info.started.astimezone(_DANISH).strftime("%Y-%m-%d %H:%M %Z"),
                 info.status,
                 *(f"{counts.get(o, 0):,}" for o in _ORDER if o is not Outcome.READY),
             )

@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, journal, ops, run, simulator
+from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, web
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.cli.options import early_log_format
 from batch.logging import configure_logging, json_lines
@@ -100,8 +100,11 @@ for _command in (
     history.report,
     history.status,
     ops.backup,
+    reconcile.reconcile_command,
     journal.purge_command,
     journal.history,
     simulator.simulator,
+    web.serve,
+    web.user,
 ):
     main.add_command(_command)

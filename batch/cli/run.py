@@ -18,7 +18,14 @@ from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP
 from batch.cli.inbox import FileRun, inbox_lock, run_inbox
 from batch.cli.journal import retention_option
-from batch.cli.options import _common_options, _input_options, _sheet, _start
+from batch.cli.options import (
+    _common_options,
+    _input_options,
+    _limit_options,
+    _selection_options,
+    _sheet,
+    _start,
+)
 from batch.errors import BatchError, ReportWriteError, SetupError
 from batch.i18n import N_, _
 from batch.logging import RESULT_LOGGER
@@ -81,6 +88,8 @@ result_log = structlog.get_logger(RESULT_LOGGER)  # kept under --quiet: monitori
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a Prometheus textfile (node_exporter) after the run.",
 )
+@_limit_options
+@_selection_options
 @retention_option
 @_input_options
 @_common_options
@@ -112,7 +121,18 @@ def run(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
+@click.option(
+    "--wsdl", help="The service whose memory counts (as for `run`; default: built-in simulator)."
+)
+@click.option("--endpoint", help="Service address, overriding the one in the WSDL.")
 @click.option("--rate", type=float, help="Requests per second for the time estimate (default 5).")
+@click.option(
+    "--resend-all",
+    is_flag=True,
+    default=None,
+    help="Count every valid row as to be sent, as `run --resend-all` would send it.",
+)
+@_selection_options
 @_input_options
 @_common_options
 def validate(
@@ -190,6 +210,7 @@ def _run_one(
                 on_total=progress.total,
                 on_progress=progress.advance,
                 stop_code=lambda: signals.exit_code,
+                on_status=progress.status,
             )
     except ReportWriteError as error:  # the rows are recorded: monitoring must see the run
         _log_facts(error.facts, tally, workbook=None)

@@ -156,6 +156,8 @@ class CprHistory:
     person: bytes = b""  # the CPR's pseudonym when known (saves hashing it again)
     accepted: dict[bytes, tuple[str, str]] = field(default_factory=dict)  # digest -> (at, run)
     latest: dict[str, GroupState] = field(default_factory=dict)  # group -> state
+    # Payloads UDB rejected for good (14, 15, 86): digest -> (at, run, code); not sent again.
+    rejected: dict[bytes, tuple[str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +284,7 @@ def row_values(
     latest = report.latest_registration()
     sort_key = 0 if latest is None else sort_micros(latest)
     keyed = (*where, digest, person, sort_key)
-    if dry_run:
-        ready = ("final", Outcome.READY.value, None)
-        return (*keyed, *ready), (row_id, cells, payload, "Valid: would be sent.")
+    # A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are
+    # ready, as a run decides what to send.
+    del dry_run
     return (*keyed, "pending", None, None), (row_id, cells, payload, None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
@@ -32,12 +32,14 @@ from batch.report._files import (
 from batch.report._layout import column_layout
 from batch.report._metrics import NightTally, write_metrics
 from batch.report._model import (
+    AGED_SHEET,
     SHEET_NAMES,
     InputSheet,
     ReportIntegrityError,
     ReportPaths,
     RunSummary,
     checked_counts,
+    needs_nobody,
     run_facts,
     sheet_outcomes,
     summary_facts,
@@ -47,12 +49,14 @@ from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
 from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
+    "AGED_SHEET",
     "SHEET_NAMES",
     "InputSheet",
     "NightTally",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
+    "needs_nobody",
     "run_facts",
     "sheet_outcomes",
     "summary_facts",
@@ -118,11 +122,18 @@ def _fill(
     write_summary_sheet(book, styles, summary, counts, name)
     sheets = RowSheets(book, styles, column_layout(summary.inputs), max_rows=max_rows)
     for outcome, expected in counts.items():
-        written = sheets.write(SHEET_NAMES[outcome], outcome, rows_for(outcome))
+        written = sheets.write(SHEET_NAMES[outcome], outcome, _apart(rows_for(outcome), aged=False))
+        if outcome is Outcome.DROP:  # the rows that need nobody, on a sheet of their own
+            written += sheets.write(AGED_SHEET, outcome, _apart(rows_for(outcome), aged=True))
         if written != expected:
             raise ReportIntegrityError(
                 f"{expected} rows were counted as {outcome.value} but {written} were handed over"
             )
+
+
+def _apart(rows: Iterable[RowResult], *, aged: bool) -> Iterator[RowResult]:
+    """The rows of one side of the Drop split (rows of other outcomes are never aged)."""
+    return (row for row in rows if needs_nobody(row) is aged)
 
 
 def _abandon(book: Workbook) -> None:

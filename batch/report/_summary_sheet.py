@@ -12,7 +12,7 @@ from batch.i18n import N_, _
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import Styles, excel_datetime
-from batch.report._model import SHEET_NAMES, RunSummary
+from batch.report._model import AGED_SHEET, SHEET_NAMES, RunSummary
 from batch.report._reading import write_reading
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ SHEET_GUIDE: Mapping[Outcome, Guide] = {
     ),
     Outcome.DROP: Guide(
         meaning="UDB will never accept these rows as they are: the young person is unknown to "
-        "UDB (14), over the age limit (15), or lives in another municipality (86).",
+        "UDB (14) or lives in another municipality (86). Those aged 25 or more (15) are on "
+        "their own sheet.",
         todo="Check the CPR number and KommuneInstitutionNummer. If they are right, remove the "
         "rows from the export: they are not sent again.",
     ),
@@ -66,6 +67,7 @@ _STATUS = {
     "finished": "Finished",
     "interrupted": "Interrupted: the rows not yet sent are in Retry",
     "broken": "Stopped early because the service kept failing: the rows not sent are in Retry",
+    "stopped": "Stopped as asked (--max-rows or --until): the rows not yet sent are in Retry",
     "setup": "Stopped by a set-up problem (see Why): fix it, then run again; the rows not sent "
     "are in Retry",
     "failed": "Failed",
@@ -117,12 +119,17 @@ def _sheets_table(
     _header(sheet, styles, line, ("Sheet", "Rows", "What it means", "What to do"))
     for outcome, count in counts.items():
         line += 1
-        title = SHEET_NAMES[outcome]
         guide = SHEET_GUIDE[outcome]
-        sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
-        sheet.write_number(line, 1, count)
-        sheet.write_string(line, 2, guide.meaning)
-        sheet.write_string(line, 3, guide.todo.format(workbook=name))
+        shown = count - summary.aged if outcome is Outcome.DROP else count
+        item = (SHEET_NAMES[outcome], shown, guide.meaning, guide.todo)
+        _sheet_line(sheet, styles, line, item, name)
+        if outcome is Outcome.DROP:  # the rows that need nobody, counted apart
+            line += 1
+            meaning = _(
+                "Not sent, and nobody needs to act: the young person is 25 or more, and UDB "
+                "holds data on young people under 25 only (15)."
+            )
+            _sheet_line(sheet, styles, line, (AGED_SHEET, summary.aged, meaning, _("Nothing.")))
     sheet.write_string(line + 1, 0, "Total", styles.bold)
     sheet.write_number(line + 1, 1, sum(counts.values()), styles.bold)
     sheet.write_string(line + 2, 0, "Blank rows")
@@ -137,7 +144,17 @@ def _sheets_table(
     return line + 5
 
 
-def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, line: int) -> int:
+def _sheet_line(
+    sheet: Worksheet, styles: Styles, line: int, item: tuple[str, int, str, str], name: str = ""
+) -> None:
+    title, count, meaning, todo = item
+    sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
+    sheet.write_number(line, 1, count)
+    sheet.write_string(line, 2, meaning)
+    sheet.write_string(line, 3, todo.format(workbook=name))
+
+
+def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, _rows: int, line: int) -> int:
     _header(sheet, styles, line, ("Time (Danish)", "", "", ""))
     seconds = (summary.finished - summary.started).total_seconds()
     for offset, (label, moment) in enumerate(
@@ -147,9 +164,14 @@ def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, lin
         sheet.write_datetime(line + offset, 1, excel_datetime(moment), styles.datetime)
     sheet.write_string(line + 3, 0, "Duration")
     sheet.write_string(line + 3, 1, _duration(seconds))
-    sheet.write_string(line + 4, 0, "Rows per second")
-    sheet.write_number(line + 4, 1, round(rows / seconds, 1) if seconds > 0 else 0)
-    return line + 5
+    # Requests, not rows: after a resume most rows are skipped as unchanged in a blink, and a
+    # rate of rows would say nothing about the load on the service.
+    sheet.write_string(line + 4, 0, _("Requests"))
+    sheet.write_number(line + 4, 1, summary.requests)
+    sheet.write_string(line + 5, 0, _("Requests per second"))
+    rate = summary.requests / seconds if seconds > 0 else 0
+    sheet.write_number(line + 5, 1, round(rate, 1))
+    return line + 6
 
 
 def _inputs(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) -> int:
