@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from batch.errors import ConfigError
 from batch.i18n import LANGUAGES
 from batch.privacy import mask_url_password
+from batch.service.keys import fill_passwords
 from batch.service.proxy import check_proxy_url
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ def _default_report_dir() -> Path:
 
 DEFAULT_STATE_DIR = _default_state_dir()
 DEFAULT_REPORT_DIR = _default_report_dir()
-CREDENTIALS_VARIABLE = "CREDENTIALS_DIRECTORY"  # set by systemd for LoadCredential=
 
 
 def _parse_bool(text: str) -> bool:
@@ -214,7 +214,6 @@ OPTIONS: tuple[Option, ...] = (
 
 _BY_NAME = {option.name: option for option in OPTIONS}
 _SECRETS = frozenset(name for name in _BY_NAME if name.endswith("password"))
-_SECRET_FILE_SUFFIX = "_file"  # noqa: S105 - a name ending, not a password
 
 
 @dataclass(frozen=True)
@@ -372,40 +371,5 @@ def resolve_settings(
             sources[option.name] = "file"
         else:
             sources[option.name] = "default"
-    _read_secrets(values, sources, env)
+    fill_passwords(values, sources, env, sorted(_SECRETS))
     return Settings(**values, sources=sources)  # type: ignore[arg-type]
-
-
-def _read_secrets(
-    values: dict[str, object], sources: dict[str, str], env: Mapping[str, str]
-) -> None:
-    """Fill each password from its `*_file` setting, else from systemd's credentials directory.
-
-    A password given directly (environment or config file) wins over the credentials
-    directory; giving it directly *and* as a file is ambiguous and refused. systemd's
-    `LoadCredential=NAME:PATH` puts the file at `$CREDENTIALS_DIRECTORY/NAME`, readable by the
-    service only: NAME is the setting's name (`tls_pkcs12_password`).
-    """
-    credentials = env.get(CREDENTIALS_VARIABLE)
-    for name in sorted(_SECRETS):
-        file_name = name + _SECRET_FILE_SUFFIX
-        path = values.get(file_name)
-        if path is not None and name in values:
-            raise ConfigError(f"{name} and {file_name} are both set: set only one of them")
-        if path is None and name not in values and credentials:
-            candidate = Path(credentials) / name
-            if candidate.is_file():
-                path, sources[file_name] = candidate, "credential"
-        if isinstance(path, Path):
-            values[name] = _read_secret_file(path, name)
-            sources[name] = sources[file_name]
-
-
-def _read_secret_file(path: Path, name: str) -> str:
-    """The file's text without its final line break (`echo secret > file` adds one)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        why = getattr(error, "strerror", None) or str(error)
-        raise ConfigError(f"{name}: the password file {path} cannot be read ({why})") from None
-    return text.removesuffix("\n").removesuffix("\r")

@@ -171,7 +171,7 @@ class Console:
             self._out.print(
                 _(
                     "new: {fix} in Fix, {drop} in Drop; the rest were reported on an earlier night"
-                ).format(fix=f"{result.new_fix:,}", drop=f"{result.new_drop:,}"),
+                ).format(fix=f"{result.new[0]:,}", drop=f"{result.new[1]:,}"),
                 markup=False,
             )
         if result.message:

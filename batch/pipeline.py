@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch import __version__
 from batch.errors import ConfigError, ReportWriteError, SetupError
 from batch.i18n import N_, _
 from batch.ingest import InputSource, ingest
@@ -33,7 +32,7 @@ from batch.preflight.wiring import (
     submit_settings,
 )
 from batch.records import Outcome, StopCause
-from batch.report import ReportPaths, run_facts, summary_facts, write_report
+from batch.report import ReportPaths, summary_facts, write_report
 from batch.report.from_journal import run_summary
 from batch.retention import after_run
 from batch.service.client import UdbClient
@@ -93,23 +92,8 @@ class RunResult:
     warnings: tuple[str, ...] = ()
     certificates: tuple[CertificateInfo, ...] = ()
     aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
-    new_fix: int = 0
-    new_drop: int = 0
+    new: tuple[int, int] = (0, 0)  # rows in Fix, Drop not reported on an earlier night
     exit_code: int = EXIT_OK
-    version: str = __version__
-
-    def facts(self) -> dict[str, object]:
-        """The run in numbers, for the `run finished` log line and the metrics file."""
-        return run_facts(
-            self.run_id,
-            self.counts,
-            status=self.status,
-            exit_code=self.exit_code,
-            stop_cause=self.stop_cause,
-            warnings=self.warnings,
-            certificates=tuple(c.as_json() for c in self.certificates),
-            new=(self.new_fix, self.new_drop),
-        )
 
     @property
     def setup_problem(self) -> bool:
@@ -208,14 +192,12 @@ def run_job(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
-    stop_code: Callable[[], int | None] = lambda: None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
-    settings are checked before any file is read or any run is recorded, and
-    `ReportWriteError` (exit 4) when the rows are recorded but the workbook cannot be written.
-    `stop_code` gives the exit code a stop (a signal) stands for, for the JSON summary.
+    Raises a `BatchError` for what stops the run before rows are sent (exit 2; the settings are
+    checked before any file is read) and `ReportWriteError` when the workbook is not written.
     """
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
@@ -253,7 +235,7 @@ def run_sources(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
-    stop_code: Callable[[], int | None] = lambda: None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
@@ -378,20 +360,12 @@ def _write(
 ) -> RunResult:
     summary = run_summary(journal, run_id, cause, startup)
     counts = dict(summary.counts)
-    new = journal.new_issues(run_id)
-    setup = cause is not None and cause.setup
-    exit_code = stop_code or (SetupError.exit_code if setup else exit_code_for(counts))
-    summary = dataclasses.replace(
-        summary,
-        version=journal.run_info(run_id).version,
-        new_fix=new[Outcome.FIX],
-        new_drop=new[Outcome.DROP],
-        exit_code=exit_code,
-    )
+    code = SetupError.exit_code if cause is not None and cause.setup else exit_code_for(counts)
+    summary = dataclasses.replace(summary, exit_code=stop_code or code)
     try:
         paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
     except OSError as error:  # full, read-only, not ours: the operator's to fix, not a bug
-        facts = summary_facts(summary, ReportWriteError.exit_code)
+        facts = summary_facts(summary, ReportWriteError.exit_code)  # monitoring sees the run
         raise ReportWriteError(report_dir, run_id, error, facts) from error
     return RunResult(
         run_id=run_id,
@@ -404,9 +378,8 @@ def _write(
         warnings=summary.warnings,
         certificates=startup.certificates if startup else (),
         aged=summary.aged,
-        new_fix=summary.new_fix,
-        new_drop=summary.new_drop,
-        exit_code=exit_code,
+        new=(summary.new_fix, summary.new_drop),
+        exit_code=stop_code or code,
     )
 
 

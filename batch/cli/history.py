@@ -16,6 +16,7 @@ from batch.i18n import _
 from batch.journal import Journal, ServiceMemory, format_local
 from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, rebuild_report
+from batch.report import result_facts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +36,7 @@ def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
         _fail(console, error)
     console.summary(result)
     structlog.get_logger(RESULT_LOGGER).info(
-        "report written", **result.facts(), workbook=str(result.paths.workbook)
+        "report written", **result_facts(result), workbook=str(result.paths.workbook)
     )
     sys.exit(exit_code_for(result.counts))
 

@@ -32,7 +32,7 @@ from batch.logging import RESULT_LOGGER
 from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
-from batch.report import NightTally, write_metrics
+from batch.report import NightTally, result_facts, write_metrics
 from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ def _run_one(
     if dry_run:
         console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
     _log_facts(
-        result.facts(),
+        result_facts(result),
         tally,
         blank=result.blank,
         workbook=str(result.paths.workbook),

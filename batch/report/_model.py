@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from batch.intake.notes import ReadNotes
+    from batch.pipeline import RunResult
     from batch.records import RowResult
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "RunSummary",
     "checked_counts",
     "needs_nobody",
+    "result_facts",
     "run_facts",
     "sheet_outcomes",
     "summary_facts",
@@ -228,4 +230,18 @@ def summary_facts(summary: RunSummary, exit_code: int | None = None) -> dict[str
         certificates=summary.certificates,
         new=(summary.new_fix, summary.new_drop),
         version=summary.version,
+    )
+
+
+def result_facts(result: RunResult) -> dict[str, object]:
+    """`run_facts` of a finished run, from what `run_job` returned."""
+    return run_facts(
+        result.run_id,
+        result.counts,
+        status=result.status,
+        exit_code=result.exit_code,
+        stop_cause=result.stop_cause,
+        warnings=result.warnings,
+        certificates=tuple(c.as_json() for c in result.certificates),
+        new=result.new,
     )

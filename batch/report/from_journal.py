@@ -26,6 +26,7 @@ def run_summary(
     Drop rows only, which the workbook streams anyway.
     """
     info = journal.run_info(run_id)
+    new = journal.new_issues(run_id)  # Fix/Drop rows not reported on an earlier night
     inputs = tuple(
         InputSheet(
             source_file=item.source_file,
@@ -53,4 +54,7 @@ def run_summary(
         certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
         aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
         requests=journal.requests(run_id),
+        version=info.version,
+        new_fix=new[Outcome.FIX],
+        new_drop=new[Outcome.DROP],
     )
