@@ -4,6 +4,10 @@ Human output goes to stderr except the summary, which goes to stdout so that a s
 mail or a shell pipe gets it. On a terminal there is a progress bar of the rows to send, with
 requests/s and the ETA of the rows still to send (rows skipped as unchanged count for neither);
 elsewhere (cron, CI, a pipe) there is none. Logs are separate (`batch.logging`).
+
+When the logs are JSON lines (`--log-format json`, or `auto` under cron or systemd) the console
+speaks JSON too: a notice or an error becomes a log event, and the summary table is printed
+only to a terminal, so that every line a log collector reads is JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import structlog
 from rich.console import Console as RichConsole
 from rich.progress import (
     BarColumn,
@@ -40,6 +45,8 @@ if TYPE_CHECKING:
     from batch.submit import Snapshot
 
 __all__ = ["Console", "ProgressSink"]
+
+log = structlog.get_logger("batch.cli")
 
 _DANISH = ZoneInfo("Europe/Copenhagen")  # as the run ids and the workbooks
 _ORDER = (
@@ -103,8 +110,9 @@ class _Field(ProgressColumn):
 class Console:
     """The terminal side of a command."""
 
-    def __init__(self, *, quiet: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, machine: bool = False) -> None:
         self.quiet = quiet
+        self.machine = machine  # logs are JSON lines: so is everything else on stderr
         self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True)
         if not self._out.is_terminal:  # a pipe or a log file: never wrap a run id or a path
             self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True, width=200)
@@ -112,12 +120,17 @@ class Console:
 
     def notice(self, text: str) -> None:
         """A line the user must see first (e.g. that the simulator is in use)."""
-        if not self.quiet:
+        if self.machine:
+            log.info("notice", message=text)
+        elif not self.quiet:
             self._err.print(mask_cpr(text), markup=False)
 
-    def error(self, text: str) -> None:
-        """One clear line; never a traceback for a user's mistake."""
-        self._err.print(f"error: {mask_cpr(text)}", style="bold red", markup=False)
+    def error(self, text: str, event: str = "error", **fields: object) -> None:
+        """One clear line; never a traceback for a user's mistake. JSON: one `event` line."""
+        if self.machine:
+            log.error(event, message=text, **fields)
+        else:
+            self._err.print(f"error: {mask_cpr(text)}", style="bold red", markup=False)
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[ProgressSink]:
@@ -138,8 +151,8 @@ class Console:
             yield ProgressSink(bar)
 
     def summary(self, result: RunResult) -> None:
-        """Rows per outcome, status and where the workbook is."""
-        if self.quiet:
+        """Rows per outcome, status and where the workbook is; JSON logs: on a terminal only."""
+        if self.quiet or (self.machine and not self._out.is_terminal):
             return
         table = Table(title=f"run {result.run_id}: {result.status}", title_justify="left")
         table.add_column("outcome")
@@ -154,6 +167,13 @@ class Console:
         table.add_row("blank (skipped)", f"{result.blank:,}")
         table.add_row("total", f"{result.rows:,}", style="bold")
         self._out.print(table)
+        if result.counts.get(Outcome.FIX) or result.counts.get(Outcome.DROP):
+            self._out.print(
+                _(
+                    "new: {fix} in Fix, {drop} in Drop; the rest were reported on an earlier night"
+                ).format(fix=f"{result.new[0]:,}", drop=f"{result.new[1]:,}"),
+                markup=False,
+            )
         if result.message:
             self._out.print(result.message, markup=False)
         self._out.print(f"workbook: {result.paths.workbook}", markup=False)

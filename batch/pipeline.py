@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError, JournalLockedError, SetupError
+from batch.errors import ConfigError, JournalLockedError, ReportWriteError, SetupError
 from batch.fixback import lent_settings, open_all
 from batch.i18n import N_, _
 from batch.ingest import InputSource, ingest
@@ -33,7 +33,7 @@ from batch.preflight.wiring import (
     submit_settings,
 )
 from batch.records import Outcome, StopCause
-from batch.report import ReportPaths, write_report
+from batch.report import ReportPaths, summary_facts, write_report
 from batch.report.from_journal import run_summary
 from batch.retention import after_run
 from batch.service.client import UdbClient
@@ -95,6 +95,8 @@ class RunResult:
     certificates: tuple[CertificateInfo, ...] = ()
     aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
     still_wrong: int = 0  # rows fixed through a Fix sheet earlier, read again unfixed
+    new: tuple[int, int] = (0, 0)  # rows in Fix, Drop not reported on an earlier night
+    exit_code: int = EXIT_OK
 
     @property
     def setup_problem(self) -> bool:
@@ -193,11 +195,12 @@ def run_job(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
-    settings are checked before any file is read or any run is recorded.
+    Raises a `BatchError` for what stops the run before rows are sent (exit 2; the settings are
+    checked before any file is read) and `ReportWriteError` when the workbook is not written.
     """
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
@@ -228,6 +231,7 @@ def run_job(
         on_total=on_total,
         on_progress=on_progress,
         on_status=on_status,
+        stop_code=stop_code,
     )
 
 
@@ -244,6 +248,7 @@ def run_sources(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
@@ -294,7 +299,13 @@ def run_sources(
             raise
         journal.finish_run(run_id, status=status, message=notice.joined(message))
         result = _write(
-            journal, run_id, settings.report_dir, cause, startup, next_flags=_next_flags(settings)
+            journal,
+            run_id,
+            settings.report_dir,
+            cause,
+            startup,
+            next_flags=_next_flags(settings),
+            stop_code=stop_code(),
         )
         if not dry_run:
             after_run(journal, run_id, settings)
@@ -379,6 +390,7 @@ def _write(
     startup: Startup | None = None,
     *,
     next_flags: tuple[str, ...] = (),
+    stop_code: int | None = None,
 ) -> RunResult:
     summary = dataclasses.replace(
         run_summary(journal, run_id, cause, startup),
@@ -387,7 +399,13 @@ def _write(
         next_flags=next_flags,
     )
     counts = dict(summary.counts)
-    paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
+    code = SetupError.exit_code if cause is not None and cause.setup else exit_code_for(counts)
+    summary = dataclasses.replace(summary, exit_code=stop_code or code)
+    try:
+        paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
+    except OSError as error:  # full, read-only, not ours: the operator's to fix, not a bug
+        facts = summary_facts(summary, ReportWriteError.exit_code)  # monitoring sees the run
+        raise ReportWriteError(report_dir, run_id, error, facts) from error
     return RunResult(
         run_id=run_id,
         counts=counts,
@@ -400,6 +418,8 @@ def _write(
         certificates=startup.certificates if startup else (),
         aged=summary.aged,
         still_wrong=summary.still_wrong,
+        new=(summary.new_fix, summary.new_drop),
+        exit_code=stop_code or code,
     )
 
 

@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+import structlog
 from rich.table import Table
 
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.i18n import _
 from batch.journal import ServiceMemory, format_local, snapshot
+from batch.logging import RESULT_LOGGER
 from batch.pipeline import exit_code_for, open_journal_to_read, rebuild_report
+from batch.report import result_facts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,6 +38,9 @@ def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
     except BatchError as error:
         _fail(console, error)
     console.summary(result)
+    structlog.get_logger(RESULT_LOGGER).info(
+        "report written", **result_facts(result), workbook=str(result.paths.workbook)
+    )
     sys.exit(exit_code_for(result.counts))
 
 

@@ -37,12 +37,14 @@ payload UDB accepted (per CPR), `latest` the newest registration time (and the c
 accepted per CPR and group (contact, job, education). Both only ever move forward.
 
 Pieces: `_base` (schema, lock, codecs, types), `_journal` (the `Journal`), `_writer` (the
-group-commit writer thread), `_changes` (changed-only and never-older-over-newer).
+group-commit writer thread), `_changes` (changed-only and never-older-over-newer), `_issues`
+(which Fix/Drop rows are new tonight), `_backup` (`batch backup`).
 """
 
 from __future__ import annotations
 
 from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
+from batch.journal._backup import backup_journal
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -94,6 +96,7 @@ __all__ = [
     "Service",
     "ServiceMemory",
     "Skip",
+    "backup_journal",
     "default_state_dir",
     "dump_cells",
     "format_local",

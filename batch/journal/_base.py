@@ -139,6 +139,7 @@ class RunInfo:
     settings: dict[str, object]
     inputs: list[InputInfo]
     files: list[str] = field(default_factory=list)
+    version: str | None = None  # batch's version that ran it (None: written before 0.2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batch import __version__
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.journal import _memory, _purge
@@ -30,6 +31,7 @@ from batch.journal._base import (
     take_lock,
 )
 from batch.journal._fixes import FIXED_CODE, fixed_hashes, link_rows, settle_fixes, unless_fixed
+from batch.journal._issues import count_new_issues
 from batch.journal._reads import JournalReads
 from batch.journal._schema import open_schema
 from batch.journal._services import UNRECORDED, Service
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from batch.journal._keys import Pseudonyms
-    from batch.records import Row
+    from batch.records import Outcome, Row
 
 __all__ = ["Journal"]
 
@@ -130,8 +132,8 @@ class Journal(JournalReads, Closing):
         run_id = f"{started.astimezone(LOCAL_ZONE):%Y%m%dT%H%M%S}-{suffix}"
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid, "
+                "version) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     started.isoformat(timespec="microseconds"),
@@ -139,6 +141,7 @@ class Journal(JournalReads, Closing):
                     json.dumps(dict(settings), default=str, ensure_ascii=False),
                     json.dumps(list(inputs), ensure_ascii=False),
                     os.getpid(),
+                    __version__,
                 ),
             )
         self._dry[run_id] = dry_run
@@ -381,6 +384,11 @@ class Journal(JournalReads, Closing):
             return _memory.person_rows(self._conn, person), _memory.person_memory(
                 self._conn, person
             )
+
+    def new_issues(self, run_id: str) -> dict[Outcome, int]:
+        """Fix and Drop rows this run reported first; see `batch.journal._issues`."""
+        with self._transaction() as conn:
+            return count_new_issues(conn, run_id, self.keys.payload)
 
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""

@@ -53,6 +53,7 @@ class JournalReads:
             settings=json.loads(settings),
             inputs=inputs,
             files=json.loads(files),
+            version=row[12] if len(row) > 12 else None,  # noqa: PLR2004 - runs.version's place
         )
 
     def purged(self, run_id: str) -> str | None:

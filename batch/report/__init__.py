@@ -31,6 +31,7 @@ from batch.report._files import (
     work_prefix,
 )
 from batch.report._layout import column_layout
+from batch.report._metrics import NightTally, write_metrics
 from batch.report._model import (
     AGED_SHEET,
     SHEET_NAMES,
@@ -40,7 +41,10 @@ from batch.report._model import (
     RunSummary,
     checked_counts,
     needs_nobody,
+    result_facts,
+    run_facts,
     sheet_outcomes,
+    summary_facts,
     summary_json,
 )
 from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
@@ -51,12 +55,17 @@ __all__ = [
     "RUN_ID_PROPERTY",
     "SHEET_NAMES",
     "InputSheet",
+    "NightTally",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
     "needs_nobody",
+    "result_facts",
+    "run_facts",
     "sheet_outcomes",
+    "summary_facts",
     "summary_json",
+    "write_metrics",
     "write_report",
 ]
 

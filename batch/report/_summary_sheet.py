@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from batch.i18n import _
+from batch.i18n import N_, _
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import Styles, excel_datetime
@@ -73,6 +73,10 @@ _STATUS = {
     "failed": "Failed",
 }
 _WIDTHS = (24, 14, 70, 80)
+NEW_ISSUES = N_(
+    "Not reported on an earlier night: the same file name with the same cells was not in this "
+    "sheet before. Rows already reported keep being counted above until they are fixed."
+)
 
 
 def write_summary_sheet(
@@ -131,7 +135,13 @@ def _sheets_table(
     sheet.write_string(line + 2, 0, "Blank rows")
     sheet.write_number(line + 2, 1, sum(s.blank for s in summary.inputs))
     sheet.write_string(line + 2, 2, "Empty rows in the inputs: skipped, not counted above.")
-    return line + 3
+    for offset, (label, count) in enumerate(
+        ((_("New in Fix"), summary.new_fix), (_("New in Drop"), summary.new_drop)), start=3
+    ):
+        sheet.write_string(line + offset, 0, label)
+        sheet.write_number(line + offset, 1, count)
+        sheet.write_string(line + offset, 2, _(NEW_ISSUES))
+    return line + 5
 
 
 def _sheet_line(
@@ -180,6 +190,7 @@ def _settings(sheet: Worksheet, styles: Styles, summary: RunSummary, name: str, 
     rows = {
         "Run id": summary.run_id,
         "Dry run": "yes" if summary.dry_run else "no",
+        _("Version of batch"): summary.version or "",
         "Workbook": name,
         **summary.settings,
     }

@@ -30,6 +30,7 @@ def run_summary(
     recorded = info.inputs
     if info.status == "running":  # read beside the run: the files it is still reading
         recorded = [*recorded, *unrecorded_inputs(journal, run_id)]
+    new = journal.new_issues(run_id)  # Fix/Drop rows not reported on an earlier night
     inputs = tuple(
         InputSheet(
             source_file=item.source_file,
@@ -57,4 +58,7 @@ def run_summary(
         certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
         aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
         requests=journal.requests(run_id),
+        version=info.version,
+        new_fix=new[Outcome.FIX],
+        new_drop=new[Outcome.DROP],
     )

@@ -95,7 +95,7 @@ def test_hidden_rows_and_a_totals_row_are_said_and_followed(tmp_path, dirs):
     assert sent.code == 0, sent.output
     assert "2 rows were hidden by a filter (3-4)" in sent.stderr
     assert "row 6 is a totals row: left out" in sent.stderr
-    assert 'B "Institutionsnummer"' in sent.stderr
+    assert 'B \\"Institutionsnummer\\"' in sent.stderr  # a JSON log line: quotes escaped
     book = workbook_of(dirs[1])
     assert skipped.code == 1, skipped.output
     sheets = read_rows(book)
