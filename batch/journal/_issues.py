@@ -27,14 +27,16 @@ ISSUE_OUTCOMES = (Outcome.FIX, Outcome.DROP)
 
 
 def count_new_issues(
-    conn: sqlite3.Connection, run_id: str, digest: Callable[[str], bytes]
+    conn: sqlite3.Connection, run_id: str, digest: Callable[[str], bytes], *, record: bool = True
 ) -> dict[Outcome, int]:
     """Remember the run's Fix/Drop rows and count those it reported first (idempotent).
 
     Runs inside the caller's write transaction. `digest` is the journal's keyed digest
     (`Pseudonyms.payload`): the memory holds no CPR number, not even as a plain hash. Counting
     again (`batch report`) gives the same numbers: a row's first run is kept. Rows whose cells
-    were purged are not counted.
+    were purged are not counted. With `record=False` (a workbook written from a snapshot, or
+    beside a run that holds the lock) nothing is written: a row no run recorded yet counts as
+    new, as recording it would make it.
     """
     new = dict.fromkeys(ISSUE_OUTCOMES, 0)
     after = 0
@@ -48,17 +50,18 @@ def count_new_issues(
         ).fetchall()
         for row_id, source_file, cells, outcome in page:
             key = (PurePath(source_file).name, digest(cells), outcome)
-            conn.execute(
-                "INSERT OR IGNORE INTO issues_seen (source_name, digest, outcome, run_id) "
-                "VALUES (?, ?, ?, ?)",
-                (*key, run_id),
-            )
-            (first,) = conn.execute(
+            if record:
+                conn.execute(
+                    "INSERT OR IGNORE INTO issues_seen (source_name, digest, outcome, run_id) "
+                    "VALUES (?, ?, ?, ?)",
+                    (*key, run_id),
+                )
+            first = conn.execute(
                 "SELECT run_id FROM issues_seen WHERE source_name = ? AND digest = ? "
                 "AND outcome = ?",
                 key,
             ).fetchone()
-            new[Outcome(outcome)] += int(first == run_id)
+            new[Outcome(outcome)] += int(first is None or first[0] == run_id)
             after = row_id
         if len(page) < PAGE:
             return new

@@ -387,6 +387,9 @@ class Journal(JournalReads, Closing):
 
     def new_issues(self, run_id: str) -> dict[Outcome, int]:
         """Fix and Drop rows this run reported first; see `batch.journal._issues`."""
+        if self._conn.in_transaction:  # a snapshot (`batch report`, maybe beside a run): read
+            with self._mutex:
+                return count_new_issues(self._conn, run_id, self.keys.payload, record=False)
         with self._transaction() as conn:
             return count_new_issues(conn, run_id, self.keys.payload)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,8 @@ from batch.pipeline import rebuild_report
 from batch.records import Answer, Failure, FailureKind, Issue, Report, Row, Wish
 from batch.submit import SubmitSettings, submit_run
 from tests.e2e.helpers import read_rows
+
+REMEMBERED_REJECTIONS = {14, 15, 86}  # UDB's answers for good: a payload is not sent again
 
 pytestmark = pytest.mark.slow
 
@@ -150,28 +153,43 @@ def _model(
         else:
             by_cpr[row.report.cpr].append((index, row))
     for cpr, group in by_cpr.items():
-        answers = iter(script.get(cpr, []))
-        accepted: set[str] = set()
-        for _, row in sorted(
-            group, key=lambda item: (item[1].report.latest_registration(), item[0])
-        ):  # type: ignore[union-attr]
-            assert row.report is not None
-            digest = row.report.payload_hash()
-            if digest in accepted:
-                expected[row.source_file, row.source_row] = ("Unchanged", 0)
-                continue
-            attempts, result = 0, None
-            while attempts < max_attempts:
-                attempts += 1
-                result = next(answers, Answer(ok=True))
-                if not _transient(result):
-                    break
-            assert result is not None
-            sheet = _sheet(result)
-            if sheet == "Accepted":
-                accepted.add(digest)
-            expected[row.source_file, row.source_row] = (sheet, attempts)
+        ordered = sorted(group, key=lambda item: (item[1].report.latest_registration(), item[0]))  # type: ignore[union-attr]
+        _model_person(
+            [row for _, row in ordered], iter(script.get(cpr, [])), max_attempts, expected
+        )
     return expected
+
+
+def _model_person(
+    rows: list[Row],
+    answers: Iterator[Answer | Failure],
+    max_attempts: int,
+    expected: dict[tuple[str, int], tuple[str, int]],
+) -> None:
+    """One person's rows in sending order: Unchanged after an acceptance, Drop after 14/15/86."""
+    accepted: set[str] = set()
+    rejected: set[str] = set()  # answered 14/15/86: the same payload is not sent again
+    for row in rows:
+        assert row.report is not None
+        digest = row.report.payload_hash()
+        if digest in accepted or digest in rejected:
+            expected[row.source_file, row.source_row] = (
+                ("Unchanged", 0) if digest in accepted else ("Drop", 0)
+            )
+            continue
+        attempts, result = 0, None
+        while attempts < max_attempts:
+            attempts += 1
+            result = next(answers, Answer(ok=True))
+            if not _transient(result):
+                break
+        assert result is not None
+        sheet = _sheet(result)
+        if sheet == "Accepted":
+            accepted.add(digest)
+        elif isinstance(result, Answer) and result.code in REMEMBERED_REJECTIONS:
+            rejected.add(digest)
+        expected[row.source_file, row.source_row] = (sheet, attempts)
 
 
 def _run(rows: list[Row], sender: Sender, settings: SubmitSettings, root: Path) -> Path:
