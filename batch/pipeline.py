@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
 from batch.journal import Journal
-from batch.records import Outcome
+from batch.records import Outcome, RowResult
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.keys import Secret
@@ -61,7 +62,11 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """What the CLI needs to tell the user and the scheduler."""
+    """What the CLI needs to tell the user and the scheduler.
+
+    `codes` counts the result codes per outcome (a row with several issues counts each), as
+    the workbook streamed them: the console groups a thousand 280s into one line.
+    """
 
     run_id: str
     counts: dict[Outcome, int]
@@ -69,6 +74,10 @@ class RunResult:
     status: str
     message: str | None
     blank: int
+    dry_run: bool = False
+    started: datetime | None = None
+    finished: datetime | None = None
+    codes: dict[Outcome, Counter[str]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -308,7 +317,14 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
     )
-    paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
+    codes: dict[Outcome, Counter[str]] = {}
+    paths = write_report(
+        report_dir,
+        summary,
+        lambda outcome: _counting(
+            journal.results(run_id, outcome), codes.setdefault(outcome, Counter())
+        ),
+    )
     return RunResult(
         run_id=run_id,
         counts=counts,
@@ -316,7 +332,19 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         status=info.status,
         message=info.message,
         blank=sum(item.blank for item in inputs),
+        dry_run=info.dry_run,
+        started=summary.started,
+        finished=summary.finished,
+        codes={outcome: found for outcome, found in codes.items() if found},
     )
+
+
+def _counting(results: Iterator[RowResult], codes: Counter[str]) -> Iterator[RowResult]:
+    """Pass the rows on to the workbook, counting their codes on the way (no second read)."""
+    for result in results:
+        if result.code:
+            codes.update(result.code.split(", "))
+        yield result
 
 
 def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None) -> RunResult:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError, InputError
 from batch.privacy import mask_cpr
-from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, CellValue
+from batch.records import CANONICAL_FIELDS, CellValue, result_column_names
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -106,8 +106,9 @@ def header_key(text: str) -> str:
     return _NOT_WORD.sub("", bare).replace("oe", "o")
 
 
-# The result workbook's own columns: ignored on the way back in (the Fix sheet fed to a run).
-_RESULT_KEYS = frozenset(header_key(name) for name in RESULT_COLUMNS)
+# The result workbook's own columns, in any language: ignored on the way back in (the Fix sheet
+# fed to a run).
+_RESULT_KEYS = frozenset(header_key(name) for name in result_column_names())
 _CANONICAL_BY_KEY = {header_key(name): name for name in CANONICAL_FIELDS}
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from batch.errors import JournalLockedError, StateError
+from batch.i18n import N_, _
 from batch.records import CellValue, Outcome, Report, Row
 
 if TYPE_CHECKING:
@@ -25,12 +26,14 @@ __all__ = [
     "LOCAL_ZONE",
     "LOCK_NAME",
     "PAGE",
+    "RESULTS_SQL",
     "CprBatch",
     "CprHistory",
     "GroupState",
     "InputInfo",
     "PendingRow",
     "RunInfo",
+    "add_fix_cells",
     "connect",
     "create_private",
     "default_state_dir",
@@ -262,7 +265,41 @@ def group_by_cpr(page: list[Any]) -> list[tuple[str, list[PendingRow]]]:
     return groups
 
 
+# A row's final state for the workbook, with UDB's own text of the row's last answer (kept as
+# UDB sent it; a failure without an answer has none).
+RESULTS_SQL = (
+    "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, sheet, "
+    "fix_cells, (SELECT a.text FROM attempts a WHERE a.row_id = rows.id AND "
+    "a.failure_kind IS NULL AND a.code IS NOT NULL ORDER BY a.n DESC LIMIT 1) "
+    "FROM rows WHERE run_id = ? AND outcome = ? AND id > ? ORDER BY id LIMIT ?"
+)
+_UNREADABLE = N_("The row could not be read.")
+_VALID = N_("Valid: would be sent.")
+
+
+def add_fix_cells(conn: sqlite3.Connection) -> None:
+    """Give `rows` its `fix_cells` column (JSON: header -> what is wrong there) if it lacks it.
+
+    Added to a journal of any age when it is opened, so the workbook can highlight the cells a
+    person must correct; rows written before it simply have none.
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(rows)")}
+    if "fix_cells" not in columns:
+        conn.execute("ALTER TABLE rows ADD COLUMN fix_cells TEXT")
+
+
+def _fix_cells(row: Row) -> str | None:
+    """The columns the row's issues name, each with its messages, as JSON (None: no column)."""
+    cells: dict[str, str] = {}
+    for issue in row.issues:
+        if issue.column is not None:
+            before = cells.get(issue.column)
+            cells[issue.column] = issue.message if before is None else f"{before} {issue.message}"
+    return json.dumps(cells, ensure_ascii=False) if cells else None
+
+
 def row_values(run_id: str, row: Row, *, dry_run: bool) -> tuple[object, ...]:
+    """The `rows` values of one ingested row; one that cannot be sent is final at once."""
     cells = dump_cells(row.cells)
     where = (run_id, row.source_file, row.sheet, row.source_row, cells)
     report = row.report
@@ -270,16 +307,17 @@ def row_values(run_id: str, row: Row, *, dry_run: bool) -> tuple[object, ...]:
         hard = any(issue.hard for issue in row.issues)
         outcome = Outcome.DROP if hard else Outcome.FIX
         code = ", ".join(issue.shown_code for issue in row.issues) or "invalid"
-        text = " ".join(issue.message for issue in row.issues) or "The row could not be read."
-        return (*where, None, None, None, None, "final", outcome.value, code, text)
+        text = " ".join(issue.message for issue in row.issues) or _(_UNREADABLE)
+        final = ("final", outcome.value, code, text, _fix_cells(row))
+        return (*where, None, None, None, None, *final)
     payload = report.to_json()
     digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
     latest = report.latest_registration()
     sort_key = "" if latest is None else utc_key(latest)
     if dry_run:
-        ready = ("final", Outcome.READY.value, None, "Valid: would be sent.")
+        ready = ("final", Outcome.READY.value, None, _(_VALID), None)
         return (*where, payload, digest, report.cpr, sort_key, *ready)
-    return (*where, payload, digest, report.cpr, sort_key, "pending", None, None, None)
+    return (*where, payload, digest, report.cpr, sort_key, "pending", None, None, None, None)
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:

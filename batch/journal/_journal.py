@@ -17,11 +17,13 @@ from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
+    RESULTS_SQL,
     CprBatch,
     CprHistory,
     GroupState,
     InputInfo,
     RunInfo,
+    add_fix_cells,
     connect,
     create_private,
     group_by_cpr,
@@ -74,6 +76,7 @@ class Journal(Closing):
             create_private(path)
             conn = connect(path)
             migrate(conn, path)
+            add_fix_cells(conn)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -248,8 +251,8 @@ class Journal(Closing):
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO rows (run_id, source_file, sheet, source_row, cells, payload, "
-                "payload_hash, cpr, sort_key, status, outcome, code, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "payload_hash, cpr, sort_key, status, outcome, code, text, fix_cells) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
 
@@ -262,16 +265,11 @@ class Journal(Closing):
         """Stream the final rows of one outcome in input order, a page at a time."""
         after = 0
         while True:
-            page = self._query(
-                "SELECT id, source_file, source_row, cells, code, text, attempts, "
-                "last_attempt, sheet FROM rows WHERE run_id = ? AND outcome = ? AND id > ? "
-                "ORDER BY id LIMIT ?",
-                (run_id, outcome.value, after, PAGE),
-            )
-            for row_id, source_file, source_row, cells, code, text, tries, last, sheet in page:
+            page = self._query(RESULTS_SQL, (run_id, outcome.value, after, PAGE))
+            for row_id, file, line, cells, code, text, tries, last, sheet, fix, said in page:
                 yield RowResult(
-                    source_file=source_file,
-                    source_row=source_row,
+                    source_file=file,
+                    source_row=line,
                     cells=load_cells(cells),
                     outcome=outcome,
                     code=code,
@@ -279,6 +277,8 @@ class Journal(Closing):
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
+                    answer_text=said,
+                    fix_cells=json.loads(fix) if fix else {},
                 )
                 after = row_id
             if len(page) < PAGE:

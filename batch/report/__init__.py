@@ -1,7 +1,8 @@
 """The result workbook and its JSON summary: every input row, in exactly one sheet, owner-only.
 
 The workbook has `Summary`, then one sheet per outcome (`Accepted` or, for a dry run, `Ready`,
-then `Fix`, `Drop`, `Retry`, `Unchanged`). Each row sheet shows the input's own columns with
+then `Fix`, `Drop`, `Retry`, `Unchanged`), named in the run's language (`Oversigt`, `Godkendt`,
+`Ret`, ... in Danish). Each row sheet shows the input's own columns with
 their original headers and values (a field that several inputs name differently shares one
 column), then the result columns, so the user recognises their data and the `Fix` sheet can be
 corrected in Excel and fed straight back to `batch run`.
@@ -37,7 +38,9 @@ from batch.report._model import (
     ReportPaths,
     RunSummary,
     checked_counts,
+    sheet_names_for,
     sheet_outcomes,
+    sheet_title,
     summary_json,
 )
 from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
@@ -49,7 +52,9 @@ __all__ = [
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
+    "sheet_names_for",
     "sheet_outcomes",
+    "sheet_title",
     "summary_json",
     "write_report",
 ]
@@ -111,7 +116,7 @@ def _fill(
     write_summary_sheet(book, styles, summary, counts, name)
     sheets = RowSheets(book, styles, column_layout(summary.inputs), max_rows=max_rows)
     for outcome, expected in counts.items():
-        written = sheets.write(SHEET_NAMES[outcome], outcome, rows_for(outcome))
+        written = sheets.write(sheet_title(outcome), outcome, rows_for(outcome))
         if written != expected:
             raise ReportIntegrityError(
                 f"{expected} rows were counted as {outcome.value} but {written} were handed over"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch.outcomes import SHEET_TITLES, sheet_names_for, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 
@@ -20,18 +21,16 @@ __all__ = [
     "ReportPaths",
     "RunSummary",
     "checked_counts",
+    "sheet_names_for",
     "sheet_outcomes",
+    "sheet_title",
     "summary_json",
 ]
 
-SHEET_NAMES: Mapping[Outcome, str] = {
-    Outcome.ACCEPTED: "Accepted",
-    Outcome.READY: "Ready",
-    Outcome.FIX: "Fix",
-    Outcome.DROP: "Drop",
-    Outcome.RETRY: "Retry",
-    Outcome.UNCHANGED: "Unchanged",
-}
+# The sheets' English names (the catalog's msgids); `sheet_title` gives the current
+# language's, `sheet_names_for` every language's (the table lives in `batch.outcomes`, which
+# the intake may import too).
+SHEET_NAMES: Mapping[Outcome, str] = SHEET_TITLES
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,21 @@
-"""The `Summary` sheet: the counts at a glance, what each sheet means and what to do with it.
+"""The `Summary` sheet: a chart of the run, the counts, what each sheet means and what to do.
 
-Written for the municipal data team who open the workbook without having run the job: every
-sheet is explained in a sentence, links to itself, and says what (if anything) to do next.
+Written for the municipal data team who open the workbook without having run the job: it opens
+with a picture of how the run went (a native Excel chart of the rows per sheet, so it stays
+live and prints sharply), then every sheet explained in a sentence, linked, with what (if
+anything) to do next. Every label is in the run's language; setting names stay as typed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from batch.i18n import N_, _
+from batch.outcomes import SUMMARY_TITLE, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
-from batch.report._cells import Styles, excel_datetime
-from batch.report._model import SHEET_NAMES, RunSummary
+from batch.report._cells import excel_datetime
+from batch.report._sheets import LINE_POINTS, TAB_COLORS, print_setup, text_lines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -19,77 +23,129 @@ if TYPE_CHECKING:
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
+    from batch.report._cells import Styles
+    from batch.report._model import RunSummary
+
 __all__ = ["SHEET_GUIDE", "Guide", "write_summary_sheet"]
 
 
 class Guide(NamedTuple):
-    """What a sheet means, and what to do with it (`{workbook}`: this workbook's file name)."""
+    """What a sheet means, and what to do with it (`{workbook}`, `{sheet}`: this workbook)."""
 
     meaning: str
     todo: str
 
 
 SHEET_GUIDE: Mapping[Outcome, Guide] = {
-    Outcome.ACCEPTED: Guide(meaning="UDB accepted these rows.", todo="Nothing."),
+    Outcome.ACCEPTED: Guide(meaning=N_("UDB accepted these rows."), todo=N_("Nothing.")),
     Outcome.READY: Guide(
-        meaning="Dry run: these rows are valid and a real run would send them. Nothing was sent.",
-        todo="Send them with `batch run` on the same files.",
+        meaning=N_(
+            "Dry run: these rows are valid and a real run would send them. Nothing was sent."
+        ),
+        todo=N_("Send them with `batch run` on the same files."),
     ),
     Outcome.FIX: Guide(
-        meaning="UDB, or the checks made before sending, rejected these rows for data that can "
-        "be corrected. Result text says what, column by column.",
-        todo="Correct the highlighted cells in this sheet, save the workbook, and run "
-        "`batch run {workbook} --sheet Fix`. The result columns are ignored on the way in.",
+        meaning=N_(
+            "UDB, or the checks made before sending, rejected these rows for data that can be "
+            "corrected. The highlighted cells are the ones to correct; a comment on each says "
+            "what is wrong, and Result text says what to do."
+        ),
+        todo=N_(
+            "Correct the highlighted cells in this sheet, save the workbook, and run "
+            "`batch run {workbook} --sheet {sheet}`. The result columns are ignored on the way in."
+        ),
     ),
     Outcome.DROP: Guide(
-        meaning="UDB will never accept these rows as they are: the young person is unknown to "
-        "UDB (14), over the age limit (15), or lives in another municipality (86).",
-        todo="Check the CPR number and KommuneInstitutionNummer. If they are right, remove the "
-        "rows from the export: they are not sent again.",
+        meaning=N_(
+            "UDB will never accept these rows as they are: the young person is unknown to UDB "
+            "(14), over the age limit (15), or lives in another municipality (86)."
+        ),
+        todo=N_(
+            "Check the CPR number and KommuneInstitutionNummer. If they are right, remove the "
+            "rows from the export: they are not sent again."
+        ),
     ),
     Outcome.RETRY: Guide(
-        meaning="These rows could not be sent, or UDB had a temporary error (101, time-outs, "
-        "service unavailable).",
-        todo="Nothing, usually: the next run sends them again by itself. If they stay here run "
-        "after run, check the connection and the settings below.",
+        meaning=N_(
+            "These rows could not be sent, or UDB had a temporary error (101, time-outs, "
+            "service unavailable)."
+        ),
+        todo=N_(
+            "Nothing, usually: the next run sends them again by itself. If they stay here run "
+            "after run, check the connection and the settings below."
+        ),
     ),
     Outcome.UNCHANGED: Guide(
-        meaning="Not sent: UDB already has exactly this data from an earlier run, or newer data "
-        "for the same young person.",
-        todo="Nothing. To send them anyway, run with --resend-all.",
+        meaning=N_(
+            "Not sent: UDB already has exactly this data from an earlier run, or newer data "
+            "for the same young person."
+        ),
+        todo=N_("Nothing. To send them anyway, run with --resend-all."),
     ),
 }
 
 _STATUS = {
-    "finished": "Finished",
-    "interrupted": "Interrupted: the rows not yet sent are in Retry",
-    "broken": "Stopped early because the service kept failing: the rows not sent are in Retry",
-    "failed": "Failed",
+    "finished": N_("Finished"),
+    "interrupted": N_("Interrupted: the rows not yet sent are in Retry"),
+    "broken": N_("Stopped early because the service kept failing: the rows not sent are in Retry"),
+    "failed": N_("Failed"),
 }
-_WIDTHS = (24, 14, 70, 80)
+_WIDTHS = (24, 16, 60, 60)
+_CHART_ROWS = 16  # rows of 20 px the chart covers (its height is 300 px)
 
 
 def write_summary_sheet(
     book: Workbook, styles: Styles, summary: RunSummary, counts: Mapping[Outcome, int], name: str
 ) -> None:
     """Add the `Summary` sheet to `book`; `name` is the workbook's file name."""
-    sheet = book.add_worksheet("Summary")
+    sheet = book.add_worksheet(_(SUMMARY_TITLE))
     for col, width in enumerate(_WIDTHS):
         sheet.set_column(col, col, width, styles.wrap if col >= 2 else None)  # noqa: PLR2004
-    sheet.write_string(0, 0, f"Result of run {summary.run_id}", styles.bold)
-    sheet.write_string(1, 0, "Status", styles.bold)
-    sheet.write_string(1, 1, _STATUS.get(summary.status, summary.status))
+    sheet.set_row(0, 21)
+    sheet.write_string(
+        0, 0, _("Result of run {run_id}").format(run_id=summary.run_id), styles.title
+    )
+    sheet.write_string(1, 0, _("Status"), styles.bold)
+    sheet.write_string(1, 1, _(_STATUS[summary.status]) if summary.status in _STATUS else "")
     line = 2
     if summary.message:
-        sheet.write_string(2, 0, "Why", styles.bold)
+        sheet.write_string(2, 0, _("Why"), styles.bold)
         sheet.write_string(2, 1, mask_cpr(summary.message))
         line = 3
+    table = line + 1 + _CHART_ROWS
+    _chart(book, sheet, counts, anchor=line + 1, table=table)
     line = _sheets_table(
-        sheet, styles=styles, summary=summary, counts=counts, name=name, line=line + 1
+        sheet, styles=styles, summary=summary, counts=counts, name=name, line=table
     )
     line = _times(sheet, styles, summary, sum(counts.values()), line + 1)
     line = _inputs(sheet, styles, summary, line + 1)
     _settings(sheet, styles, summary, name, line + 1)
+    print_setup(sheet, landscape=True)
+
+
+def _chart(
+    book: Workbook, sheet: Worksheet, counts: Mapping[Outcome, int], *, anchor: int, table: int
+) -> None:
+    """A column per sheet, its height the sheet's rows, drawn from the table below it."""
+    chart = book.add_chart({"type": "column"})
+    if chart is None:  # pragma: no cover - only for an unknown chart type
+        return
+    title, first, last = sheet.get_name(), table + 1, table + len(counts)
+    chart.add_series(
+        {
+            "name": _("Rows"),
+            "categories": [title, first, 0, last, 0],
+            "values": [title, first, 1, last, 1],
+            "points": [{"fill": {"color": TAB_COLORS[outcome]}} for outcome in counts],
+            "data_labels": {"value": True},
+            "gap": 60,
+        }
+    )
+    chart.set_title({"name": _("Rows per sheet"), "name_font": {"size": 12}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"min": 0, "major_gridlines": {"visible": True}})
+    chart.set_size({"width": 720, "height": 20 * _CHART_ROWS - 20})
+    sheet.insert_chart(anchor, 0, chart, {"x_offset": 4, "y_offset": 6})
 
 
 def _sheets_table(
@@ -101,40 +157,44 @@ def _sheets_table(
     name: str,
     line: int,
 ) -> int:
-    _header(sheet, styles, line, ("Sheet", "Rows", "What it means", "What to do"))
+    _header(sheet, styles, line, (_("Sheet"), _("Rows"), _("What it means"), _("What to do")))
     for outcome, count in counts.items():
         line += 1
-        title = SHEET_NAMES[outcome]
+        title = sheet_title(outcome)
         guide = SHEET_GUIDE[outcome]
+        meaning = _(guide.meaning)
+        todo = _(guide.todo).format(workbook=name, sheet=sheet_title(Outcome.FIX))
+        lines = max(text_lines(meaning, _WIDTHS[2]), text_lines(todo, _WIDTHS[3]))
+        sheet.set_row(line, lines * LINE_POINTS)  # LibreOffice keeps heights as written
         sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
-        sheet.write_number(line, 1, count)
-        sheet.write_string(line, 2, guide.meaning)
-        sheet.write_string(line, 3, guide.todo.format(workbook=name))
-    sheet.write_string(line + 1, 0, "Total", styles.bold)
+        sheet.write_number(line, 1, count, styles.body)
+        sheet.write_string(line, 2, meaning)
+        sheet.write_string(line, 3, todo)
+    sheet.write_string(line + 1, 0, _("Total"), styles.bold)
     sheet.write_number(line + 1, 1, sum(counts.values()), styles.bold)
-    sheet.write_string(line + 2, 0, "Blank rows")
+    sheet.write_string(line + 2, 0, _("Blank rows"))
     sheet.write_number(line + 2, 1, sum(s.blank for s in summary.inputs))
-    sheet.write_string(line + 2, 2, "Empty rows in the inputs: skipped, not counted above.")
+    sheet.write_string(line + 2, 2, _("Empty rows in the inputs: skipped, not counted above."))
     return line + 3
 
 
 def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, line: int) -> int:
-    _header(sheet, styles, line, ("Time (Danish)", "", "", ""))
+    _header(sheet, styles, line, (_("Time (Danish)"), "", "", ""))
     seconds = (summary.finished - summary.started).total_seconds()
     for offset, (label, moment) in enumerate(
-        (("Started", summary.started), ("Finished", summary.finished)), start=1
+        ((_("Started"), summary.started), (_("Finished"), summary.finished)), start=1
     ):
         sheet.write_string(line + offset, 0, label)
         sheet.write_datetime(line + offset, 1, excel_datetime(moment), styles.datetime)
-    sheet.write_string(line + 3, 0, "Duration")
+    sheet.write_string(line + 3, 0, _("Duration"))
     sheet.write_string(line + 3, 1, _duration(seconds))
-    sheet.write_string(line + 4, 0, "Rows per second")
+    sheet.write_string(line + 4, 0, _("Rows per second"))
     sheet.write_number(line + 4, 1, round(rows / seconds, 1) if seconds > 0 else 0)
     return line + 5
 
 
 def _inputs(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) -> int:
-    _header(sheet, styles, line, ("Input", "Rows", "Blank rows", "Sheet"))
+    _header(sheet, styles, line, (_("Input"), _("Rows"), _("Blank rows"), _("Sheet")))
     for source in summary.inputs:
         line += 1
         sheet.write_string(line, 0, source.source_file)
@@ -145,11 +205,12 @@ def _inputs(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) ->
 
 
 def _settings(sheet: Worksheet, styles: Styles, summary: RunSummary, name: str, line: int) -> None:
-    _header(sheet, styles, line, ("Setting", "Value", "", ""))
+    """The run's settings under their own names (as typed in a config file), values as set."""
+    _header(sheet, styles, line, (_("Setting"), _("Value"), "", ""))
     rows = {
-        "Run id": summary.run_id,
-        "Dry run": "yes" if summary.dry_run else "no",
-        "Workbook": name,
+        _("Run id"): summary.run_id,
+        _("Dry run"): _("yes") if summary.dry_run else _("no"),
+        _("Workbook"): name,
         **summary.settings,
     }
     for offset, (key, value) in enumerate(rows.items(), start=1):
@@ -169,5 +230,9 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min {secs:02d} s"
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+        return _("{hours} h {minutes:02d} min {seconds:02d} s").format(
+            hours=hours, minutes=minutes, seconds=secs
+        )
+    if minutes:
+        return _("{minutes} min {seconds:02d} s").format(minutes=minutes, seconds=secs)
+    return _("{seconds} s").format(seconds=secs)

@@ -90,7 +90,7 @@ def test_sheet_continues_past_the_row_limit(tmp_path, rows, make_summary, make_s
     assert book.sheetnames == ["Summary", "Accepted", "Fix", "Drop", "Drop 2", "Drop 3", "Retry",
                                "Unchanged"]  # fmt: skip
     sources = [
-        line[-5] for name in ("Drop", "Drop 2", "Drop 3")
+        line[-6] for name in ("Drop", "Drop 2", "Drop 3")
         for line in book[name].iter_rows(min_row=2, values_only=True)
     ]  # fmt: skip
     assert sources == list(range(10, 17))
