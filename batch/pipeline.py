@@ -246,7 +246,7 @@ def run_job(
         status, message = "finished", None
         try:
             if not _ingest(journal, run_id, files, stop):
-                status, message = "interrupted", "interrupted while reading the input files"
+                status, message = "interrupted", _("interrupted while reading the input files")
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
                 status, message = _submit(
@@ -258,8 +258,8 @@ def run_job(
                     on_progress=on_progress,
                 )
         except BaseException:
-            journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
-            journal.finish_run(run_id, status="failed", message="the run stopped on an error")
+            journal.mark_unsent_as_retry(run_id, _("the run stopped before this row was sent"))
+            journal.finish_run(run_id, status="failed", message=_("the run stopped on an error"))
             raise
         journal.finish_run(run_id, status=status, message=message)
         return _write(journal, run_id, settings.report_dir)
@@ -281,12 +281,12 @@ def _submit(
             journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
         )
     if stats.stopped_by == "breaker":
-        why = stats.message or "the service kept failing"
-        message = f"{why}: sending stopped; the next run sends the rest"
+        why = stats.message or _("the service kept failing")
+        message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
         journal.mark_unsent_as_retry(run_id, message)
         return "broken", message
     if stats.stopped_by == "signal":
-        message = "interrupted: rows not sent are in Retry; run again to send them"
+        message = _("interrupted: rows not sent are in Retry; run again to send them")
         journal.mark_unsent_as_retry(run_id, message)
         return "interrupted", message
     return "finished", None

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from batch.i18n import _
 from batch.intake.cpr import age_on
+from batch.intake.messages import SUBJECT, WHAT, date_only, nonexistent, unreadable
 from batch.intake.text import mail_syntax_ok, valid_mails
 from batch.intake.times import COPENHAGEN, Times
 from batch.outcomes import result_text
@@ -63,17 +65,6 @@ FIELD_SLUGS = {
     "ModtagerSystemID": "system-id",
 }
 _INT_MAX = 2_147_483_647
-_WHAT = {
-    "CPRNr": "the young person's CPR number",
-    "KommuneInstitutionNummer": "the KUI's institution number",
-    "KontaktNavn": "the contact person's name",
-    "KontaktMail": "the contact person's e-mail",
-    "KontaktRegistreringstid": "when the contact was registered",
-    "JobOnsker": "the job wish",
-    "JobRegistreringstid": "when the job wish was registered",
-    "UddannelsesOnsker": "the education wish",
-    "UddannelsesRegistreringstid": "when the education wish was registered",
-}
 _GROUPS = {  # group -> (fields that make it present, required fields, its time field)
     "contact": (
         ("KontaktNavn", "KontaktMail", "KontaktTelefon", "KontaktRegistreringstid"),
@@ -146,7 +137,7 @@ def _issue(slug: str, field: str, headers: Mapping[str, str | None], message: st
 
 def _named(field: str, headers: Mapping[str, str | None]) -> str:
     header = headers.get(field)
-    return f'Column "{header}"' if header else field
+    return _('Column "{header}"').format(header=header) if header else field
 
 
 def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
@@ -159,7 +150,12 @@ def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
     return [
         (
             missing,
-            _issue("cpr-missing", "CPRNr", headers, f"{named} is empty: fill in the CPR number."),
+            _issue(
+                "cpr-missing",
+                "CPRNr",
+                headers,
+                _("{named} is empty: fill in the CPR number.").format(named=named),
+            ),
         ),
         (
             ~missing & ~ten,
@@ -167,7 +163,9 @@ def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
                 "cpr-invalid",
                 "CPRNr",
                 headers,
-                f"{named} is not a CPR number of 10 digits (DDMMYY-SSSS): correct it.",
+                _("{named} is not a CPR number of 10 digits (DDMMYY-SSSS): correct it.").format(
+                    named=named
+                ),
             ),
         ),
         (
@@ -176,8 +174,10 @@ def _cpr_rules(fields: Fields, now: datetime) -> list[Rule]:
                 "cpr-birth-date",
                 "CPRNr",
                 headers,
-                f"{named} holds a CPR number whose first six digits are not a real date of "
-                "birth: correct it.",
+                _(
+                    "{named} holds a CPR number whose first six digits are not a real date of "
+                    "birth: correct it."
+                ).format(named=named),
             ),
         ),
         (np.nan_to_num(ages, nan=0) >= AGE_LIMIT, _age_issue(headers)),
@@ -223,7 +223,7 @@ def _institution_rules(fields: Fields) -> list[Rule]:
                 "institution-missing",
                 "KommuneInstitutionNummer",
                 headers,
-                f"{named} is empty: fill in the KUI's institution number.",
+                _("{named} is empty: fill in the KUI's institution number.").format(named=named),
             ),
         ),
         (
@@ -232,7 +232,9 @@ def _institution_rules(fields: Fields) -> list[Rule]:
                 "institution-invalid",
                 "KommuneInstitutionNummer",
                 headers,
-                f"{named} is not a whole number (the KUI's institution number): correct it.",
+                _(
+                    "{named} is not a whole number (the KUI's institution number): correct it."
+                ).format(named=named),
             ),
         ),
     ]
@@ -240,10 +242,10 @@ def _institution_rules(fields: Fields) -> list[Rule]:
 
 def _system_id_rules(fields: Fields) -> list[Rule]:
     missing = fields.text["ModtagerSystemID"].isna().to_numpy(dtype=bool)
-    message = (
-        f"{_named('ModtagerSystemID', fields.headers)} is empty and no system ID is configured: "
-        "fill it in, or set system_id in the configuration."
-    )
+    message = _(
+        "{named} is empty and no system ID is configured: fill it in, or set system_id in the "
+        "configuration."
+    ).format(named=_named("ModtagerSystemID", fields.headers))
     return [(missing, _issue("system-id-missing", "ModtagerSystemID", fields.headers, message))]
 
 
@@ -259,26 +261,28 @@ def _group_rules(fields: Fields) -> list[Rule]:
         )
     nothing = Issue(
         slug="nothing-to-report",
-        message="The row has no contact person, job wish or education wish: fill one in or "
-        "delete the row.",
+        message=_(
+            "The row has no contact person, job wish or education wish: fill one in or delete "
+            "the row."
+        ),
     )
     rules.append((~any_group, nothing))
     return rules
 
 
 def _missing_in_group(group: str, field: str, fields: Fields) -> Issue:
-    what, header = _WHAT[field], fields.headers.get(field)
-    subject = {"contact": "contact person", "job": "job wish", "education": "education wish"}
+    what, header = _(WHAT[field]), fields.headers.get(field)
+    subject, others = (_(text) for text in SUBJECT[group])
     if header is None:
-        message = (
-            f"The row has a {subject[group]} but the file has no column for {what} ({field}): "
-            f"add the column, or clear the {subject[group]}'s other cells."
-        )
+        message = _(
+            "The row has {subject} but the file has no column for {what} ({field}): add the "
+            "column, or clear {others}."
+        ).format(subject=subject, what=what, field=field, others=others)
     else:
-        message = (
-            f'Column "{header}" is empty but the row has a {subject[group]}: fill in {what}, '
-            f"or clear the {subject[group]}'s other cells."
-        )
+        message = _(
+            'Column "{header}" is empty but the row has {subject}: fill in {what}, or clear '
+            "{others}."
+        ).format(header=header, subject=subject, what=what, others=others)
     return _issue(f"{FIELD_SLUGS[field]}-missing", field, fields.headers, message)
 
 
@@ -295,8 +299,10 @@ def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]
                 "contact-phone-invalid",
                 "KontaktTelefon",
                 fields.headers,
-                f"{named_phone} is not a Danish phone number of 8 digits (spaces, dashes and "
-                "+45 are fine): correct it or leave it empty.",
+                _(
+                    "{named} is not a Danish phone number of 8 digits (spaces, dashes and +45 "
+                    "are fine): correct it or leave it empty."
+                ).format(named=named_phone),
             ),
         ),
         (
@@ -305,7 +311,7 @@ def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]
                 "contact-mail-invalid",
                 "KontaktMail",
                 fields.headers,
-                f"{named_mail} is not a valid e-mail address: correct it.",
+                _("{named} is not a valid e-mail address: correct it.").format(named=named_mail),
             ),
         ),
     ]
@@ -325,15 +331,15 @@ def _time_rules(fields: Fields, now: datetime, tolerance: timedelta) -> list[Rul
         rules += [
             (
                 times.unreadable,
-                _issue(f"{slug}-invalid", field, fields.headers, _unreadable(named)),
+                _issue(f"{slug}-invalid", field, fields.headers, unreadable(named)),
             ),
             (
                 times.date_only,
-                _issue(f"{slug}-date-only", field, fields.headers, _date_only(named)),
+                _issue(f"{slug}-date-only", field, fields.headers, date_only(named)),
             ),
             (
                 times.nonexistent,
-                _issue(f"{slug}-nonexistent", field, fields.headers, _nonexistent(named)),
+                _issue(f"{slug}-nonexistent", field, fields.headers, nonexistent(named)),
             ),
             (
                 (times.moments > latest).fillna(value=False).to_numpy(dtype=bool),
@@ -343,33 +349,14 @@ def _time_rules(fields: Fields, now: datetime, tolerance: timedelta) -> list[Rul
     return rules
 
 
-def _unreadable(named: str) -> str:
-    return (
-        f"{named} is not a date and time that can be read (write e.g. 15.06.2025 14:30): "
-        "correct it."
-    )
-
-
-def _date_only(named: str) -> str:
-    return (
-        f"{named} has a date but no time of day: add the time it was registered "
-        "(e.g. 15.06.2025 14:30)."
-    )
-
-
-def _nonexistent(named: str) -> str:
-    return (
-        f"{named} is a time that does not exist in Denmark (the hour skipped when summer time "
-        "begins, 02:00-03:00 on the last Sunday of March): correct it."
-    )
-
-
 def _length_rules(fields: Fields) -> list[Rule]:
     rules: list[Rule] = []
     for field, limit in LIMITS.items():
         lengths = fields.text[field].str.len()
         too_long = (lengths > limit).fillna(value=False).to_numpy(dtype=bool)
-        message = f"{_named(field, fields.headers)} is longer than {limit} characters: shorten it."
+        message = _("{named} is longer than {limit} characters: shorten it.").format(
+            named=_named(field, fields.headers), limit=limit
+        )
         rules.append(
             (too_long, _issue(f"{FIELD_SLUGS[field]}-too-long", field, fields.headers, message))
         )
@@ -379,6 +366,8 @@ def _length_rules(fields: Fields) -> list[Rule]:
 def _extra_fields() -> Issue:
     return Issue(
         slug="extra-fields",
-        message="The row has more fields than the header has columns (often a delimiter inside "
-        "a text without quotes): correct the row.",
+        message=_(
+            "The row has more fields than the header has columns (often a delimiter inside a "
+            "text without quotes): correct the row."
+        ),
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
@@ -217,7 +218,7 @@ class Journal(Closing):
     def _close_dead_runs(self) -> None:
         """Runs still 'running' when we get the lock died with their process: close them."""
         for (run_id,) in self._query("SELECT run_id FROM runs WHERE status = 'running'"):
-            reason = "the process stopped before the run finished (killed or crashed)"
+            reason = _("the process stopped before the run finished (killed or crashed)")
             self.mark_unsent_as_retry(run_id, reason)
             self._record_unrecorded_inputs(run_id)
             self.finish_run(run_id, status="interrupted", message=reason)
@@ -318,8 +319,9 @@ class Journal(Closing):
         Returns how many rows it closed (0 when called again: it is idempotent).
         """
         reason = reason.rstrip(".")
-        in_flight = f"{reason.capitalize()}; its request may have reached UDB: sent again next run."
-        unsent = f"Not sent: {reason}; sent next run."
+        in_flight = _("{reason}; its request may have reached UDB: sent again next run.")
+        in_flight = in_flight.format(reason=reason[:1].upper() + reason[1:])
+        unsent = _("Not sent: {why}; sent next run.").format(why=reason)
         closed = 0
         with self._transaction() as conn:
             for status, text in (("in_flight", in_flight), ("pending", unsent)):

@@ -41,7 +41,7 @@ _KIND_TEXT = {
     FailureKind.BAD_RESPONSE: N_("The service's answer could not be read"),
     FailureKind.CLIENT_ERROR: N_("The service refused the request (check the configuration)"),
 }
-_NOT_SENT = N_("Not sent: {why}; the next run sends it.")
+_NOT_SENT = N_("Not sent: {why}; sent next run.")
 _RUN_STOPPED = N_("the run stopped")
 _SCHEMA_FIX = N_("{what}: {detail}. Correct the field it names and send the row again.")
 _RETRY_LATER = N_("{what} ({detail}); {tries}. The next run sends the row again.")

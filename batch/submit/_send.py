@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 import tenacity
 
+from batch.i18n import N_, _
 from batch.journal import AttemptRecord, Skip, plan_row, record_acceptance
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Context", "process"]
 
 log = structlog.get_logger("batch.submit")
+INTERRUPTED = N_("the run was interrupted")
 
 
 @dataclass
@@ -111,12 +113,12 @@ class Context:
         """Checked before every row and attempt, so a stop needs no supervisor round trip."""
         if self.interrupt.is_set() and not self.halt.is_set():
             log.warning("stopping: requests on the wire finish, no new rows are sent")
-            self.stop("the run was interrupted", "signal")
+            self.stop(_(INTERRUPTED), "signal")
         return self.halt.is_set()
 
     def fail(self, error: BaseException) -> None:
         self.errors.append(error)
-        self.stop("the run stopped on an error", "error")
+        self.stop(_("the run stopped on an error"), "error")
 
 
 def _call(sender: Sender, report: Report) -> Answer | Failure:
@@ -238,4 +240,7 @@ def process(ctx: Context, batch: CprBatch) -> None:
 
 def _open_breaker(ctx: Context, reason: str) -> None:
     log.warning("the service keeps failing: sending stops", reason=reason)
-    ctx.stop(f"sending stopped because the service kept failing: {reason}", "breaker")
+    ctx.stop(
+        _("sending stopped because the service kept failing: {reason}").format(reason=reason),
+        "breaker",
+    )
