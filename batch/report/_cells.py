@@ -36,7 +36,7 @@ __all__ = [
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 # One display for every moment in the workbook, as a Danish case worker writes it. Midnight
 # too: the times here are moments (registrations, attempts), and one format reads calmly.
-DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+DATETIME_FORMAT = r"dd\-mm\-yyyy hh\:mm"  # escaped: literal, whatever the reader's locale
 DATETIME_WIDTH = 18  # "dd-mm-yyyy hh:mm" and a margin: never `###` in Excel or LibreOffice
 
 _MIN_WIDTH, _MAX_WIDTH, _MAX_TEXT_WIDTH = 6, 40, 60

@@ -80,8 +80,12 @@ class _Plan:
 
 
 def text_lines(text: str, width: float) -> int:
-    """Lines a text wraps to in a column (a little pessimistic: words do not break)."""
-    per_line = max(int(width) - 3, 1)
+    """Lines a text wraps to in a column, estimated as LibreOffice and Excel will not do it.
+
+    Text is narrower than the digits a width counts, and wrapping at words loses a little of
+    each line; the two about cancel out.
+    """
+    per_line = max(int(width) - 1, 1)
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 

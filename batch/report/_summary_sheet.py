@@ -14,7 +14,7 @@ from batch.i18n import N_, _
 from batch.outcomes import SUMMARY_TITLE, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
-from batch.report._cells import excel_datetime
+from batch.report._cells import DATETIME_WIDTH, excel_datetime
 from batch.report._sheets import LINE_POINTS, TAB_COLORS, print_setup, text_lines
 
 if TYPE_CHECKING:
@@ -90,7 +90,8 @@ _STATUS = {
     "broken": N_("Stopped early because the service kept failing: the rows not sent are in Retry"),
     "failed": N_("Failed"),
 }
-_WIDTHS = (24, 16, 60, 60)
+_WIDTHS = (24, DATETIME_WIDTH, 60, 60)
+_MAX_FIRST = 50  # the first column grows to show the inputs' file names, up to this
 _CHART_ROWS = 16  # rows of 20 px the chart covers (its height is 300 px)
 
 
@@ -99,7 +100,9 @@ def write_summary_sheet(
 ) -> None:
     """Add the `Summary` sheet to `book`; `name` is the workbook's file name."""
     sheet = book.add_worksheet(_(SUMMARY_TITLE))
-    for col, width in enumerate(_WIDTHS):
+    files = max((len(source.source_file) + 2 for source in summary.inputs), default=0)
+    widths = (min(max(_WIDTHS[0], files), _MAX_FIRST), *_WIDTHS[1:])
+    for col, width in enumerate(widths):
         sheet.set_column(col, col, width, styles.wrap if col >= 2 else None)  # noqa: PLR2004
     sheet.set_row(0, 21)
     sheet.write_string(

@@ -69,7 +69,7 @@ def sample_rows() -> dict[Outcome, list[RowResult]]:
                 text="The registration time is later than now: set it to the moment it was "
                 "registered, then send the row again. (Checked before sending, as UDB's code "
                 "280: not sent.)",
-                fix_cells={"Registreret": "Column \"Registreret\" is later than now."},
+                fix_cells={"Registreret": 'Column "Registreret" is later than now.'},
             ),
             _row(
                 "migrering.xlsx",
