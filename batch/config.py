@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_STATE_DIR",
+    "HIDDEN_ROWS",
     "OPTIONS",
     "Option",
     "Settings",
+    "parse_time",
     "resolve_settings",
 ]
 
@@ -48,7 +50,9 @@ def _parse_bool(text: str) -> bool:
 
 
 def _parse_time(text: str) -> time:
-    return time.fromisoformat(text.strip())
+    """`12:00`, `8:00` or `12:00:00`: a time of day."""
+    text = text.strip()
+    return time.fromisoformat(f"0{text}" if len(text.split(":")[0]) == 1 else text)
 
 
 def _positive_float(text: str) -> float:
@@ -72,6 +76,14 @@ def _choice(*choices: str) -> Callable[[str], str]:
         return text
 
     return parse
+
+
+HIDDEN_ROWS = ("send", "skip")
+
+
+def parse_time(text: str) -> time:
+    """A time of day from a flag or a file; `ValueError` if it is none."""
+    return _parse_time(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +118,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_format", _choice("auto", "console", "json"), help="log format"),
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
+    Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
+    Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
@@ -144,6 +158,8 @@ class Settings:
     log_format: str = "auto"
     quiet: bool = False
     date_only_time: time | None = None
+    header_row: int | None = None  # None: the first row naming two known columns
+    hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None

@@ -23,6 +23,7 @@ from batch.errors import ConfigError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import load_mapping
+from batch.intake.notes import ReadNotes
 from batch.journal import Journal
 from batch.records import Outcome, RowResult
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
@@ -103,6 +104,8 @@ def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
         sheet=sheet,
         mapping=mapping,
         date_only_time=settings.date_only_time,
+        header_row=settings.header_row,
+        hidden_rows=settings.hidden_rows,
     )
 
 
@@ -177,7 +180,11 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
 
 
 def _ingest(
-    journal: Journal, run_id: str, files: Sequence[InputFile], stop: threading.Event
+    journal: Journal,
+    run_id: str,
+    files: Sequence[InputFile],
+    stop: threading.Event,
+    notice: Callable[[str], None],
 ) -> bool:
     """Read every file into the journal; False when a signal cut the reading short.
 
@@ -198,9 +205,12 @@ def _ingest(
                 rows=input_file.rows,
                 blank=input_file.blank,
                 fields=input_file.fields,
+                notes=input_file.notes.to_json(),
             )
         if not complete:
             return False
+        for line in input_file.notes.shape_lines():
+            notice(f"{input_file.source_file}: {line}")
         log.info("file read", file=input_file.source_file, rows=input_file.rows)
     return True
 
@@ -234,6 +244,9 @@ def run_job(
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     files = _open_inputs(paths, input_options(settings, sheet))
+    for input_file in files:
+        for line in input_file.notes.column_lines():
+            notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
@@ -245,7 +258,7 @@ def run_job(
         structlog.contextvars.bind_contextvars(run_id=run_id)
         status, message = "finished", None
         try:
-            if not _ingest(journal, run_id, files, stop):
+            if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", _("interrupted while reading the input files")
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
@@ -303,6 +316,7 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
             rows=item.rows,
             blank=item.blank,
             fields=item.fields,
+            notes=ReadNotes.from_json(item.notes),
         )
         for item in info.inputs
     )

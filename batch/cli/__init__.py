@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import history, run, simulator
+from batch.cli import columns, history, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -56,5 +56,12 @@ def main() -> None:
 
 
 # Registered from their modules (which never import this one); `--help` lists them sorted by name.
-for _command in (run.run, run.validate, history.report, history.status, simulator.simulator):
+for _command in (
+    columns.columns,
+    run.run,
+    run.validate,
+    history.report,
+    history.status,
+    simulator.simulator,
+):
     main.add_command(_command)

@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from batch.config import resolve_settings
+from batch.config import HIDDEN_ROWS, parse_time, resolve_settings
 from batch.console import Console
 from batch.errors import BatchError
-from batch.i18n import LANGUAGES, resolve_language, use_language
+from batch.i18n import LANGUAGES, _, resolve_language, use_language
 from batch.logging import configure_logging
 from batch.privacy import mask_cpr
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import time
 
     from batch.config import Settings
 
@@ -81,10 +82,37 @@ def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
             type=int,
             help="KommuneInstitutionNummer for rows that have none in the file.",
         ),
+        click.option(
+            "--date-only-time",
+            callback=_time_flag,
+            metavar="HH:MM",
+            help="Time of day for registration dates given without one (default: an error).",
+        ),
+        click.option(
+            "--header-row",
+            type=click.IntRange(min=1),
+            help="Row of the header as Excel numbers it (default: found by its names).",
+        ),
+        click.option(
+            "--hidden-rows",
+            type=click.Choice(HIDDEN_ROWS),
+            help="Rows hidden in a workbook: send them (default) or skip them into Fix.",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def _time_flag(_ctx: click.Context, _param: click.Parameter, value: str | None) -> time | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise click.BadParameter(
+            _('"{value}" is not a time of day such as 12:00').format(value=value)
+        ) from None
 
 
 def _settings(config_file: Path | None, **flags: Any) -> Settings:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 import click
 import structlog
 
+from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
 from batch.pipeline import exit_code_for, run_job
 from batch.privacy import mask_cpr
+from batch.records import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -77,6 +79,7 @@ def run(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
+@click.option("--rate", type=float, help="Requests per second for the time estimate (default 5).")
 @_input_options
 @_common_options
 def validate(
@@ -84,7 +87,8 @@ def validate(
 ) -> None:
     """Dry run: read and validate FILES and write the workbook; nothing is sent.
 
-    Rows that would be sent are in the sheet Ready; the journal is not touched.
+    Rows that would be sent are in the sheet Ready, field by field as they would go; the
+    journal is not touched. Ends with how long sending would take at the rate.
     """
     settings, console = _start(config_file, flags)
     sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=True))
@@ -138,6 +142,8 @@ def _run_files(
         console.error(mask_cpr(str(error)))
         return error.exit_code
     console.summary(result)
+    if dry_run:
+        console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
     _log_summary(result)
     return signals.exit_code or exit_code_for(result.counts)
 

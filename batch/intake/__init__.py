@@ -35,8 +35,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.intake.mapping import MappedFields
+from batch.intake.notes import ReadNotes
+from batch.intake.shape import drop_rows, totals_rows
+
 __all__ = ["InputFile", "InputOptions", "open_input", "open_inputs"]
 
+_NUMBERS = frozenset({"KommuneInstitutionNummer", "KontaktTelefon"})  # numbers that are data
 _TEXT_FIELDS = ("KontaktNavn", "KontaktMail", "JobOnsker", "UddannelsesOnsker", "ModtagerSystemID")
 _TIME_FIELDS = ("KontaktRegistreringstid", "JobRegistreringstid", "UddannelsesRegistreringstid")
 
@@ -48,10 +53,12 @@ class InputOptions:
     system_id: str  # ModtagerSystemID where the file has none
     institution: int | None = None  # KommuneInstitutionNummer where the file has none
     sheet: str | int | None = None  # workbook sheet by name or 0-based index; None: first usable
-    mapping: Mapping[str, str] = field(default_factory=dict)  # header -> canonical field
+    mapping: Mapping[str, MappedFields] = field(default_factory=dict)  # header -> field(s)
     date_only_time: time | None = None  # a date without a time is an issue unless this is set
     future_tolerance: timedelta = timedelta(minutes=5)
     chunk_rows: int = 50_000
+    header_row: int | None = None  # 1-based row of the header, as Excel shows it; None: detect
+    hidden_rows: str = "send"  # rows hidden in a workbook: "send", or "skip" (to Fix, unsent)
 
 
 class InputFile:
@@ -62,22 +69,44 @@ class InputFile:
         self.sheet = table.sheet
         self.headers = columns.headers
         # header -> canonical field, for the workbook to merge columns of several files
-        self.fields = {columns.headers[index]: name for name, index in columns.fields.items()}
+        self.fields: dict[str, str] = {}
+        for name, index in columns.fields.items():
+            self.fields.setdefault(columns.headers[index], name)
         self.rows = 0
         self.blank = 0
+        self.notes = ReadNotes.start(table, columns)
         self._table = table
         self._columns = columns
         self._options = options
         self._mail_verdicts: dict[str, bool] = {}
 
     def chunks(self, now: datetime) -> Iterator[list[Row]]:
-        """Stream the file's rows; `now` is the moment the future-time and age checks use."""
+        """Stream the file's rows; `now` is the moment the future-time and age checks use.
+
+        Each chunk with rows is held back until the next one comes, so that the file's last
+        rows can be checked for a totals row (`batch.intake.shape`) before they are handed on.
+        """
+        held: RawChunk | None = None
         for raw in self._table.read(self._options.chunk_rows):
             self.blank += raw.blank
             if raw.rows:
-                rows = self._rows(raw, now)
-                self.rows += len(rows)
-                yield rows
+                if held is not None:
+                    yield self._counted(held, now)
+                held = raw
+        if held is not None:
+            positions = self._columns.positions
+            numbers = [positions[i] for f, i in self._columns.fields.items() if f in _NUMBERS]
+            cpr = self._columns.fields.get("CPRNr")
+            totals = totals_rows(held, None if cpr is None else positions[cpr], numbers)
+            self.notes.totals.extend(held.rows[i] for i in totals)
+            held = drop_rows(held, totals)
+            if held.rows:
+                yield self._counted(held, now)
+
+    def _counted(self, raw: RawChunk, now: datetime) -> list[Row]:
+        rows = self._rows(raw, now)
+        self.rows += len(rows)
+        return rows
 
     def _mail_ok(self, address: str) -> bool:
         verdict = self._mail_verdicts.get(address)
@@ -88,6 +117,7 @@ class InputFile:
     def _rows(self, raw: RawChunk, now: datetime) -> list[Row]:
         fields = self._fields(raw)
         issues = validate(fields, now, self._options.future_tolerance, mail_ok=self._mail_ok)
+        issues = self.notes.note_hidden(raw.rows, issues, skip=self._options.hidden_rows == "skip")
         source, sheet = self.source_file, self.sheet
         with _collector_paused():
             reports = _reports(fields, issues)
@@ -131,7 +161,9 @@ class InputFile:
         headers = {name: self._columns.header(name) for name in (*text, *times)}
         overlong = np.zeros(size, dtype=bool)
         overlong[sorted(raw.overlong)] = True
-        return Fields(text=text, times=times, headers=headers, overlong=overlong)
+        places = list(self._columns.fields.values())
+        shared = frozenset(f for f, i in self._columns.fields.items() if places.count(i) > 1)
+        return Fields(text=text, times=times, headers=headers, overlong=overlong, shared=shared)
 
 
 @contextlib.contextmanager
@@ -219,7 +251,12 @@ def open_input(path: Path, options: InputOptions) -> InputFile:
     CPR number may reach a log line or the console unmasked.
     """
     try:
-        table = open_table(path, sheet=options.sheet, score=header_matcher(options.mapping))
+        table = open_table(
+            path,
+            sheet=options.sheet,
+            score=header_matcher(options.mapping),
+            header_row=options.header_row,
+        )
         where = table.source_file
         if table.sheet is not None:
             where = f'{where}, sheet "{table.sheet}"'

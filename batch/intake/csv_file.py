@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from batch.errors import InputError
+from batch.i18n import _
 from batch.intake.csv_encoding import MIXED, MixedText, detect_encoding, looks_binary, sample_text
 from batch.intake.table import (
     HEADER_SEARCH_ROWS,
@@ -50,7 +51,9 @@ _BLOCK_BYTES = 4 << 20  # pyarrow reads about this much text per batch
 _MAX_BLOCK_BYTES = 256 << 20  # a record larger than this makes the file unreadable
 
 
-def open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table:
+def open_csv(
+    path: Path, source: str, head: bytes, score: HeaderScore, header_row: int | None = None
+) -> Table:
     """Open a CSV/TSV file whose first bytes are `head` and find its header, or `InputError`."""
     encoding = detect_encoding(path, head)
     text = sample_text(head, encoding, complete=len(head) < SAMPLE_BYTES)
@@ -58,7 +61,13 @@ def open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table:
         raise InputError(
             f"{source}: not a text (CSV) file; export the data again as CSV or as a workbook"
         )
-    found = _find_csv_header(text, score)
+    found = _find_csv_header(text, score, header_row)
+    if found is None and header_row is not None:
+        raise InputError(
+            _("{source}: has no row {row}; check the header row").format(
+                source=source, row=header_row
+            )
+        )
     if found is None:
         raise InputError(no_header_message(source, _first_text_record(text)))
     delimiter, header_row, header = found
@@ -71,18 +80,26 @@ def open_csv(path: Path, source: str, head: bytes, score: HeaderScore) -> Table:
     return Table(source, None, header_row, tuple(header), 0, read)
 
 
-def _find_csv_header(text: str, score: HeaderScore) -> tuple[str, int, list[str]] | None:
-    """The delimiter whose split finds the best header, the header's record number, its cells."""
+def _find_csv_header(
+    text: str, score: HeaderScore, header_row: int | None = None
+) -> tuple[str, int, list[str]] | None:
+    """The delimiter whose split finds the best header, the header's record number, its cells.
+
+    With `header_row` given, that record is the header whatever it names; only the delimiter is
+    chosen (the split naming most known columns, then the widest).
+    """
     best: tuple[int, int, str, int, list[str]] | None = None
     for delimiter in DELIMITERS:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
-            records = list(itertools.islice(reader, HEADER_SEARCH_ROWS))
+            records = list(itertools.islice(reader, header_row or HEADER_SEARCH_ROWS))
         except csv.Error:
             continue
-        for index, record in enumerate(records):
+        start = 0 if header_row is None else header_row - 1
+        least = MIN_HEADER_MATCHES if header_row is None else 0
+        for index, record in enumerate(records[start:], start=start):
             matches = score(record)
-            if matches >= MIN_HEADER_MATCHES:
+            if matches >= least:
                 candidate = (matches, len(record), delimiter, index + 1, record)
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate

@@ -31,17 +31,20 @@ __all__ = ["WORKBOOK_SUFFIXES", "open_table"]
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 
 
-def open_table(path: Path, *, sheet: str | int | None, score: HeaderScore) -> Table:
+def open_table(
+    path: Path, *, sheet: str | int | None, score: HeaderScore, header_row: int | None = None
+) -> Table:
     """Open a CSV or workbook and find its header; an `InputError` if that is not possible.
 
     `score` counts the known column names in a row; the header row must have two or more.
+    `header_row` (1-based, as a spreadsheet shows it) takes that row as the header instead.
     """
     source = str(path)
     head = _head(path, source)
     if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise InputError(f"{source}: the file is empty; export the data again")
     if head.startswith((ZIP_MAGIC, CFB_MAGIC)):
-        return open_workbook(path, source, sheet, score)
+        return open_workbook(path, source, sheet, score, header_row)
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         kind = "an OLE2 file" if suffix == ".xls" else "a zip archive"
@@ -49,7 +52,7 @@ def open_table(path: Path, *, sheet: str | int | None, score: HeaderScore) -> Ta
             f"{source}: not a real {suffix} workbook (it is not {kind}): it is damaged or "
             "another kind of file renamed; open it in Excel or LibreOffice and save it again"
         )
-    return open_csv(path, source, head, score)
+    return open_csv(path, source, head, score, header_row)
 
 
 def _head(path: Path, source: str) -> bytes:

@@ -20,6 +20,8 @@ from batch.records import CellValue
 if TYPE_CHECKING:
     import pandas as pd
 
+    from batch.intake.hidden import Hidden
+
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "MIN_HEADER_MATCHES",
@@ -62,6 +64,7 @@ class Table:
     header: tuple[CellValue, ...]
     first_column: int  # 0-based column of the first cell (workbooks skip empty left columns)
     read: Callable[[int], Iterator[RawChunk]]  # chunk size in rows -> chunks
+    hidden: Hidden | None = None  # hidden rows and columns of a sheet; None: not checked
 
 
 def cell_values(values: Sequence[RawValue]) -> list[CellValue]:

@@ -87,6 +87,10 @@ class Fields:
     times: Mapping[str, Times]  # the three registration times
     headers: Mapping[str, str | None]  # field -> the column header as the file names it
     overlong: np.ndarray  # CSV records with data beyond the header's columns
+    # Fields fed by a column that feeds several (a mapping's one "Registreringsdato" for all
+    # three times): such a cell alone does not make its group present, or every row would
+    # have all three groups.
+    shared: frozenset[str] = frozenset()
 
     def filled(self, field: str) -> np.ndarray:
         """Rows where `field` has a value (a time counts even when it could not be read)."""
@@ -253,7 +257,8 @@ def _group_rules(fields: Fields) -> list[Rule]:
     rules: list[Rule] = []
     any_group = np.zeros(len(fields.overlong), dtype=bool)
     for group, (members, required) in _GROUPS.items():
-        present = np.logical_or.reduce([fields.filled(f) for f in members])
+        own = [f for f in members if f not in fields.shared] or list(members)
+        present = np.logical_or.reduce([fields.filled(f) for f in own])
         any_group |= present
         rules.extend(
             (present & ~fields.filled(field), _missing_in_group(group, field, fields))

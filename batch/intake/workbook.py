@@ -19,6 +19,7 @@ import pandas as pd
 import python_calamine
 
 from batch.errors import InputError
+from batch.intake.hidden import hidden_cells
 from batch.intake.table import (
     HEADER_SEARCH_ROWS,
     MIN_HEADER_MATCHES,
@@ -41,14 +42,23 @@ ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: legacy .xls, or an encrypted workbook
 
 
-def open_workbook(path: Path, source: str, sheet: str | int | None, score: HeaderScore) -> Table:
-    """Open a workbook and find the sheet and row of its header, or `InputError`."""
+def open_workbook(
+    path: Path,
+    source: str,
+    sheet: str | int | None,
+    score: HeaderScore,
+    header_row: int | None = None,
+) -> Table:
+    """Open a workbook and find the sheet and row of its header, or `InputError`.
+
+    `header_row` (1-based) takes that row of the sheet as the header, whatever it names.
+    """
     if _is_encrypted_package(path):
         raise InputError(_PROTECTED_MESSAGE.format(source=source))
     try:
         with path.open("rb") as file:
             book = python_calamine.CalamineWorkbook.from_filelike(file)
-            name, rows, header_index = _choose_sheet(book, sheet, score, source)
+            name, rows, header_index = _choose_sheet(book, sheet, score, source, header_row)
     except python_calamine.PasswordError as error:
         raise InputError(_PROTECTED_MESSAGE.format(source=source)) from error
     except (python_calamine.CalamineError, ValueError, OSError) as error:
@@ -64,7 +74,13 @@ def open_workbook(path: Path, source: str, sheet: str | int | None, score: Heade
     def read(chunk_rows: int) -> Iterator[RawChunk]:
         return _sheet_chunks(data, header_index + 2, width, chunk_rows)
 
-    return Table(source, name, header_index + 1, header, first_column, read)
+    hidden = hidden_cells(path, name) if _is_zip(path) else None
+    return Table(source, name, header_index + 1, header, first_column, read, hidden)
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
 _PROTECTED_MESSAGE = (
@@ -91,6 +107,7 @@ def _choose_sheet(
     wanted: str | int | None,
     score: HeaderScore,
     source: str,
+    header_row: int | None = None,
 ) -> tuple[str, SheetRows, int]:
     names = list(book.sheet_names)
     listed = ", ".join(f'"{n}"' for n in names)
@@ -103,9 +120,10 @@ def _choose_sheet(
     for name in candidates:
         sheet = book.get_sheet_by_name(name)
         rows = sheet.iter_rows()
-        head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-        for index, cells in enumerate(head):
-            if score(cells) >= MIN_HEADER_MATCHES:
+        head = list(itertools.islice(rows, header_row or HEADER_SEARCH_ROWS))
+        start = 0 if header_row is None else header_row - 1
+        for index, cells in enumerate(head[start:], start=start):
+            if score(cells) >= _least_matches(header_row, several=len(candidates) > 1):
                 first_column = sheet.start[1] if sheet.start else 0
                 data = itertools.chain(head[index + 1 :], rows)
                 return name, (cells, first_column, data), index
@@ -117,6 +135,16 @@ def _choose_sheet(
         f"{listed}); the header must name at least two known columns such as CPRNr and "
         "KontaktNavn, or map your headers in a mapping file (--mapping)"
     )
+
+
+def _least_matches(header_row: int | None, *, several: bool) -> int:
+    """Known names a header row needs: two when searched for, none in a row the user chose.
+
+    One when the sheet is still to be chosen, so that a title sheet is passed over.
+    """
+    if header_row is None:
+        return MIN_HEADER_MATCHES
+    return 1 if several else 0
 
 
 def _sheet_name(names: list[str], wanted: str | int, source: str, listed: str) -> str:

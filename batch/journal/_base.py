@@ -142,6 +142,7 @@ class InputInfo:
     rows: int
     blank: int
     fields: dict[str, str] = field(default_factory=dict)  # header -> canonical field, as read
+    notes: dict[str, Any] = field(default_factory=dict)  # how it was read (intake's ReadNotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +271,7 @@ def group_by_cpr(page: list[Any]) -> list[tuple[str, list[PendingRow]]]:
 RESULTS_SQL = (
     "SELECT id, source_file, source_row, cells, code, text, attempts, last_attempt, sheet, "
     "fix_cells, (SELECT a.text FROM attempts a WHERE a.row_id = rows.id AND "
-    "a.failure_kind IS NULL AND a.code IS NOT NULL ORDER BY a.n DESC LIMIT 1) "
+    "a.failure_kind IS NULL AND a.code IS NOT NULL ORDER BY a.n DESC LIMIT 1), payload "
     "FROM rows WHERE run_id = ? AND outcome = ? AND id > ? ORDER BY id LIMIT ?"
 )
 _UNREADABLE = N_("The row could not be read.")

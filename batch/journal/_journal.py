@@ -145,13 +145,15 @@ class Journal(Closing):
         rows: int,
         blank: int,
         fields: Mapping[str, str] | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> None:
         """Remember one input file (or sheet) of the run for the workbook's summary.
 
         `fields` (header -> canonical field) lets the workbook put columns of different files
-        that mean the same field into one column, also when a mapping file decided it.
+        that mean the same field into one column, also when a mapping file decided it. `notes`
+        (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
-        columns = {"headers": list(headers), "fields": dict(fields or {})}
+        columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
@@ -267,7 +269,7 @@ class Journal(Closing):
         after = 0
         while True:
             page = self._query(RESULTS_SQL, (run_id, outcome.value, after, PAGE))
-            for row_id, file, line, cells, code, text, tries, last, sheet, fix, said in page:
+            for row_id, file, line, cells, code, text, tries, last, sheet, fix, said, sent in page:
                 yield RowResult(
                     source_file=file,
                     source_row=line,
@@ -280,6 +282,8 @@ class Journal(Closing):
                     sheet=sheet,
                     answer_text=said,
                     fix_cells=json.loads(fix) if fix else {},
+                    # A dry run's Ready sheet shows what would be sent, field by field.
+                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
                 )
                 after = row_id
             if len(page) < PAGE:
@@ -394,4 +398,12 @@ def _input_info(
     # Journals written before `fields` was kept hold the bare header list.
     if isinstance(columns, list):
         return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(source_file, sheet, columns["headers"], rows, blank, columns["fields"])
+    return InputInfo(
+        source_file,
+        sheet,
+        columns["headers"],
+        rows,
+        blank,
+        columns["fields"],
+        columns.get("notes", {}),
+    )

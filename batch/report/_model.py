@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from batch.intake.notes import ReadNotes
+
 __all__ = [
     "SHEET_NAMES",
     "InputSheet",
@@ -48,6 +50,7 @@ class InputSheet:
     rows: int
     blank: int
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    notes: ReadNotes | None = field(default=None, hash=False)  # columns, hidden rows, totals
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from batch.i18n import N_, _
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
 from batch.report._cells import Styles, column_widths, write_value
 from batch.report._model import ReportIntegrityError
+from batch.report._sent import SENT_COLUMNS, sent_values
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -110,6 +111,9 @@ class RowSheets:
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
+        self.columns = self.layout.columns
+        if outcome is Outcome.READY:  # a dry run: the request's fields as they would be sent
+            self.columns = (*self.columns, *SENT_COLUMNS)
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
         inputs = len(self.layout.titles)
@@ -174,6 +178,7 @@ class RowSheets:
             result.answer_text,
             result.attempts,
             result.last_attempt,
+            *sent_values(result),
         ]
 
     def _write_row(

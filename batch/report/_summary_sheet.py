@@ -15,6 +15,7 @@ from batch.outcomes import SUMMARY_TITLE, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import DATETIME_WIDTH, excel_datetime
+from batch.report._reading import write_reading
 from batch.report._sheets import LINE_POINTS, TAB_COLORS, print_setup, text_lines
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def write_summary_sheet(
     )
     line = _times(sheet, styles, summary, sum(counts.values()), line + 1)
     line = _inputs(sheet, styles, summary, line + 1)
-    _settings(sheet, styles, summary, name, line + 1)
+    line = write_reading(sheet, styles, summary, line + 1)
+    _settings(sheet, styles, summary, name, line)
     print_setup(sheet, landscape=True)
 
 

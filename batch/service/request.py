@@ -10,10 +10,26 @@ if TYPE_CHECKING:
 
     from batch.records import Report, Wish
 
-__all__ = ["LOCAL_TIME", "build_request"]
+__all__ = ["LOCAL_TIME", "REQUEST_FIELDS", "build_request", "request_values"]
 
 # Danish municipal systems record local time (spec README); a naive time is taken as that.
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+# The request's fields in the order of the spec (4.1), one column each where they are shown.
+REQUEST_FIELDS: tuple[str, ...] = (
+    "ModtagerSystemID",
+    "CPRNr",
+    "KommuneInstitutionNummer",
+    "KontaktNavn",
+    "KontaktMail",
+    "KontaktTelefon",
+    "KontaktRegistreringstid",
+    "JobOnsker",
+    "JobRegistreringstid",
+    "UddannelsesOnsker",
+    "UddannelsesRegistreringstid",
+)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -51,3 +67,23 @@ def build_request(report: Report) -> dict[str, object]:
             report.education, "UddannelsesOnsker", "UddannelsesRegistreringstid"
         )
     return request
+
+
+def request_values(report: Report) -> dict[str, str | None]:
+    """Every request field as the text that goes into the XML (None: left out of the request).
+
+    Made from `build_request`, so what a dry run shows is what a real run sends: times in ISO
+    8601 with their offset (xs:dateTime), numbers as digits.
+    """
+    flat: dict[str, object] = {}
+    for name, value in build_request(report).items():
+        flat.update(value if isinstance(value, dict) else {name: value})
+    return {name: _xml_text(flat.get(name)) for name in REQUEST_FIELDS}
+
+
+def _xml_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
