@@ -43,6 +43,7 @@ _RESULT_CODE, _RESULT_TEXT, _UDB_TEXT = (
     RESULT_COLUMNS.index(c) for c in ("Result code", "Result text", UDB_TEXT_COLUMN)
 )
 _TIME_FIELDS = frozenset(name for name in CANONICAL_FIELDS if name.endswith("Registreringstid"))
+_EXACT = 10**15  # whole numbers below this are exact in Excel: written as numbers directly
 _IDENTIFYING = 3  # a CPR column among the first three is frozen with the columns before it
 LINE_POINTS, _MAX_ROW_POINTS = 15.0, 409.0  # Calibri 11's line; Excel's tallest row
 _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
@@ -105,9 +106,11 @@ class RowSheets:
     max_rows: int = EXCEL_MAX_ROWS
     _seen: set[int] = field(default_factory=set)
     columns: tuple[str, ...] = field(init=False)
+    _times: tuple[int, ...] = field(init=False)  # the registration times' columns
 
     def __post_init__(self) -> None:
         self.columns = self.layout.columns
+        self._times = self.layout.holding(_TIME_FIELDS)
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
@@ -142,7 +145,9 @@ class RowSheets:
             sheet = self.book.add_worksheet(name if part == 1 else f"{name} {part}")
             sheet.set_tab_color(TAB_COLORS[outcome])
             for col, width in enumerate(plan.widths):
-                sheet.set_column(col, col, width, styles.wrap if col in plan.wrap else styles.body)
+                # Only wrapped columns get a column format: a format on every cell costs the
+                # writer about a tenth of its speed (benchmarks/report_bench.py).
+                sheet.set_column(col, col, width, styles.wrap if col in plan.wrap else None)
             for col, header in enumerate(self.columns):
                 sheet.write_string(0, col, header, styles.header)
             sheet.freeze_panes(1, frozen)
@@ -206,6 +211,8 @@ class RowSheets:
                     sheet.write_comment(line, col, note, _comment_size(note))
             elif type(value) is str:  # the common case, kept short: most cells are text
                 sheet.write_string(line, col, value)
+            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
+                sheet.write_number(line, col, value)
             elif value is not None:
                 write_value(
                     sheet, line, col, value, None, datetime_format=styles.datetime, cpr=col in cpr
@@ -224,10 +231,11 @@ class RowSheets:
             if (index := self.layout.index(header)) is not None:
                 marked[index] = message
         if len(marked) == 2 and result.text:  # noqa: PLR2004 - only the result's two cells
-            named = {name for name in CANONICAL_FIELDS if name in result.text}
-            if result.code == "280":
-                named |= _TIME_FIELDS
-            for index in self.layout.holding(frozenset(named)):
+            columns = self._times if result.code == "280" else ()
+            named = [name for name in CANONICAL_FIELDS if name in result.text]
+            if named:
+                columns = (*columns, *self.layout.holding(frozenset(named)))
+            for index in columns:
                 if values[index] is not None:
                     marked[index] = result.text
         return marked
