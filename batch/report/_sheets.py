@@ -1,3 +1,14 @@
+"""Streaming one outcome's rows into its sheet: the input's own columns first, then the result.
+
+Rows are written as they come (xlsxwriter's constant-memory mode flushes each finished row to
+disk), so memory stays flat however long the run; only a small sample is held back to size the
+columns and decide which of them wrap. Everything a row needs is written in that one pass, in
+row order as constant-memory mode demands: its height (when a wrapped text needs more than one
+line), its cells, and on `Fix` the highlighted cells with their comments. Formats are created
+once per workbook (`Styles`). Every row is checked on its way through: it must belong to this
+sheet and must not have been written before.
+"""
+
 from __future__ import annotations
 
 import math
@@ -82,7 +93,7 @@ class _Plan:
 
 
 def text_lines(text: str, width: float) -> int:
-    """Lines a text wraps to in a column, estimated as LibreOffice and Excel will not do it.
+    """Lines a text wraps to in a column: LibreOffice keeps the row heights a file gives.
 
     Text is narrower than the digits a width counts, and wrapping at words loses a little of
     each line; the two about cancel out.
