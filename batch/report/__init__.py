@@ -17,6 +17,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from xlsxwriter.workbook import Workbook
 
@@ -43,7 +44,7 @@ from batch.report._model import (
     sheet_title,
     summary_json,
 )
-from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
+from batch.report._sheets import EXCEL_MAX_ROWS, MAX_COMMENTED_ROWS, RowSheets
 from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
@@ -62,6 +63,13 @@ __all__ = [
 RowsFor = Callable[[Outcome], Iterable[RowResult]]
 
 
+class _Limits(NamedTuple):
+    """Rows per sheet (Excel's limit; tests pass less) and Fix rows that get comments."""
+
+    rows: int
+    commented: int
+
+
 def write_report(report_dir: Path, summary: RunSummary, rows_for: RowsFor) -> ReportPaths:
     """Write the workbook and its JSON summary to `report_dir`; return where they are.
 
@@ -73,7 +81,12 @@ def write_report(report_dir: Path, summary: RunSummary, rows_for: RowsFor) -> Re
 
 
 def _write_report(
-    report_dir: Path, summary: RunSummary, rows_for: RowsFor, *, max_rows: int
+    report_dir: Path,
+    summary: RunSummary,
+    rows_for: RowsFor,
+    *,
+    max_rows: int,
+    max_commented: int = MAX_COMMENTED_ROWS,
 ) -> ReportPaths:
     counts = checked_counts(summary)
     report_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -88,7 +101,8 @@ def _write_report(
         with create_private(workbook) as handle:
             book = Workbook(handle, {"constant_memory": True, "tmpdir": work})
             try:
-                _fill(book, summary, counts, rows_for, name=workbook.name, max_rows=max_rows)
+                limits = _Limits(max_rows, max_commented)
+                _fill(book, summary, counts, rows_for, name=workbook.name, limits=limits)
             except BaseException:
                 _abandon(book)
                 raise
@@ -109,12 +123,13 @@ def _fill(
     rows_for: RowsFor,
     *,
     name: str,
-    max_rows: int,
+    limits: _Limits,
 ) -> None:
     """Write every sheet, checking that each sheet got exactly as many rows as counted."""
     styles = Styles.create(book)
     write_summary_sheet(book, styles, summary, counts, name)
-    sheets = RowSheets(book, styles, column_layout(summary.inputs), max_rows=max_rows)
+    layout = column_layout(summary.inputs)
+    sheets = RowSheets(book, styles, layout, limits.rows, limits.commented)
     for outcome, expected in counts.items():
         written = sheets.write(sheet_title(outcome), outcome, rows_for(outcome))
         if written != expected:

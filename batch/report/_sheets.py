@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXCEL_MAX_ROWS",
     "LINE_POINTS",
+    "MAX_COMMENTED_ROWS",
     "TAB_COLORS",
     "RowSheets",
     "print_setup",
@@ -58,6 +59,9 @@ _EXACT = 10**15  # whole numbers below this are exact in Excel: written as numbe
 _IDENTIFYING = 3  # a CPR column among the first three is frozen with the columns before it
 LINE_POINTS, _MAX_ROW_POINTS = 15.0, 409.0  # Calibri 11's line; Excel's tallest row
 _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
+# xlsxwriter holds comments in memory until the workbook closes (about 0.7 KB each): the first
+# this many Fix rows get theirs, the rest are highlighted only (their Result text says the same).
+MAX_COMMENTED_ROWS = 10_000
 PAGE_FOOTER = N_("Page &P of &N")
 
 
@@ -115,6 +119,7 @@ class RowSheets:
     styles: Styles
     layout: Layout
     max_rows: int = EXCEL_MAX_ROWS
+    max_commented: int = MAX_COMMENTED_ROWS
     _seen: set[int] = field(default_factory=set)
     columns: tuple[str, ...] = field(init=False)
     _times: tuple[int, ...] = field(init=False)  # the registration times' columns
@@ -142,7 +147,8 @@ class RowSheets:
                 sheet, line = next(sheets), 0
             self._check(result, outcome)
             line += 1
-            self._write_row(sheet, line, result, plan, fix=fix)
+            notes = fix and written < self.max_commented
+            self._write_row(sheet, line, result, plan, fix=fix, notes=notes)
             written += 1
         self._finish(sheet, line)
         return written
@@ -198,7 +204,14 @@ class RowSheets:
         ]
 
     def _write_row(
-        self, sheet: Worksheet, line: int, result: RowResult, plan: _Plan, *, fix: bool
+        self,
+        sheet: Worksheet,
+        line: int,
+        result: RowResult,
+        plan: _Plan,
+        *,
+        fix: bool,
+        notes: bool,
     ) -> None:
         values = self._values(result)
         height = plan.height(values)
@@ -218,7 +231,7 @@ class RowSheets:
                     datetime_format=styles.mark_datetime,
                     cpr=col in cpr,
                 )
-                if note := marked[col]:
+                if notes and (note := marked[col]):
                     sheet.write_comment(line, col, note, _comment_size(note))
             elif type(value) is str:  # the common case, kept short: most cells are text
                 sheet.write_string(line, col, value)

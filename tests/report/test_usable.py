@@ -273,3 +273,27 @@ def test_a_13_row_fix_sheet_prints_on_one_page(book_path, tmp_path):
         check=True, capture_output=True,
     )  # fmt: skip
     assert next(out.glob("fix*.png")).stat().st_size > 1000
+
+
+def test_comments_stop_after_the_first_rows_but_highlighting_goes_on(tmp_path):
+    """Past the comment limit (memory), Fix cells are still highlighted, only without a comment."""
+    from batch.report import _write_report
+
+    rows = {Outcome.FIX: [_fix(n) for n in range(FIX_ROWS)]}
+    summary = RunSummary(
+        run_id="run-0003", dry_run=False, started=STARTED, finished=STARTED,
+        status="finished", message=None,
+        inputs=(InputSheet("kommune.csv", None, HEADERS, FIX_ROWS, 0),),
+        settings={}, counts={Outcome.FIX: FIX_ROWS},
+    )  # fmt: skip
+    paths = _write_report(
+        tmp_path, summary, lambda outcome: iter(rows.get(outcome, ())), max_rows=100,
+        max_commented=4,
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(paths.workbook)["Fix"]
+    mail = _column(sheet, "KontaktMail")
+    bad_mail_rows = [n + 2 for n in range(FIX_ROWS) if n % 3 == 0]  # spreadsheet rows
+    assert [sheet.cell(line, mail).comment is not None for line in bad_mail_rows] == [
+        True, True, False, False, False,
+    ]  # fmt: skip
+    assert all(_filled(sheet.cell(line, mail)) for line in bad_mail_rows)
