@@ -110,7 +110,8 @@ def write_summary_sheet(
         0, 0, _("Result of run {run_id}").format(run_id=summary.run_id), styles.title
     )
     sheet.write_string(1, 0, _("Status"), styles.bold)
-    sheet.write_string(1, 1, _(_STATUS[summary.status]) if summary.status in _STATUS else "")
+    status = summary.status
+    sheet.write_string(1, 1, _(_STATUS[status]) if status in _STATUS else status)
     line = 2
     if summary.message:
         sheet.write_string(2, 0, _("Why"), styles.bold)
