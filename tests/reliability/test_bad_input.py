@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from batch.records import RESULT_COLUMNS
 from batch.simulator import ReceivedRequest, SimulatorConfig, start_simulator
 from tests.e2e.helpers import Run, run_cli
 from tests.reliability.kit import (
@@ -298,7 +299,7 @@ def test_ten_thousand_columns_are_kept(cases):
     assert len(case.received) == 3
     last = f"Ekstra {WIDE - len(HEADER) - 1}"
     rows = book.rows("Accepted")
-    assert len(rows[0]) == WIDE + 6  # the input's columns, then the six result columns
+    assert len(rows[0]) == WIDE + len(RESULT_COLUMNS)  # the input's columns, then the results
     assert [row[last] for row in rows] == [f"v{WIDE - len(HEADER) - 1}"] * 3
 
 
