@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from batch.errors import ConfigError
 from batch.i18n import LANGUAGES
+from batch.privacy import mask_url_password
+from batch.service.proxy import check_proxy_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -59,6 +61,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise ValueError("must be greater than 0")
+    return value
+
+
+def _not_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
     return value
 
 
@@ -121,6 +130,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
     Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("proxy", check_proxy_url, help="proxy URL for the service, or none (wins over env)"),
+    Option("max_run_minutes", _positive_float, help="stop the run after this many minutes"),
+    Option("retry_after_max", _positive_float, help="longest Retry-After honoured, seconds"),
+    Option("cert_warn_days", _not_negative_int, help="warn this many days before expiry"),
     Option("tls_verify", _parse_bool, cli=False),
     Option("tls_ca_bundle", Path, cli=False),
     Option("tls_client_cert", Path, cli=False),
@@ -161,6 +174,10 @@ class Settings:
     header_row: int | None = None  # None: the first row naming two known columns
     hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
+    max_run_minutes: float | None = None  # None: no limit
+    retry_after_max: float = 120.0  # a longer Retry-After counts as a failed attempt
+    cert_warn_days: int = 30  # warn when a certificate expires within this many days
     tls_verify: bool = True
     tls_ca_bundle: Path | None = None
     tls_client_cert: Path | None = None
@@ -184,7 +201,9 @@ class Settings:
         values = asdict(self)
         values.pop("sources")
         return {
-            name: ("***" if name in _SECRETS and value is not None else str(value))
+            name: (
+                "***" if name in _SECRETS and value is not None else mask_url_password(str(value))
+            )
             for name, value in values.items()
         }
 
@@ -221,6 +240,26 @@ def _parse(option: Option, raw: object, where: str) -> object:
         raise ConfigError(f"{where}: {option.name} {error}") from None
 
 
+def _check_flag(option: Option, flag: object) -> None:
+    """Parse a flag's text as the file's would be; a password never comes from a flag.
+
+    A proxy URL with a password on the command line would show in every process list: it is
+    refused (exit 2), pointing to the config file or BATCH_PROXY instead.
+    """
+    if option.name != "proxy":
+        return
+    try:
+        check_proxy_url(str(flag))
+    except ValueError as error:
+        raise ConfigError(f"--proxy {error}") from None
+    if mask_url_password(str(flag)) != str(flag):
+        raise ConfigError(
+            "--proxy: a proxy URL with a password may not be given on the command line "
+            "(others can read it in the process list); put it in the config file "
+            "(proxy = ...) or in BATCH_PROXY"
+        )
+
+
 def resolve_settings(
     flags: Mapping[str, Any],
     *,
@@ -240,6 +279,7 @@ def resolve_settings(
         flag = flags.get(option.name)
         if flag is not None:
             assert option.cli, option.name
+            _check_flag(option, flag)
             values[option.name], sources[option.name] = flag, "flag"
         elif option.env in env:
             values[option.name] = _parse(option, env[option.env], option.env)

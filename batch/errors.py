@@ -15,6 +15,11 @@ and written for the person who must act on it (which file, which row, what to do
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batch.records import StopCause
+
 __all__ = [
     "BatchError",
     "ConfigError",
@@ -58,6 +63,11 @@ class SetupError(BatchError):
     Distinct from exit 3 ("run again later"): a certificate the service refuses, a host name
     that does not match, a proxy that refuses, a report directory that is full or read-only
     will fail the same way tomorrow night. The journal keeps every unsent row for the next run.
+    `cause` names the problem for a machine and in words (`batch.records.StopCause`).
     """
 
     exit_code = 4
+
+    def __init__(self, message: str, cause: StopCause | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause

@@ -9,6 +9,7 @@ phase leaves the journal consistent; the next run of the same files finishes the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import threading
 from collections import Counter
@@ -19,26 +20,27 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError
+from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.columns import load_mapping
 from batch.intake.notes import ReadNotes
 from batch.journal import Journal
-from batch.records import Outcome, RowResult
+from batch.preflight import Startup, startup_checks
+from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
+from batch.records import Outcome, RowResult, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
-from batch.service.client import ClientSettings, UdbClient
-from batch.service.keys import Secret
-from batch.service.signing import SigningSettings
-from batch.service.tls import TlsSettings
+from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import SubmitSettings, submit_run
+from batch.submit import submit_run
+from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from batch.config import Settings
     from batch.records import Sender
+    from batch.service.certs import CertificateInfo
+    from batch.submit import SubmitStats
 
 __all__ = [
     "EXIT_FAILED_ROWS",
@@ -46,9 +48,12 @@ __all__ = [
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
     "RunResult",
+    "client_settings",
     "exit_code_for",
+    "input_options",
     "rebuild_report",
     "run_job",
+    "submit_settings",
 ]
 
 EXIT_OK = 0
@@ -79,6 +84,14 @@ class RunResult:
     started: datetime | None = None
     finished: datetime | None = None
     codes: dict[Outcome, Counter[str]] = field(default_factory=dict)
+    stop_cause: StopCause | None = None
+    warnings: tuple[str, ...] = ()
+    certificates: tuple[CertificateInfo, ...] = ()
+
+    @property
+    def setup_problem(self) -> bool:
+        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
+        return self.stop_cause is not None and self.stop_cause.setup
 
     @property
     def rows(self) -> int:
@@ -95,83 +108,19 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
     return EXIT_OK
 
 
-def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
-    """The loader's options from the run's settings."""
-    mapping = load_mapping(settings.mapping) if settings.mapping is not None else {}
-    return InputOptions(
-        system_id=settings.system_id,
-        institution=settings.institution,
-        sheet=sheet,
-        mapping=mapping,
-        date_only_time=settings.date_only_time,
-        header_row=settings.header_row,
-        hidden_rows=settings.hidden_rows,
-    )
-
-
-def client_settings(settings: Settings, wsdl: str | None = None) -> ClientSettings:
-    """The SOAP client's settings; certificate paths and secrets come from file or environment."""
-    if settings.tls_client_cert is not None and settings.tls_client_key is None:
-        raise ConfigError("tls_client_cert is set but tls_client_key is not: set both")
-    tls = TlsSettings(
-        verify=settings.tls_verify,
-        ca_bundle=settings.tls_ca_bundle,
-        client_cert=settings.tls_client_cert,
-        client_key=settings.tls_client_key,
-        pkcs12=settings.tls_pkcs12,
-        pkcs12_password=_secret(settings.tls_pkcs12_password),
-    )
-    signing = None
-    if settings.sign_pkcs12 is not None or settings.sign_key is not None:
-        signing = SigningSettings(
-            key=settings.sign_key,
-            cert=settings.sign_cert,
-            key_password=_secret(settings.sign_key_password),
-            pkcs12=settings.sign_pkcs12,
-            pkcs12_password=_secret(settings.sign_pkcs12_password),
-        )
-    return ClientSettings(
-        wsdl=wsdl or settings.wsdl,
-        endpoint=settings.endpoint,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        pool_size=max(settings.concurrency, 1),
-        tls=tls,
-        signing=signing,
-    )
-
-
-def _secret(value: str | None) -> Secret | None:
-    return None if value is None else Secret(value)
-
-
-def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings."""
-    return SubmitSettings(
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_attempts=settings.max_attempts,
-        resend_all=settings.resend_all,
-    )
-
-
 @contextlib.contextmanager
 def _sender(settings: Settings) -> Iterator[Sender]:
     """The real client, or the embedded simulator when no endpoint is configured."""
     if not settings.uses_simulator:
-        if settings.system_id == "BATCH-DEMO":
-            raise ConfigError(
-                "system_id is not set: set it to your system's SystemName on IPL "
-                "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
-            )
+        check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
             yield client
         return
-    with (
-        start_simulator(SimulatorConfig()) as simulator,
-        UdbClient(client_settings(settings, wsdl=simulator.wsdl_url)) as client,
-    ):
-        yield client
+    with start_simulator(SimulatorConfig()) as simulator:
+        embedded = client_settings(settings, wsdl=simulator.wsdl_url)
+        # The embedded simulator is on this machine: never through a proxy.
+        with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
+            yield client
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -225,6 +174,17 @@ def _read_into(
     return True
 
 
+def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
+    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    if dry_run or settings.uses_simulator:
+        return Startup((), ())
+    startup = startup_checks(settings, client_settings(settings))
+    for text in startup.warnings:
+        notice(text)
+        log.warning("start-up warning", warning=text)
+    return startup
+
+
 def run_job(
     paths: Sequence[Path],
     settings: Settings,
@@ -243,11 +203,13 @@ def run_job(
     stop = stop or threading.Event()
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
+    startup = _startup(settings, notice, dry_run=dry_run)
     files = _open_inputs(paths, input_options(settings, sheet))
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
     with contextlib.ExitStack() as stack:
+        clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
         if dry_run:  # a dry run leaves no trace and needs no lock
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
@@ -256,26 +218,25 @@ def run_job(
             inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
-        status, message = "finished", None
+        status, message, cause = "finished", None, None
         try:
             if not _ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", _("interrupted while reading the input files")
+                cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
-                status, message = _submit(
-                    journal,
-                    run_id,
-                    settings,
-                    stop=stop,
-                    on_total=on_total,
-                    on_progress=on_progress,
+                status, message, cause = _submit(
+                    journal, run_id, settings, stop=stop, on_total=on_total, on_progress=on_progress
                 )
+                if cause is None and clock.cause is not None:
+                    cause = clock.cause
+                    message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
         except BaseException:
             journal.mark_unsent_as_retry(run_id, _("the run stopped before this row was sent"))
             journal.finish_run(run_id, status="failed", message=_("the run stopped on an error"))
             raise
         journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir)
+        return _write(journal, run_id, settings.report_dir, cause, startup)
 
 
 def _submit(
@@ -286,26 +247,56 @@ def _submit(
     stop: threading.Event,
     on_total: Callable[[int], None] | None,
     on_progress: Callable[[int], None] | None,
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, StopCause | None]:
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
-    with _sender(settings) as sender:
-        stats = submit_run(
-            journal, run_id, sender, submit_settings(settings), stop=stop, on_progress=on_progress
+    try:
+        with _sender(settings) as sender:
+            stats = submit_run(
+                journal,
+                run_id,
+                sender,
+                submit_settings(settings),
+                stop=stop,
+                on_progress=on_progress,
+            )
+    except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
+        message = _("{error}: nothing was sent; fix it, then run again").format(error=error)
+        journal.mark_unsent_as_retry(run_id, message)
+        return "setup", message, error.cause
+    return _stopped(journal, run_id, stats)
+
+
+def _stopped(
+    journal: Journal, run_id: str, stats: SubmitStats
+) -> tuple[str, str | None, StopCause | None]:
+    """The run's status and message from how sending ended; unsent rows closed as Retry."""
+    if stats.stopped_by is None:
+        return "finished", None, None
+    if stats.stopped_by == "setup":
+        why = stats.message or ""
+        status, message = (
+            "setup",
+            _("{why}: sending stopped; fix it, then run again").format(why=why),
         )
-    if stats.stopped_by == "breaker":
+    elif stats.stopped_by == "breaker":
         why = stats.message or _("the service kept failing")
+        status = "broken"
         message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
-        journal.mark_unsent_as_retry(run_id, message)
-        return "broken", message
-    if stats.stopped_by == "signal":
+    else:
+        status = "interrupted"
         message = _("interrupted: rows not sent are in Retry; run again to send them")
-        journal.mark_unsent_as_retry(run_id, message)
-        return "interrupted", message
-    return "finished", None
+    journal.mark_unsent_as_retry(run_id, message)
+    return status, message, stats.cause
 
 
-def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
+def _write(
+    journal: Journal,
+    run_id: str,
+    report_dir: Path,
+    cause: StopCause | None = None,
+    startup: Startup | None = None,
+) -> RunResult:
     info = journal.run_info(run_id)
     counts = journal.counts(run_id)
     inputs = tuple(
@@ -330,6 +321,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         inputs=inputs,
         settings={key: str(value) for key, value in info.settings.items()},
         counts=counts,
+        stop_cause=cause,
+        warnings=startup.warnings if startup else (),
+        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
     )
     codes: dict[Outcome, Counter[str]] = {}
     paths = write_report(
@@ -350,6 +344,9 @@ def _write(journal: Journal, run_id: str, report_dir: Path) -> RunResult:
         started=summary.started,
         finished=summary.finished,
         codes={outcome: found for outcome, found in codes.items() if found},
+        stop_cause=cause,
+        warnings=summary.warnings,
+        certificates=startup.certificates if startup else (),
     )
 
 

@@ -12,7 +12,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from batch.i18n import N_, every_translation
 
@@ -31,6 +34,7 @@ __all__ = [
     "Row",
     "RowResult",
     "Sender",
+    "StopCause",
     "Wish",
     "result_column_names",
 ]
@@ -256,6 +260,25 @@ class FailureKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class StopCause:
+    """Why a run stopped before its end, for a machine (`slug`) and a person (`words`).
+
+    `words` is an English catalog text with `{placeholders}` filled from `params`; it is
+    translated where it is shown (`batch.i18n`), never here. Slugs are stable: monitoring
+    reads them from the JSON summary (`tls_server_certificate_expired`, `proxy_refused`, ...).
+    """
+
+    slug: str
+    words: str
+    params: tuple[tuple[str, str], ...] = ()
+    setup: bool = False  # a set-up problem (exit 4): waiting will not heal it
+
+    def text(self, translate: Callable[[str], str] = str) -> str:
+        """The words with their placeholders filled, through `translate` (e.g. `i18n._`)."""
+        return translate(self.words).format(**dict(self.params))
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """A request that got no UDB answer. Messages must not contain an unmasked CPR number."""
 
@@ -266,6 +289,7 @@ class Failure:
     retry_after: float | None = None  # seconds, from a Retry-After header
     fault_code: str | None = None  # e.g. "IPL000002"
     correlation_id: str | None = None
+    setup: StopCause | None = None  # a set-up problem: the run stops at once (exit 4)
 
 
 class Sender(Protocol):

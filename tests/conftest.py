@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,6 +51,22 @@ def _loopback_only() -> Iterator[None]:
     yield
     socket.socket.connect = original  # type: ignore[method-assign]
     socket.socket.connect_ex = original_ex  # type: ignore[method-assign]
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_proxy_from_the_machine() -> Iterator[None]:
+    """The machine's proxy variables never reach a test (the client now honours them).
+
+    Tests that need a proxy set the variables themselves, for themselves and the CLI runs
+    they start.
+    """
+    names = [*_PROXY_VARIABLES, *(name.upper() for name in _PROXY_VARIABLES)]
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    yield
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -48,11 +48,14 @@ def issue(
     ca: bool = False,
     server: bool = False,
     not_after: datetime | None = None,
+    names: tuple[str, ...] = (),
 ) -> Issued:
     """Issue a certificate signed by `issuer` (self-signed when None), written as PEM files.
 
-    `server` names it for 127.0.0.1 and localhost, as a TLS server certificate must be.
+    `server` names it for 127.0.0.1 and localhost (and `names`), as a TLS server certificate
+    must be. `not_after` in the past makes an expired certificate.
     """
+    extra_names = names
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
     builder = (
@@ -61,12 +64,13 @@ def issue(
         .issuer_name(issuer.certificate.subject if issuer else _name(stem))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_before(min(now - timedelta(hours=1), (not_after or now) - timedelta(days=1)))
         .not_valid_after(not_after or now + timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if server:
         names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        names += [x509.DNSName(name) for name in extra_names]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     if ca:
         usage = x509.KeyUsage(

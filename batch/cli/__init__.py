@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import columns, history, run, simulator
+from batch.cli import check, columns, history, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -57,6 +57,7 @@ def main() -> None:
 
 # Registered from their modules (which never import this one); `--help` lists them sorted by name.
 for _command in (
+    check.check,
     columns.columns,
     run.run,
     run.validate,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +16,11 @@ import click
 import structlog
 
 from batch.cli.estimate import send_estimate
-from batch.cli.exit_codes import EXIT_CODES, EXIT_SIGNALLED, EXIT_USAGE
+from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP, EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
-from batch.pipeline import exit_code_for, run_job
+from batch.i18n import N_, _
+from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 
@@ -47,6 +50,16 @@ log = structlog.get_logger("batch.cli")
 @click.option("--rate", type=float, help="Requests per second at most (default 5).")
 @click.option("--concurrency", type=int, help="Requests in flight at most (default 4).")
 @click.option("--max-attempts", type=int, help="Attempts per row before Retry (default 5).")
+@click.option(
+    "--proxy",
+    help="Proxy URL for the service (http://host:port), or none; wins over HTTPS_PROXY. "
+    "A URL with a password only from the config file or BATCH_PROXY.",
+)
+@click.option(
+    "--max-run-minutes",
+    type=float,
+    help="Stop the run after this many minutes, as on Ctrl-C (the workbook is written).",
+)
 @click.option(
     "--resend-all",
     is_flag=True,
@@ -145,7 +158,17 @@ def _run_files(
     if dry_run:
         console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
     _log_summary(result)
+    if result.setup_problem:
+        assert result.stop_cause is not None
+        console.error(_(SETUP_PROBLEM).format(cause=result.stop_cause.text(_)))
+        return EXIT_SETUP
     return signals.exit_code or exit_code_for(result.counts)
+
+
+SETUP_PROBLEM = N_(
+    "set-up problem: {cause}. Sending stopped; the rows not sent are in Retry. "
+    "Fix it, then run again (`batch check` helps)"
+)
 
 
 def _log_summary(result: RunResult) -> None:
@@ -155,6 +178,7 @@ def _log_summary(result: RunResult) -> None:
         rows=result.rows,
         blank=result.blank,
         workbook=str(result.paths.workbook),
+        stop_cause=result.stop_cause.slug if result.stop_cause else None,
         **{outcome.value: count for outcome, count in result.counts.items()},
     )
 
@@ -171,16 +195,28 @@ def _run_inbox(inbox: Path, settings: Settings, console: Console, sheet: str | i
     A file that could not be read goes to failed/; a file whose rows were all settled (sent,
     or found to need fixing by a person) goes to done/. A file with rows still to send (exit
     3) or whose run was interrupted stays in the inbox: the next run sends what is left and
-    reports what was already accepted as Unchanged.
+    reports what was already accepted as Unchanged. A set-up problem (exit 4) stops the
+    inbox: every other file would meet it too. `max_run_minutes` covers the whole inbox:
+    each file's run gets what is left of it, and files not reached stay for the next night.
     """
     worst = 0
+    end = (
+        None
+        if settings.max_run_minutes is None
+        else time.monotonic() + 60 * settings.max_run_minutes
+    )
     for path in _inbox_files(inbox):
+        if end is not None:
+            left = (end - time.monotonic()) / 60
+            if left <= 0:
+                return max(worst, EXIT_UNSENT)
+            settings = dataclasses.replace(settings, max_run_minutes=left)
         code = _run_files([path], settings, console, sheet, dry_run=False)
         if code in (EXIT_USAGE, 0, 1):
             target = inbox / ("failed" if code == EXIT_USAGE else "done")
             target.mkdir(mode=0o700, exist_ok=True)
             shutil.move(str(path), target / path.name)
-        if code >= EXIT_SIGNALLED:
+        if code >= EXIT_SIGNALLED or code == EXIT_SETUP:
             return code
         worst = max(worst, code)
     return worst

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from batch.outcomes import SHEET_TITLES, sheet_names_for, sheet_title
 from batch.privacy import mask_cpr
-from batch.records import Outcome
+from batch.records import Outcome, StopCause
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,11 +61,14 @@ class RunSummary:
     dry_run: bool
     started: datetime
     finished: datetime
-    status: str  # "finished" | "interrupted" | "broken" | "failed"
+    status: str  # "finished" | "interrupted" | "broken" | "setup" | "failed"
     message: str | None
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    stop_cause: StopCause | None = None  # why the run stopped early (set-up problem, deadline)
+    warnings: tuple[str, ...] = ()  # start-up warnings, as the operator read them
+    certificates: tuple[Mapping[str, object], ...] = ()  # role, file, not_after, days_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,10 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
     """The machine-readable summary beside the workbook, for schedulers and dashboards.
 
     The outcome keys are always all present (zero when empty), so a consumer needs no
-    special case for dry runs.
+    special case for dry runs. `stop_cause` is null unless the run stopped early for a named
+    cause (`{"slug": "tls_server_certificate_expired", "text": ..., "setup": true}`);
+    `warnings` are the start-up warnings; `certificates` the TLS and signing certificates with
+    `not_after` and `days_left` (for monitoring).
     """
     counts = checked_counts(summary)
     every = {outcome.value: counts.get(outcome, 0) for outcome in SHEET_NAMES}
@@ -138,4 +144,14 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "finished": summary.finished.isoformat(),
         "duration_seconds": round((summary.finished - summary.started).total_seconds(), 3),
         "settings": dict(summary.settings),
+        "stop_cause": _cause_json(summary.stop_cause),
+        "warnings": [mask_cpr(text) for text in summary.warnings],
+        "certificates": [dict(item) for item in summary.certificates],
     }
+
+
+def _cause_json(cause: StopCause | None) -> dict[str, object] | None:
+    """`slug` for a machine, `text` in English for a log reader, `setup` for the exit code."""
+    if cause is None:
+        return None
+    return {"slug": cause.slug, "text": mask_cpr(cause.text()), "setup": cause.setup}

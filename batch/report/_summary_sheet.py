@@ -89,6 +89,10 @@ _STATUS = {
     "finished": N_("Finished"),
     "interrupted": N_("Interrupted: the rows not yet sent are in Retry"),
     "broken": N_("Stopped early because the service kept failing: the rows not sent are in Retry"),
+    "setup": N_(
+        "Stopped by a set-up problem (see Why): fix it, then run again; the rows not sent are "
+        "in Retry"
+    ),
     "failed": N_("Failed"),
 }
 _WIDTHS = (24, DATETIME_WIDTH, 60, 60)
@@ -117,6 +121,10 @@ def write_summary_sheet(
         sheet.write_string(2, 0, _("Why"), styles.bold)
         sheet.write_string(2, 1, mask_cpr(summary.message))
         line = 3
+    for text in summary.warnings:  # start-up warnings: certificates, risky settings
+        sheet.write_string(line, 0, _("Warning"), styles.bold)
+        sheet.write_string(line, 1, mask_cpr(text))
+        line += 1
     table = line + 1 + _CHART_ROWS
     _chart(book, sheet, counts, anchor=line + 1, table=table)
     line = _sheets_table(

@@ -14,13 +14,14 @@ import ssl
 from typing import TYPE_CHECKING
 
 import requests
+import urllib3.exceptions
 import zeep.exceptions
 from lxml import etree
 
 from batch.privacy import mask_cpr
-from batch.records import Answer, Failure, FailureKind
+from batch.records import Answer, Failure, FailureKind, StopCause
+from batch.service.diagnose import setup_cause
 from batch.service.transport import (
-    ConnectTimeoutError,
     HostileXmlError,
     HttpReply,
     ResponseTooLargeError,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from batch.service.contract import AnswerShape
+    from batch.service.proxy import Proxy
 
 __all__ = ["classify", "classify_http_failure", "parse_retry_after", "read_reply"]
 
@@ -54,6 +56,7 @@ def _failure(
     retry_after: float | None = None,
     fault_code: str | None = None,
     correlation_id: str | None = None,
+    setup: StopCause | None = None,
 ) -> Failure:
     """Every Failure is made here, so every message is masked and bounded."""
     text = mask_cpr(" ".join(message.split()))
@@ -67,6 +70,7 @@ def _failure(
         retry_after=retry_after,
         fault_code=fault_code,
         correlation_id=mask_cpr(correlation_id) if correlation_id else None,
+        setup=setup,
     )
 
 
@@ -112,6 +116,9 @@ def classify_http_failure(
         kind, retryable = FailureKind.SERVER_ERROR, status in _RETRYABLE_STATUS
     else:
         kind, retryable = FailureKind.CLIENT_ERROR, False
+    location = headers.get("location")
+    if 300 <= status < 400 and location and not detail:  # noqa: PLR2004 - the 3xx range
+        detail = f"redirected to {location} (redirects are not followed; check the address)"
     reason = http.client.responses.get(status, "")
     return _failure(
         kind,
@@ -168,38 +175,73 @@ def _classify_zeep(error: zeep.exceptions.Error) -> Failure | None:
     return None
 
 
-def _classify_tls(error: ssl.SSLError) -> Failure:
+def _classify_tls(error: ssl.SSLError, message: str) -> Failure:
     """A certificate problem (theirs untrusted, ours refused) will not heal by retrying."""
     if isinstance(error, ssl.SSLCertVerificationError) or "CERTIFICATE" in str(error).upper():
-        return _exception_failure(FailureKind.CONNECTION, error, retryable=False)
-    return _exception_failure(FailureKind.CONNECTION, error, retryable=True)
+        return _failure(FailureKind.CONNECTION, message, retryable=False)
+    return _failure(FailureKind.CONNECTION, message, retryable=True)
 
 
-_UNREADABLE = (HostileXmlError, ResponseTooLargeError, etree.XMLSyntaxError)
+_UNREADABLE = (
+    HostileXmlError,
+    ResponseTooLargeError,
+    etree.XMLSyntaxError,
+    urllib3.exceptions.DecodeError,
+)
+_WRAPPERS = (
+    urllib3.exceptions.SSLError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.ProxyError,
+)
 
 
-def classify(error: BaseException) -> Failure:
+def _unwrap(error: BaseException) -> BaseException:
+    """The exception urllib3 wrapped (SSLError, ProtocolError, ProxyError carry it in args)."""
+    while isinstance(error, _WRAPPERS):
+        inner = [arg for arg in error.args if isinstance(arg, BaseException)]
+        if not inner:
+            break
+        error = inner[-1]
+    return error
+
+
+def _describe(error: BaseException, proxy: Proxy | None) -> str:
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, urllib3.exceptions.ProxyError) and proxy is not None:
+        return f"the proxy {proxy.shown} could not be reached: {text}"
+    return text
+
+
+def classify(error: BaseException, proxy: Proxy | None = None) -> Failure:
     """THE one mapping from an exception of the HTTP or SOAP stack to a `Failure`.
 
-    Covers our transport (http.client, socket, ssl), and zeep's and requests' exceptions for
-    callers that go through them. Timeouts and dropped or refused connections are retryable;
-    hostile or unreadable responses are BAD_RESPONSE (retryable, never an answer).
+    Covers urllib3 (and the http.client, socket and ssl errors it wraps), and zeep's and
+    requests' exceptions for callers that go through them. A set-up problem (see
+    `batch.service.diagnose`) is final and carries its cause; timeouts and dropped or refused
+    connections are retryable; hostile or unreadable responses are BAD_RESPONSE (retryable,
+    never an answer). `proxy` names the proxy in messages about it.
     """
     if isinstance(error, zeep.exceptions.Error) and (found := _classify_zeep(error)):
         return found
-    if isinstance(error, ssl.SSLError):
-        return _classify_tls(error)
-    if isinstance(error, ConnectTimeoutError):
-        return _failure(FailureKind.TIMEOUT, str(error), retryable=True)
-    # requests' ConnectTimeout is both a Timeout and a ConnectionError: timeouts go first.
-    if isinstance(error, TimeoutError | socket.timeout | requests.Timeout):
+    message = _describe(error, proxy)
+    setup = setup_cause(error, proxy)
+    if setup is not None:
         return _failure(
-            FailureKind.TIMEOUT, f"no answer within the read timeout ({error})", retryable=True
+            FailureKind.CONNECTION, f"{setup.text()}: {message}", retryable=False, setup=setup
         )
-    if isinstance(error, _UNREADABLE):
-        return _exception_failure(FailureKind.BAD_RESPONSE, error, retryable=True)
+    inner = _unwrap(error)
+    if isinstance(inner, ssl.SSLError):
+        return _classify_tls(inner, message)
     # Anything else (OSError, http.client.HTTPException, the unforeseen) lost the connection.
-    return _exception_failure(FailureKind.CONNECTION, error, retryable=True)
+    kind = FailureKind.CONNECTION
+    # requests' ConnectTimeout is both a Timeout and a ConnectionError: timeouts go first;
+    # urllib3's NewConnectionError (refused, no such host) is a ConnectTimeoutError: not one.
+    timeouts = (TimeoutError, socket.timeout, requests.Timeout, urllib3.exceptions.TimeoutError)
+    if isinstance(inner, timeouts) and not isinstance(inner, urllib3.exceptions.NewConnectionError):
+        kind, message = FailureKind.TIMEOUT, f"no answer within the time limit ({message})"
+    elif isinstance(inner, _UNREADABLE):
+        kind = FailureKind.BAD_RESPONSE
+    return _failure(kind, message, retryable=True)
 
 
 # --- the reply ------------------------------------------------------------------------------

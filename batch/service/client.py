@@ -1,8 +1,8 @@
 """The SOAP client: one `Report` in, UDB's `Answer` or a typed `Failure` out, from many threads.
 
 The contract is read once (`batch.service.contract`), each request is built
-(`batch.service.request`) and signed, the bytes travel over `batch.service.transport`'s lean
-HTTP pool, and the reply is read by `batch.service.answer`.
+(`batch.service.request`) and signed, the bytes travel over `batch.service.transport`'s
+urllib3 pool, and the reply is read by `batch.service.answer`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from batch.records import Answer, Failure, Report
+    from batch.service.proxy import Proxy
     from batch.service.signing import SigningSettings
 
 __all__ = ["ClientSettings", "UdbClient"]
@@ -48,6 +49,7 @@ class ClientSettings:
     pool_size: int = 32  # >= the number of worker threads, or connections are thrown away
     tls: TlsSettings = field(default_factory=TlsSettings)
     signing: SigningSettings | None = None
+    proxy: str | None = None  # the `proxy` setting: None the environment's, "none" direct
 
     def __post_init__(self) -> None:
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
@@ -79,6 +81,7 @@ class UdbClient(Closing):
             signing=settings.signing,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            proxy=settings.proxy,
         )
         self._binding, address = _find_port(self._zeep, wsdl)
         self._shape = _answer_shape(self._binding, wsdl)
@@ -95,12 +98,18 @@ class UdbClient(Closing):
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             size=settings.pool_size,
+            proxy=settings.proxy,
         )
 
     @property
     def endpoint(self) -> str:
         """The address requests go to (the override, or the WSDL's)."""
         return self._endpoint
+
+    @property
+    def proxy(self) -> Proxy | None:
+        """The proxy requests go through (None: directly)."""
+        return self._pool.proxy
 
     @property
     def answer_shape(self) -> AnswerShape:
@@ -133,7 +142,7 @@ class UdbClient(Closing):
         try:
             reply = self._pool.request("POST", body, headers)
         except Exception as error:  # noqa: BLE001 - every transport problem becomes a Failure
-            return classify(error)
+            return classify(error, self._pool.proxy)
         return read_reply(reply, self._shape)
 
     def send(self, report: Report) -> Answer | Failure:

@@ -16,10 +16,12 @@ import zeep
 import zeep.exceptions
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
-from batch.errors import ServiceError
+from batch.errors import ServiceError, SetupError
 from batch.privacy import mask_cpr
 from batch.records import Contact, Report, Wish
+from batch.service.diagnose import setup_cause
 from batch.service.envelope import EnvelopeTemplate
+from batch.service.proxy import choose_proxy
 from batch.service.request import build_request
 from batch.service.signing import build_wsse
 from batch.service.transport import WsdlTransport
@@ -92,6 +94,7 @@ def _load_zeep(
     signing: SigningSettings | None,
     connect_timeout: float,
     read_timeout: float,
+    proxy: str | None = None,
 ) -> zeep.Client:
     wsse = build_wsse(signing) if signing is not None else None
     transport = WsdlTransport(
@@ -99,6 +102,7 @@ def _load_zeep(
         ssl_context=ssl_context,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        proxy=proxy,
     )
     zeep_settings = zeep.Settings(
         strict=True, forbid_dtd=True, forbid_entities=True, xml_huge_tree=False
@@ -108,9 +112,12 @@ def _load_zeep(
             wsdl, transport=transport, wsse=wsse, settings=zeep_settings
         )
     except Exception as error:
-        raise ServiceError(
-            mask_cpr(f"cannot load the WSDL {wsdl}: {type(error).__name__}: {error}")
-        ) from error
+        text = f"cannot load the WSDL {wsdl}: {type(error).__name__}: {error}"
+        remote = wsdl.lower().startswith(("http://", "https://"))
+        cause = setup_cause(error, choose_proxy(wsdl, proxy) if remote else None)
+        if cause is not None:
+            raise SetupError(mask_cpr(f"{cause.text()}: {text}"), cause) from error
+        raise ServiceError(mask_cpr(text)) from error
 
 
 def _probe_reports() -> tuple[Report, list[Report]]:

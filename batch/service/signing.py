@@ -34,7 +34,11 @@ __all__ = ["SigningSettings", "build_wsse"]
 
 @dataclass(frozen=True)
 class SigningSettings:
-    """The key and certificate that sign each request (WS-Security X.509, as IPL uses)."""
+    """The key and certificate that sign each request (WS-Security X.509, as IPL uses).
+
+    A PEM pair (`key`, `cert`; the key may sit in the certificate file, `key` unset) or a
+    PKCS#12 file.
+    """
 
     key: Path | None = None
     cert: Path | None = None
@@ -44,7 +48,7 @@ class SigningSettings:
     timestamp_ttl_seconds: int = 300
 
     def __post_init__(self) -> None:
-        if self.pkcs12 is None and (self.key is None or self.cert is None):
+        if self.pkcs12 is None and self.cert is None:
             raise ConfigError("signing: give key and cert (PEM) or pkcs12")
         if self.pkcs12 is not None and (self.key is not None or self.cert is not None):
             raise ConfigError("signing: give either key/cert or pkcs12, not both")
@@ -146,7 +150,7 @@ def build_wsse(signing: SigningSettings) -> Compose:
         ConfigError: the key or certificate cannot be read, do not match, or the key is not RSA.
     """
     pair = load_key_pair(
-        key=signing.key,
+        key=signing.key or signing.cert,  # a PEM file may hold both
         cert=signing.cert,
         password=signing.key_password,
         pkcs12_file=signing.pkcs12,

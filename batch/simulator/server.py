@@ -34,6 +34,7 @@ __all__ = ["ENDPOINT_PATH", "RunningSimulator", "serve_forever", "start_simulato
 ENDPOINT_PATH = "/services/udb/IndberetningKontaktJobOgUddOensker/v1"
 MAX_BODY_BYTES = 1 << 20  # a request is about 1 KB; anything near this is not a request
 HANDSHAKE_TIMEOUT = 10.0
+LINGER_SECONDS = 2.0  # after a refused handshake, how long to read what the client still sends
 IDLE_TIMEOUT = 120.0  # a kept-alive connection that says nothing for this long is closed
 _Request = socket.socket | tuple[bytes, socket.socket]
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -80,9 +81,17 @@ class _Server(ThreadingHTTPServer):
         if self.tls is not None:
             try:
                 connection.settimeout(HANDSHAKE_TIMEOUT)
-                connection = self.tls.wrap_socket(connection, server_side=True)
+                connection = self.tls.wrap_socket(
+                    connection, server_side=True, do_handshake_on_connect=False
+                )
             except (OSError, ssl.SSLError):
-                return  # a failed handshake (no client certificate, wrong CA) ends here
+                return
+            try:
+                connection.do_handshake()
+            except (OSError, ssl.SSLError):
+                _linger(connection)  # a refused handshake (no client certificate, wrong CA)
+                connection.close()
+                return
         with self._connections_lock:
             self._connections.add(connection)
         try:
@@ -105,6 +114,22 @@ class _Server(ThreadingHTTPServer):
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
+
+
+def _linger(sock: socket.socket) -> None:
+    """Read what the client still sends until it closes, as nginx's lingering close does.
+
+    With TLS 1.3 the client finishes its handshake before we refuse its certificate, and sends
+    its request at once. Closing with that request unread would make the kernel answer with a
+    reset, which can discard our alert before the client reads it: the client would see a bare
+    EOF instead of "certificate required". Reading first lets the alert arrive.
+    """
+    with contextlib.suppress(OSError):
+        sock.settimeout(LINGER_SECONDS)
+        deadline = time.monotonic() + LINGER_SECONDS
+        # The plain socket's recv: the TLS session failed, what comes now is only to be read.
+        while time.monotonic() < deadline and socket.socket.recv(sock, 65536):
+            pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -187,6 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
+            f"Date: {self.date_time_string()}",  # `batch check` compares clocks with it
         ]
         lines.extend(f"{name}: {value}" for name, value in (extra or {}).items())
         if self.close_connection:

@@ -17,10 +17,14 @@ run sends again.
 
 Retries (tenacity): exponential backoff with jitter (`backoff_initial * 2**n` plus up to
 `backoff_initial` of jitter, capped at `backoff_max`), or the server's `Retry-After` when that is
-longer; a Retry-After also pauses every worker through the rate limiter. Retried: failures the
-client marks retryable (timeouts, connection errors, 429, 500/502/503/504, Receiver faults, bad
-responses) and UDB's answer 101. Final at once: UDB's other answers (14, 15, 86, 280, ...) and
-schema rejections (Sender faults). Sleeps wake up at once on a stop.
+longer; a Retry-After also pauses every worker through the rate limiter. A Retry-After beyond
+`retry_after_max` (120 s) is not honoured: the attempt counts as a failure for the breaker, so
+a gateway asking for a day cannot hold the nightly run. A failure the client marks as a set-up
+problem (`Failure.setup`: TLS, proxy) stops the run at once (`stopped_by="setup"`).
+Retried: failures the client marks retryable (timeouts, connection errors, 429,
+500/502/503/504, Receiver faults, bad responses) and UDB's answer 101. Final at once: UDB's
+other answers (14, 15, 86, 280, ...) and schema rejections (Sender faults). Sleeps wake up at
+once on a stop.
 
 Stopping: when `stop` is set (the pipeline's signal handler) or the breaker opens, workers take
 no new row and no new attempt; requests on the wire finish (bounded by the client's timeout)

@@ -158,4 +158,5 @@ def _finish(ctx: Context, journal: Journal, elapsed: float) -> SubmitStats:
         elapsed=elapsed,
         stopped_by=ctx.stopped_by,
         message=ctx.stop_reason,
+        cause=ctx.cause,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from batch.submit._decide import describe, final_outcome, is_transient, service_
 
 if TYPE_CHECKING:
     from batch.journal import CprBatch, JournalWriter, PendingRow, Send
-    from batch.records import Report, Sender
+    from batch.records import Report, Sender, StopCause
     from batch.submit._settings import SubmitSettings
     from batch.submit.breaker import CircuitBreaker
     from batch.submit.ratelimit import TokenBucket
@@ -103,6 +104,7 @@ class Context:
     errors: list[BaseException] = field(default_factory=list)
     stop_reason: str | None = None
     stopped_by: str | None = None
+    cause: StopCause | None = None  # the set-up problem that stopped the run, if one did
 
     def stop(self, reason: str, by: str) -> None:
         if self.stop_reason is None:
@@ -137,14 +139,14 @@ def _attempt(ctx: Context, row: PendingRow, report: Report, sent: _Sent) -> Answ
         sent.halted = True
         return None
     at = datetime.now(UTC)
-    result = _call(ctx.sender, report)
+    result, healthy = _capped(ctx, _call(ctx.sender, report))
     sent.attempts += 1
     sent.last, sent.last_at = result, at
     sent.record = _record(sent.attempts, at, result)
     ctx.tally.request()
-    if isinstance(result, Failure) and result.retry_after:
-        ctx.limiter.pause_for(result.retry_after)
-    tripped = ctx.breaker.record_request(healthy=service_health(result), what=describe(result))
+    if isinstance(result, Failure) and result.setup is not None:
+        _stop_for_setup(ctx, result.setup, result.message)
+    tripped = ctx.breaker.record_request(healthy=healthy, what=describe(result))
     if tripped:
         _open_breaker(ctx, tripped)
     if is_transient(result) and sent.attempts < ctx.settings.max_attempts:
@@ -153,6 +155,37 @@ def _attempt(ctx: Context, row: PendingRow, report: Report, sent: _Sent) -> Answ
         sent.record = None
         log.debug("retrying", file=row.source_file, row=row.source_row, after=describe(result))
     return result
+
+
+def _capped(ctx: Context, result: Answer | Failure) -> tuple[Answer | Failure, bool | None]:
+    """Honour a Retry-After up to `retry_after_max`; a longer ask is a failed attempt.
+
+    A faulty gateway answering `Retry-After: 86400` would otherwise hold the nightly run (and
+    its lock) for a day. Beyond the cap the ask is dropped: the attempt counts as a failure
+    for the breaker, and the row backs off as for any other failure.
+    """
+    if not isinstance(result, Failure) or not result.retry_after:
+        return result, service_health(result)
+    if result.retry_after <= ctx.settings.retry_after_max:
+        ctx.limiter.pause_for(result.retry_after)
+        return result, service_health(result)
+    log.warning(
+        "the service asked to wait longer than retry_after_max: counted as a failed attempt",
+        retry_after=result.retry_after,
+        retry_after_max=ctx.settings.retry_after_max,
+    )
+    return dataclasses.replace(result, retry_after=None), False
+
+
+def _stop_for_setup(ctx: Context, cause: StopCause, detail: str) -> None:
+    """A set-up problem: no other row can succeed until a person fixes it; stop at once."""
+    with ctx.tally.lock:
+        first = ctx.cause is None
+        if first:
+            ctx.cause = cause
+    if first:
+        log.error("set-up problem: sending stops", cause=cause.slug, detail=detail)
+        ctx.stop(f"set-up problem: {cause.text()}", "setup")
 
 
 def _record(n: int, at: datetime, result: Answer | Failure) -> AttemptRecord:

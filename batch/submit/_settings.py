@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from batch.records import StopCause
 
 __all__ = ["SubmitSettings", "SubmitStats"]
 
@@ -26,6 +30,7 @@ class SubmitSettings:
     breaker_consecutive_failures: int = 10
     breaker_failed_requests: int | None = None
     resend_all: bool = False
+    retry_after_max: float = 120.0  # a longer Retry-After is a failed attempt, not a wait
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_attempts < 1 or self.burst < 1:
@@ -51,5 +56,6 @@ class SubmitStats:
     unchanged: int
     requests: int
     elapsed: float
-    stopped_by: str | None  # None | "signal" | "breaker"
+    stopped_by: str | None  # None | "signal" | "breaker" | "setup"
     message: str | None = None  # why it stopped, fit to show the user
+    cause: StopCause | None = None  # with "setup": the set-up problem

@@ -46,9 +46,18 @@ class HostileService:
     every byte arrives well within any read timeout, the whole answer does not.
     """
 
-    def __init__(self, reply: bytes, *, trickle: float | None = None) -> None:
+    def __init__(
+        self,
+        reply: bytes,
+        *,
+        trickle: float | None = None,
+        status: int = 200,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.reply = reply
         self.trickle = trickle
+        self.status = status
+        self.headers = headers
         self.posts = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -79,15 +88,26 @@ class HostileService:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with service._lock:
                     service.posts += 1
-                self._send(service.reply, "application/soap+xml; charset=utf-8", service.trickle)
+                self._send(
+                    service.reply,
+                    "application/soap+xml; charset=utf-8",
+                    service.trickle,
+                    status=service.status,
+                    headers=service.headers,
+                )
 
             def _send(
                 self,
                 body: bytes,
                 content_type: str = "text/xml; charset=utf-8",
                 trickle: float | None = None,
+                *,
+                status: int = 200,
+                headers: tuple[tuple[str, str], ...] = (),
             ) -> None:
-                self.send_response(200)
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

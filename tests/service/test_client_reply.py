@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+import urllib3.exceptions
 import zeep.exceptions
 from lxml import etree
 
@@ -16,7 +17,7 @@ from batch.service.answer import (
     read_reply,
 )
 from batch.service.contract import AnswerShape
-from batch.service.transport import ConnectTimeoutError, HostileXmlError, HttpReply
+from batch.service.transport import HostileXmlError, HttpReply
 
 NS = "urn:test:udb"
 SHAPE = AnswerShape(
@@ -219,7 +220,20 @@ def test_cpr_numbers_in_fault_texts_are_masked():
 @pytest.mark.parametrize(
     ("error", "kind", "retryable"),
     [
-        (ConnectTimeoutError("no connection"), FailureKind.TIMEOUT, True),
+        (urllib3.exceptions.ConnectTimeoutError("no connection"), FailureKind.TIMEOUT, True),
+        (urllib3.exceptions.ReadTimeoutError(None, "/", "slow"), FailureKind.TIMEOUT, True),
+        (urllib3.exceptions.NewConnectionError(None, "refused"), FailureKind.CONNECTION, True),
+        (
+            urllib3.exceptions.ProtocolError("aborted", ConnectionResetError(104, "reset")),
+            FailureKind.CONNECTION,
+            True,
+        ),
+        (
+            urllib3.exceptions.SSLError(ssl.SSLCertVerificationError(1, "verify failed")),
+            FailureKind.CONNECTION,
+            False,
+        ),
+        (urllib3.exceptions.DecodeError("bad gzip"), FailureKind.BAD_RESPONSE, True),
         (TimeoutError("timed out"), FailureKind.TIMEOUT, True),
         (socket.timeout("timed out"), FailureKind.TIMEOUT, True),  # noqa: UP041 - the alias
         (requests.ConnectTimeout("x"), FailureKind.TIMEOUT, True),

@@ -1,9 +1,11 @@
 import stat
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from client_kit import CPR_OK, EXPECTED, report
+from pki_kit import issue
 
 from batch.errors import ConfigError
 from batch.records import Failure, FailureKind
@@ -40,7 +42,7 @@ def test_mutual_tls_with_pkcs12(mtls_udb, make_client, pki, tmp_path):
 
 
 def test_without_a_client_certificate_the_call_is_a_connection_failure(mtls_udb, make_client, pki):
-    """The platform refusing us at the TLS handshake is a CONNECTION failure."""
+    """The platform refusing us at the TLS handshake is a CONNECTION failure, not retried."""
     client = make_client(endpoint=mtls_udb.endpoint_url, tls=TlsSettings(ca_bundle=pki.ca.cert))
     result = client.send(report())
     assert isinstance(result, Failure)
@@ -106,3 +108,77 @@ def test_pem_and_pkcs12_together_are_refused(tmp_path):
     """Either a PEM pair or PKCS#12: both at once is ambiguous."""
     with pytest.raises(ConfigError):
         TlsSettings(client_cert=tmp_path / "a.crt", pkcs12=tmp_path / "a.p12")
+
+
+# --- set-up problems: failures that waiting will not heal, each named -------------------------
+
+
+def _setup_slug(result):
+    assert isinstance(result, Failure), result
+    assert not result.retryable
+    assert result.setup is not None, result.message
+    return result.setup.slug
+
+
+def test_an_expired_server_certificate_is_named(sim_with, make_client, pki, tmp_path):
+    """The service's certificate has expired: a set-up cause, not a retry."""
+    expired = issue(
+        tmp_path,
+        "old-server",
+        issuer=pki.ca,
+        server=True,
+        not_after=datetime.now(UTC) - timedelta(days=3),
+    )
+    udb = sim_with(tls_cert=expired.cert, tls_key=expired.key)
+    client = make_client(endpoint=udb.endpoint_url, tls=TlsSettings(ca_bundle=pki.ca.cert))
+    result = client.send(report())
+    assert _setup_slug(result) == "tls_server_certificate_expired"
+    assert result.message.startswith("the service's certificate has expired")
+
+
+def test_a_server_from_another_ca_is_named_untrusted(tls_udb, make_client, tmp_path):
+    """A server certificate from a CA outside our bundle: untrusted, a set-up cause."""
+    other = issue(tmp_path, "other-ca", ca=True)
+    client = make_client(endpoint=tls_udb.endpoint_url, tls=TlsSettings(ca_bundle=other.cert))
+    assert _setup_slug(client.send(report())) == "tls_server_certificate_untrusted"
+
+
+def test_a_host_name_mismatch_is_named(sim_with, make_client, pki, tmp_path):
+    """A certificate for another name than the address's: a set-up cause."""
+    elsewhere = issue(tmp_path, "elsewhere", issuer=pki.ca)  # no names for 127.0.0.1
+    udb = sim_with(tls_cert=elsewhere.cert, tls_key=elsewhere.key)
+    client = make_client(endpoint=udb.endpoint_url, tls=TlsSettings(ca_bundle=pki.ca.cert))
+    assert _setup_slug(client.send(report())) == "tls_host_name_mismatch"
+
+
+def test_a_client_certificate_from_a_wrong_ca_is_refused_by_name(
+    mtls_udb, make_client, pki, tmp_path
+):
+    """The server refuses our client certificate (issued by another CA): a set-up cause."""
+    stranger_ca = issue(tmp_path, "stranger-ca", ca=True)
+    stranger = issue(tmp_path, "stranger", issuer=stranger_ca)
+    tls = TlsSettings(ca_bundle=pki.ca.cert, client_cert=stranger.cert, client_key=stranger.key)
+    client = make_client(endpoint=mtls_udb.endpoint_url, tls=tls)
+    assert _setup_slug(client.send(report())) in {
+        "tls_client_certificate_refused",
+        "tls_handshake_refused",
+    }
+
+
+def test_no_client_certificate_where_one_is_required_is_named(mtls_udb, make_client, pki):
+    """The server asks for a client certificate and none is configured: a set-up cause."""
+    client = make_client(endpoint=mtls_udb.endpoint_url, tls=TlsSettings(ca_bundle=pki.ca.cert))
+    assert _setup_slug(client.send(report())) in {
+        "tls_client_certificate_required",
+        "tls_handshake_refused",
+    }
+
+
+def test_a_pem_file_holding_certificate_and_key_is_accepted(mtls_udb, make_client, pki, tmp_path):
+    """client_cert alone, holding both the certificate and its key, is enough (as documented)."""
+    both = tmp_path / "client-both.pem"
+    both.write_bytes(pki.client.cert.read_bytes() + pki.client.key.read_bytes())
+    client = make_client(
+        wsdl=mtls_udb.wsdl_url, tls=TlsSettings(ca_bundle=pki.ca.cert, client_cert=both)
+    )
+    assert client.send(report()) == EXPECTED[CPR_OK]

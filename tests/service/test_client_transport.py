@@ -51,3 +51,37 @@ def test_header_injection_is_refused():
     )
     with pytest.raises(ValueError, match="line break"):
         pool.request("POST", b"", {"SOAPAction": "x\r\nEvil: 1"})
+
+
+def test_a_gzip_answer_is_decoded_although_identity_was_asked():
+    """We ask for identity; a server that gzips anyway is still read (the cap on decoded bytes)."""
+    import gzip
+
+    canned = Canned(body=gzip.compress(OK), headers=(("Content-Encoding", "gzip"),))
+    with canned_server(canned) as url:
+        pool = HttpPool(url, ssl_context=None, connect_timeout=2, read_timeout=2, size=1)
+        reply = pool.request("POST", b"ping", {})
+        pool.close()
+    assert reply.body == OK
+
+
+def test_a_redirect_is_not_followed_and_its_location_is_named(make_client):
+    """A 302 is a failure whose message names where it pointed; the target is never asked."""
+    target = Canned(body=OK)
+    with canned_server(target) as elsewhere:
+        canned = Canned(status=302, headers=(("Location", elsewhere),))
+        with canned_server(canned) as url:
+            result = make_client(endpoint=url).send(report())
+    assert not isinstance(result, Answer)
+    assert elsewhere in result.message
+    assert target.hits == 0
+
+
+def test_a_dropped_keep_alive_connection_is_replaced():
+    """After the server closes an idle connection, the next request opens a new one."""
+    canned = Canned(body=OK, headers=(("Connection", "close"),))
+    with canned_server(canned) as url:
+        pool = HttpPool(url, ssl_context=None, connect_timeout=2, read_timeout=2, size=1)
+        replies = [pool.request("POST", b"x", {}) for _ in range(3)]
+        pool.close()
+    assert [reply.status for reply in replies] == [200] * 3

@@ -35,3 +35,11 @@ def test_latest_registration_respects_the_repeated_october_hour():
         job=Wish("Tømrer", second_pass),
     )
     assert report.latest_registration() is second_pass
+
+
+def test_privacy_masks_url_passwords():
+    """A URL's user:password@ keeps the user and hides the password; e-mail addresses stay."""
+    from batch.privacy import mask_cpr
+
+    assert mask_cpr("via http://bruger:hemmelig@proxy:3128/") == "via http://bruger:***@proxy:3128/"
+    assert mask_cpr("mail kim@kommune.example") == "mail kim@kommune.example"

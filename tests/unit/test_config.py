@@ -71,3 +71,22 @@ def test_missing_config_file_is_a_config_error(tmp_path):
     """A config file that does not exist stops the run with a message naming it."""
     with pytest.raises(ConfigError, match="does not exist"):
         resolve_settings({}, env={}, config_file=tmp_path / "nope.toml")
+
+
+def test_a_proxy_password_never_prints_and_never_comes_from_a_flag():
+    """BATCH_PROXY's password is masked in the printable settings; --proxy with one is refused."""
+    settings = resolve_settings({}, env={"BATCH_PROXY": "http://kommune:hemmelig@proxy:3128"})
+    assert settings.proxy == "http://kommune:hemmelig@proxy:3128"
+    assert settings.printable()["proxy"] == "http://kommune:***@proxy:3128"
+    assert "hemmelig" not in repr(settings)
+    with pytest.raises(ConfigError, match="BATCH_PROXY") as raised:
+        resolve_settings({"proxy": "http://kommune:hemmelig@proxy:3128"}, env={})
+    assert "hemmelig" not in str(raised.value)
+    assert resolve_settings({"proxy": "http://proxy:3128"}, env={}).proxy == "http://proxy:3128"
+
+
+def test_a_proxy_that_is_no_url_is_refused():
+    """A proxy setting must be an http(s) URL or none."""
+    with pytest.raises(ConfigError, match="proxy"):
+        resolve_settings({}, env={"BATCH_PROXY": "socks5://proxy:1080"})
+    assert resolve_settings({}, env={"BATCH_PROXY": "none"}).proxy == "none"
