@@ -27,10 +27,12 @@ __all__ = [
     "DEFAULT_STATE_DIR",
     "HIDDEN_ROWS",
     "OPTIONS",
+    "RETENTION_HINT",
     "Option",
     "Settings",
     "parse_time",
     "resolve_settings",
+    "retention_days",
 ]
 
 
@@ -75,6 +77,20 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError("must be greater than 0")
+    return value
+
+
+RETENTION_HINT = "`batch purge --older-than 0` removes everything settled now"
+
+
+def retention_days(text: str) -> int:
+    """Whole days, 1 or more: a person's data kept in clear for less than a day is a mistake."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"must be a whole number of days (1 or more), not {text!r}") from None
+    if value < 1:
+        raise ValueError(f"must be 1 day or more, not {value}; {RETENTION_HINT}")
     return value
 
 
@@ -130,6 +146,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
     Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option(
+        "retention_days",
+        retention_days,
+        help="days a person's data is kept in clear: journal rows, workbooks, inbox files",
+    ),
     Option("proxy", check_proxy_url, help="proxy URL for the service, or none (wins over env)"),
     Option("max_run_minutes", _positive_float, help="stop the run after this many minutes"),
     Option("retry_after_max", _positive_float, help="longest Retry-After honoured, seconds"),
@@ -174,6 +195,7 @@ class Settings:
     header_row: int | None = None  # None: the first row naming two known columns
     hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    retention_days: int = 30
     proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
     max_run_minutes: float | None = None  # None: no limit
     retry_after_max: float = 120.0  # a longer Retry-After counts as a failed attempt

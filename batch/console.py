@@ -180,3 +180,11 @@ class Console:
                 *(f"{counts.get(o, 0):,}" for o in _REAL_RUN),
             )
         self._out.print(table)
+
+    def show(self, table: Table) -> None:
+        """A table of a reading command (`status`, `purge`, `history`)."""
+        self._out.print(table)
+
+    def line(self, text: str) -> None:
+        """One line of a reading command's output, CPR numbers masked."""
+        self._out.print(mask_cpr(text), markup=False)

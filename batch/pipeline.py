@@ -24,11 +24,12 @@ from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.notes import ReadNotes
-from batch.journal import Journal
+from batch.journal import SIMULATOR, Journal, Service
 from batch.preflight import Startup, startup_checks
 from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
 from batch.records import Outcome, RowResult, StopCause
 from batch.report import InputSheet, ReportPaths, RunSummary, write_report
+from batch.retention import after_run
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import submit_run
@@ -61,6 +62,10 @@ EXIT_FAILED_ROWS = 1  # the run finished; some rows are in Fix or Drop
 EXIT_UNSENT = 3  # some rows could not be sent (Retry); wins over 1
 SIMULATOR_NOTICE = N_(
     "no endpoint configured: sending to the built-in UDB simulator; nothing leaves this machine"
+)
+FIRST_RUN_NOTICE = N_(
+    "first run against {endpoint}: nothing is known as accepted there yet; "
+    "the memory of {other} is kept apart"
 )
 
 log = structlog.get_logger(__name__)
@@ -109,18 +114,51 @@ def exit_code_for(counts: dict[Outcome, int]) -> int:
 
 
 @contextlib.contextmanager
-def _sender(settings: Settings) -> Iterator[Sender]:
-    """The real client, or the embedded simulator when no endpoint is configured."""
+def _sender(settings: Settings) -> Iterator[tuple[Sender, Service]]:
+    """The real client, or the embedded simulator when no endpoint is configured.
+
+    With it, the service whose memory the run uses: the address requests really go to, or
+    the built-in simulator by name (its port changes every run).
+    """
     if not settings.uses_simulator:
         check_system_id(settings)
         with UdbClient(client_settings(settings)) as client:
-            yield client
+            yield client, Service.at(client.endpoint, settings.system_id)
         return
     with start_simulator(SimulatorConfig()) as simulator:
         embedded = client_settings(settings, wsdl=simulator.wsdl_url)
         # The embedded simulator is on this machine: never through a proxy.
         with UdbClient(dataclasses.replace(embedded, proxy="none")) as client:
-            yield client
+            yield client, Service(SIMULATOR, settings.system_id)
+
+
+def first_run_note(journal: Journal, service: Service) -> str | None:
+    """One line when this service has no memory but another one has: why all is sent."""
+    memories = journal.memories()
+    if any(m.service == service and m.remembered for m in memories):
+        return None
+    others = [m for m in memories if m.service != service and m.remembered]
+    if not others:
+        return None
+    newest = max(others, key=lambda m: m.last_accepted or "")
+    return _(FIRST_RUN_NOTICE).format(endpoint=service, other=newest.service)
+
+
+class _Notes:
+    """The console's notice callback, keeping what belongs in the Summary too."""
+
+    def __init__(self, notice: Callable[[str], None]) -> None:
+        self._notice = notice
+        self.kept: list[str] = []
+
+    def __call__(self, text: str, *, keep: bool = False) -> None:
+        self._notice(text)
+        if keep:
+            self.kept.append(text)
+
+    def joined(self, message: str | None) -> str | None:
+        parts = [*([message] if message else []), *self.kept]
+        return "; ".join(parts) if parts else None
 
 
 def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile]:
@@ -201,6 +239,7 @@ def run_job(
     Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent.
     """
     stop = stop or threading.Event()
+    notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
     startup = _startup(settings, notice, dry_run=dry_run)
@@ -226,7 +265,13 @@ def run_job(
                 journal.mark_unsent_as_retry(run_id, message)
             elif not dry_run:
                 status, message, cause = _submit(
-                    journal, run_id, settings, stop=stop, on_total=on_total, on_progress=on_progress
+                    journal,
+                    run_id,
+                    settings,
+                    notice=notice,
+                    stop=stop,
+                    on_total=on_total,
+                    on_progress=on_progress,
                 )
                 if cause is None and clock.cause is not None:
                     cause = clock.cause
@@ -235,8 +280,11 @@ def run_job(
             journal.mark_unsent_as_retry(run_id, _("the run stopped before this row was sent"))
             journal.finish_run(run_id, status="failed", message=_("the run stopped on an error"))
             raise
-        journal.finish_run(run_id, status=status, message=message)
-        return _write(journal, run_id, settings.report_dir, cause, startup)
+        journal.finish_run(run_id, status=status, message=notice.joined(message))
+        result = _write(journal, run_id, settings.report_dir, cause, startup)
+        if not dry_run:
+            after_run(journal, run_id, settings)
+        return result
 
 
 def _submit(
@@ -244,6 +292,7 @@ def _submit(
     run_id: str,
     settings: Settings,
     *,
+    notice: _Notes,
     stop: threading.Event,
     on_total: Callable[[int], None] | None,
     on_progress: Callable[[int], None] | None,
@@ -251,7 +300,11 @@ def _submit(
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
     try:
-        with _sender(settings) as sender:
+        with _sender(settings) as (sender, service):
+            journal.use_service(run_id, service)
+            note = first_run_note(journal, service)
+            if note is not None:
+                notice(note, keep=True)
             stats = submit_run(
                 journal,
                 run_id,
@@ -364,4 +417,10 @@ def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None)
         run_id = run_id or journal.last_run_id()
         if run_id is None:
             raise ConfigError(f"the journal in {state_dir} holds no run yet")
+        purged = journal.purged(run_id)
+        if purged is not None:
+            raise ConfigError(
+                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
+                "workbook cannot be written again; `batch status` still shows its counts"
+            )
         return _write(journal, run_id, report_dir)

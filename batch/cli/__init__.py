@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, run, simulator
+from batch.cli import check, columns, history, journal, run, simulator
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -63,6 +63,8 @@ for _command in (
     run.validate,
     history.report,
     history.status,
+    journal.purge_command,
+    journal.history,
     simulator.simulator,
 ):
     main.add_command(_command)

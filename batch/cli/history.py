@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.table import Table
 
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
-from batch.journal import Journal
+from batch.i18n import _
+from batch.journal import Journal, ServiceMemory, format_local
 from batch.pipeline import exit_code_for, rebuild_report
 
 if TYPE_CHECKING:
@@ -35,10 +38,27 @@ def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
 @click.command()
 @_common_options
 def status(config_file: Path | None, **flags: Any) -> None:
-    """Show the runs the journal holds, with their rows per outcome."""
+    """Show the runs the journal holds, with their rows per outcome, and the memory per service."""
     settings, console = _start(config_file, flags)
     try:
         with Journal.open(settings.state_dir) as journal:
             console.runs([(info, journal.counts(info.run_id)) for info in journal.runs()])
+            console.show(_memory_table(journal.memories()))
     except BatchError as error:
         _fail(console, error)
+
+
+def _memory_table(memories: list[ServiceMemory]) -> Table:
+    """What each service is remembered to have accepted: why a row is Unchanged there."""
+    table = Table(title=_("memory per service"), title_justify="left")
+    for column in (_("service"), _("system id"), _("rows remembered"), _("last accepted")):
+        table.add_column(column)
+    for memory in memories:
+        last = memory.last_accepted
+        table.add_row(
+            memory.service.endpoint,
+            memory.service.system_id,
+            f"{memory.remembered:,}",
+            "" if last is None else format_local(datetime.fromisoformat(last)),
+        )
+    return table

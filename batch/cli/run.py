@@ -17,12 +17,14 @@ import structlog
 
 from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP, EXIT_SIGNALLED, EXIT_USAGE
+from batch.cli.journal import retention_option
 from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
 from batch.errors import BatchError
 from batch.i18n import N_, _
 from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
+from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -66,6 +68,7 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
+@retention_option
 @_input_options
 @_common_options
 def run(
@@ -199,6 +202,11 @@ def _run_inbox(inbox: Path, settings: Settings, console: Console, sheet: str | i
     inbox: every other file would meet it too. `max_run_minutes` covers the whole inbox:
     each file's run gets what is left of it, and files not reached stay for the next night.
     """
+    try:  # its done/ and failed/ files expire with the retention period
+        remember_inbox(settings.state_dir, inbox)
+    except BatchError as error:
+        console.error(mask_cpr(str(error)))
+        return error.exit_code
     worst = 0
     end = (
         None

@@ -56,14 +56,19 @@ from batch.journal._base import (
     format_local,
     utc_key,
 )
-from batch.journal._changes import Send, Skip, group_hash, plan_row, record_acceptance
+from batch.journal._changes import Send, Skip, plan_row, record_acceptance
 from batch.journal._journal import Journal
+from batch.journal._keys import KEY_NAME, Pseudonyms
+from batch.journal._memory import PersonRow, Remembered, ServiceMemory
+from batch.journal._services import SIMULATOR, Service
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
 
 __all__ = [
     "GROUPS",
     "JOURNAL_NAME",
+    "KEY_NAME",
     "LOCK_NAME",
+    "SIMULATOR",
     "Accepted",
     "AttemptRecord",
     "CprBatch",
@@ -73,12 +78,16 @@ __all__ = [
     "Journal",
     "JournalWriter",
     "PendingRow",
+    "PersonRow",
+    "Pseudonyms",
+    "Remembered",
     "RunInfo",
     "Send",
+    "Service",
+    "ServiceMemory",
     "Skip",
     "default_state_dir",
     "format_local",
-    "group_hash",
     "plan_row",
     "record_acceptance",
     "utc_key",

@@ -5,7 +5,8 @@ order, against a `CprHistory` that the same worker updates after each acceptance
 one CPR in one run are both sent (oldest first), and a late older row is left out.
 
 Rules, per row:
-- its payload hash was accepted before (same CPR and institution, any run): `unchanged`;
+- its payload digest was accepted before by the same service (same CPR and institution, any
+  run): `unchanged`;
 - per group (contact, job, education): left out when its registration time is older than the
   newest UDB accepted for that CPR and group, or equal to it with the same content from the same
   institution (UDB already holds exactly that). Equal time with other content is a correction:
@@ -17,8 +18,6 @@ Rules, per row:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,12 +25,11 @@ from typing import TYPE_CHECKING
 from batch.i18n import N_, _
 from batch.journal._base import GROUPS, CprHistory, GroupState, format_local, utc_key
 from batch.journal._writer import Accepted
-from batch.records import Contact
 
 if TYPE_CHECKING:
-    from batch.records import Report, Wish
+    from batch.records import Contact, Report, Wish
 
-__all__ = ["Send", "Skip", "group_hash", "plan_row", "record_acceptance"]
+__all__ = ["Send", "Skip", "plan_row", "record_acceptance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +46,6 @@ class Send:
     report: Report
     groups: tuple[str, ...]
     note: str | None = None
-
-
-def group_hash(group: Contact | Wish) -> str:
-    """Hash of one group's content, the registration time taken in UTC."""
-    if isinstance(group, Contact):
-        parts: list[object] = ["contact", group.name, group.mail, group.phone]
-    else:
-        parts = ["wish", group.text]
-    parts.append(utc_key(group.registered))
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 _GROUP_WORDS = {"contact": N_("contact"), "job": N_("job wish"), "education": N_("education wish")}
@@ -79,7 +67,7 @@ def _present(report: Report) -> list[tuple[str, Contact | Wish]]:
 
 
 def plan_row(
-    report: Report, payload_hash: str, history: CprHistory, *, resend_all: bool = False
+    report: Report, payload_hash: bytes, history: CprHistory, *, resend_all: bool = False
 ) -> Send | Skip:
     """Decide what of `report` to send, given what UDB already accepted for its CPR."""
     present = _present(report)
@@ -122,7 +110,7 @@ def _held_already(
         elif (
             registered == state.registered
             and state.institution == report.institution
-            and state.content_hash == group_hash(group)
+            and state.content_hash == history.keys.group(group)
         ):
             same.append((name, state))
     return older, same
@@ -149,22 +137,24 @@ def record_acceptance(
     *,
     at: datetime,
     run_id: str,
-    payload_hash: str | None = None,
+    payload_hash: bytes | None = None,
 ) -> Accepted:
     """Fold what UDB just accepted into `history` and return it for the journal's tables.
 
-    `payload_hash` is `sent`'s hash when the caller knows it already (saves serializing).
+    `payload_hash` is `sent`'s keyed digest when the caller knows it already (saves
+    serializing and hashing again).
     """
     at_text = at.isoformat(timespec="microseconds")
-    digest = payload_hash or sent.payload_hash()
+    digest = payload_hash or history.keys.payload(sent.to_json())
     history.accepted[digest] = (at_text, run_id)
-    groups: list[tuple[str, str, str]] = []
+    groups: list[tuple[str, str, bytes]] = []
     for name, group in _present(sent):
-        registered, content = utc_key(group.registered), group_hash(group)
+        registered, content = utc_key(group.registered), history.keys.group(group)
         groups.append((name, registered, content))
         state = history.latest.get(name)
         if state is None or registered >= state.registered:
             history.latest[name] = GroupState(
                 registered, content, sent.institution, at_text, run_id
             )
-    return Accepted(sent.cpr, sent.institution, digest, tuple(groups), at_text)
+    person = history.person or history.keys.person(sent.cpr)
+    return Accepted(person, sent.institution, digest, tuple(groups), at_text)

@@ -9,58 +9,61 @@ import secrets
 import string
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.i18n import _
+from batch.journal import _memory, _purge
 from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
-    RESULTS_SQL,
     CprBatch,
     CprHistory,
-    GroupState,
-    InputInfo,
-    RunInfo,
     add_fix_cells,
     connect,
     create_private,
     group_by_cpr,
-    load_cells,
-    migrate,
     now_text,
-    parse_time,
     row_values,
     take_lock,
 )
+from batch.journal._reads import JournalReads
+from batch.journal._schema import open_schema
+from batch.journal._services import UNRECORDED, Service
 from batch.journal._writer import JournalWriter
-from batch.records import Outcome, RowResult
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterator, Mapping, Sequence
-    from pathlib import Path
 
+    from batch.journal._keys import Pseudonyms
     from batch.records import Row
 
 __all__ = ["Journal"]
 
 
-class Journal(Closing):
+class Journal(JournalReads, Closing):
     """The journal of one state directory, held exclusively by this process while open."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock_fd: int, keys: Pseudonyms
+    ) -> None:
         self.path = path
+        self.keys = keys
         self._conn = conn
         self._lock_fd = lock_fd
         self._mutex = threading.RLock()
         self._dry: dict[str, bool] = {}
 
     @classmethod
-    def open(cls, state_dir: Path) -> Journal:
+    def open(cls, state_dir: Path, *, forget_memory: bool = False) -> Journal:
         """Open (creating if needed) the journal in `state_dir` and take its lock.
+
+        `forget_memory` forgets what every service accepted, and the key, on purpose
+        (`batch purge --memory`): the one way out when the key is lost.
 
         Raises:
             JournalLockedError: another process holds the state directory.
@@ -76,12 +79,12 @@ class Journal(Closing):
             path = state_dir / JOURNAL_NAME
             create_private(path)
             conn = connect(path)
-            migrate(conn, path)
+            keys = open_schema(conn, path, state_dir, forget=forget_memory)
             add_fix_cells(conn)
         except BaseException:
             os.close(lock_fd)
             raise
-        journal = cls(path, conn, lock_fd)
+        journal = cls(path, conn, lock_fd, keys)
         journal._close_dead_runs()
         return journal
 
@@ -112,7 +115,12 @@ class Journal(Closing):
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(
-        self, *, inputs: Sequence[str], settings: Mapping[str, object], dry_run: bool = False
+        self,
+        *,
+        inputs: Sequence[str],
+        settings: Mapping[str, object],
+        dry_run: bool = False,
+        service: Service | None = None,
     ) -> str:
         """Record a new run and return its id (local start time, sortable, plus 4 hex digits)."""
         started = datetime.now(UTC)
@@ -133,7 +141,29 @@ class Journal(Closing):
                 ),
             )
         self._dry[run_id] = dry_run
+        if service is not None:
+            self.use_service(run_id, service)
         return run_id
+
+    def use_service(self, run_id: str, service: Service) -> None:
+        """Record the service the run sends to: its memory is the one consulted and written."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET service = ? WHERE run_id = ?",
+                (_memory.service_id(conn, service), run_id),
+            )
+
+    def _service_of(self, run_id: str) -> int:
+        found = self._query("SELECT service FROM runs WHERE run_id = ?", (run_id,))
+        if found and found[0][0] is not None:
+            return int(found[0][0])
+        self.use_service(run_id, Service(UNRECORDED, ""))
+        return self._service_of(run_id)
+
+    def memories(self) -> list[_memory.ServiceMemory]:
+        """What is remembered as accepted, per service (for `batch status` and the notice)."""
+        with self._mutex:
+            return _memory.memories(self._conn)
 
     def record_input(
         self,
@@ -170,52 +200,17 @@ class Journal(Closing):
             )
 
     def finish_run(self, run_id: str, *, status: str, message: str | None = None) -> None:
-        """Record how the run ended: finished, interrupted, broken (breaker) or failed."""
+        """Record how the run ended (finished, interrupted, broken, failed) and its counts.
+
+        The counts are kept with the run so that they outlive its rows (see `purge`).
+        """
+        counts = json.dumps({key.value: value for key, value in self.counts(run_id).items()})
         with self._transaction() as conn:
             conn.execute(
-                "UPDATE runs SET finished = ?, status = ?, message = ? WHERE run_id = ?",
-                (now_text(), status, message, run_id),
+                "UPDATE runs SET finished = ?, status = ?, message = ?, counts = ? "
+                "WHERE run_id = ?",
+                (now_text(), status, message, counts, run_id),
             )
-
-    def run_info(self, run_id: str) -> RunInfo:
-        """One run's record, with its inputs in the order they were read."""
-        found = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-        if not found:
-            raise StateError(f"the journal {self.path} holds no run {run_id}")
-        return self._run_info(found[0])
-
-    def _run_info(self, row: Sequence[Any]) -> RunInfo:
-        run_id, started, finished, status, message, dry_run, settings, files, _pid = row
-        inputs = [
-            _input_info(source_file, sheet, json.loads(headers), rows, blank)
-            for source_file, sheet, headers, rows, blank in self._query(
-                "SELECT source_file, sheet, headers, rows, blank FROM inputs "
-                "WHERE run_id = ? ORDER BY seq",
-                (run_id,),
-            )
-        ]
-        started_at = parse_time(started)
-        assert started_at is not None
-        return RunInfo(
-            run_id=run_id,
-            started=started_at,
-            finished=parse_time(finished),
-            status=status,
-            message=message,
-            dry_run=bool(dry_run),
-            settings=json.loads(settings),
-            inputs=inputs,
-            files=json.loads(files),
-        )
-
-    def last_run_id(self) -> str | None:
-        """The most recently started run, or None in a fresh journal."""
-        found = self._query("SELECT run_id FROM runs ORDER BY started DESC, rowid DESC LIMIT 1")
-        return str(found[0][0]) if found else None
-
-    def runs(self) -> list[RunInfo]:
-        """Every run, oldest first."""
-        return [self._run_info(row) for row in self._query("SELECT * FROM runs ORDER BY started")]
 
     def _close_dead_runs(self) -> None:
         """Runs still 'running' when we get the lock died with their process: close them."""
@@ -239,7 +234,7 @@ class Journal(Closing):
             (run_id,),
         )
         for source_file, sheet, count, first_id in missing:
-            (cells,) = self._query("SELECT cells FROM rows WHERE id = ?", (first_id,))[0]
+            (cells,) = self._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))[0]
             headers = list(json.loads(cells))
             self.record_input(
                 run_id, source_file=source_file, sheet=sheet, headers=headers, rows=count, blank=0
@@ -250,72 +245,27 @@ class Journal(Closing):
     def add_rows(self, run_id: str, rows: Sequence[Row]) -> None:
         """Ingest a chunk of rows in one transaction: unsendable ones become final at once."""
         dry_run = self._is_dry(run_id)
-        values = [row_values(run_id, row, dry_run=dry_run) for row in rows]
         with self._transaction() as conn:
+            (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rows").fetchone()
+            values = [
+                row_values(first + n, run_id, row, self.keys, dry_run=dry_run)
+                for n, row in enumerate(rows)
+            ]
             conn.executemany(
-                "INSERT INTO rows (run_id, source_file, sheet, source_row, cells, payload, "
-                "payload_hash, cpr, sort_key, status, outcome, code, text, fix_cells) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
+                "INSERT INTO rows (id, run_id, source_file, sheet, source_row, payload_hash, "
+                "person, sort_key, status, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [slim for slim, _data in values],
+            )
+            conn.executemany(
+                "INSERT INTO row_data (row_id, cells, payload, text, fix_cells) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [data for _slim, data in values],
             )
 
     def _is_dry(self, run_id: str) -> bool:
         if run_id not in self._dry:
             self._dry[run_id] = self.run_info(run_id).dry_run
         return self._dry[run_id]
-
-    def results(self, run_id: str, outcome: Outcome) -> Iterator[RowResult]:
-        """Stream the final rows of one outcome in input order, a page at a time."""
-        after = 0
-        while True:
-            page = self._query(RESULTS_SQL, (run_id, outcome.value, after, PAGE))
-            for row_id, file, line, cells, code, text, tries, last, sheet, fix, said, sent in page:
-                yield RowResult(
-                    source_file=file,
-                    source_row=line,
-                    cells=load_cells(cells),
-                    outcome=outcome,
-                    code=code,
-                    text=text,
-                    attempts=tries,
-                    last_attempt=parse_time(last),
-                    sheet=sheet,
-                    answer_text=said,
-                    fix_cells=json.loads(fix) if fix else {},
-                    # A dry run's Ready sheet shows what would be sent, field by field.
-                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
-                )
-                after = row_id
-            if len(page) < PAGE:
-                return
-
-    def counts(self, run_id: str) -> dict[Outcome, int]:
-        """Rows per outcome; rows not yet final count as RETRY (that is where they would end)."""
-        counts = dict.fromkeys(Outcome, 0)
-        for outcome, count in self._query(
-            "SELECT outcome, COUNT(*) FROM rows WHERE run_id = ? GROUP BY outcome", (run_id,)
-        ):
-            counts[Outcome(outcome) if outcome else Outcome.RETRY] += count
-        return counts
-
-    def attempts(self, row_id: int) -> list[dict[str, Any]]:
-        """Every attempt of one row, in order: for `batch status` and for tests."""
-        names = ("n", "at", "code", "text", "failure_kind", "http_status")
-        found = self._query(
-            f"SELECT {', '.join(names)} FROM attempts WHERE row_id = ? ORDER BY n",  # noqa: S608
-            (row_id,),
-        )
-        return [dict(zip(names, row, strict=True)) for row in found]
-
-    def row_states(self, run_id: str) -> list[dict[str, Any]]:
-        """Every row of a run with its state, in input order (small runs: tests, diagnostics)."""
-        names: tuple[str, ...] = ("id", "source_file", "source_row", "status", "outcome")
-        names += ("code", "text", "attempts", "last_attempt", "sent_groups", "payload_hash")
-        found = self._query(
-            f"SELECT {', '.join(names)} FROM rows WHERE run_id = ? ORDER BY id",  # noqa: S608
-            (run_id,),
-        )
-        return [dict(zip(names, row, strict=True)) for row in found]
 
     def mark_unsent_as_retry(self, run_id: str, reason: str) -> int:
         """Close rows left pending or in flight when a run stops early: they go to Retry.
@@ -329,10 +279,15 @@ class Journal(Closing):
         closed = 0
         with self._transaction() as conn:
             for status, text in (("in_flight", in_flight), ("pending", unsent)):
-                closed += conn.execute(
-                    "UPDATE rows SET status = 'final', outcome = 'retry', text = ? "
-                    "WHERE run_id = ? AND status = ?",
+                conn.execute(
+                    "UPDATE row_data SET text = ? WHERE row_id IN "
+                    "(SELECT id FROM rows WHERE run_id = ? AND status = ?)",
                     (text, run_id, status),
+                )
+                closed += conn.execute(
+                    "UPDATE rows SET status = 'final', outcome = 'retry' "
+                    "WHERE run_id = ? AND status = ?",
+                    (run_id, status),
                 ).rowcount
         return closed
 
@@ -345,7 +300,8 @@ class Journal(Closing):
         memory bounded; a page's last CPR may be cut by the page limit, so it is left for the
         next page unless it is the only CPR in the page, which is then read whole.
         """
-        after = ""
+        service = self._service_of(run_id)
+        after = b""
         while True:
             page = self._pending_page(run_id, after)
             if not page:
@@ -356,54 +312,60 @@ class Journal(Closing):
                     groups = group_by_cpr(self._pending_page(run_id, after, page[0][0]))
                 else:
                     groups.pop()
-            histories = self._histories([cpr for cpr, _ in groups])
-            for cpr, rows in groups:
-                yield CprBatch(cpr, rows, histories.get(cpr) or CprHistory())
+            with self._mutex:
+                known = _memory.histories(
+                    self._conn, service, [person for person, _ in groups], self.keys
+                )
+            for person, rows in groups:
+                yield CprBatch(person, rows, known.get(person) or CprHistory(self.keys, person))
             after = groups[-1][0]
 
-    def _pending_page(self, run_id: str, after: str, only: str | None = None) -> list[Any]:
-        where, params = ("cpr > ?", [after]) if only is None else ("cpr = ?", [only])
+    def _pending_page(self, run_id: str, after: bytes, only: bytes | None = None) -> list[Any]:
+        where, params = ("person > ?", [after]) if only is None else ("person = ?", [only])
         limit = "" if only else f"LIMIT {PAGE}"
         return self._query(
-            "SELECT cpr, id, source_file, source_row, payload, payload_hash FROM rows "  # noqa: S608
-            f"WHERE run_id = ? AND status = 'pending' AND {where} "
-            f"ORDER BY cpr, sort_key, id {limit}",
+            "SELECT r.person, r.id, r.source_file, r.source_row, d.payload, "  # noqa: S608
+            "r.payload_hash FROM rows r JOIN row_data d ON d.row_id = r.id "
+            f"WHERE r.run_id = ? AND r.status = 'pending' AND r.{where} "
+            f"ORDER BY r.person, r.sort_key, r.id {limit}",
             [run_id, *params],
         )
 
-    def _histories(self, cprs: Sequence[str]) -> dict[str, CprHistory]:
-        histories: dict[str, CprHistory] = {}
-        marks = ", ".join("?" * len(cprs))
-        for cpr, digest, at, run_id in self._query(
-            f"SELECT cpr, payload_hash, accepted_at, run_id FROM accepted WHERE cpr IN ({marks})",  # noqa: S608
-            cprs,
-        ):
-            histories.setdefault(cpr, CprHistory()).accepted[digest] = (at, run_id)
-        for cpr, grp, *state in self._query(
-            "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
-            f"FROM latest WHERE cpr IN ({marks})",
-            cprs,
-        ):
-            histories.setdefault(cpr, CprHistory()).latest[grp] = GroupState(*state)
-        return histories
+    # -- retention and the memory -------------------------------------------------------------
+
+    def compact(self, run_id: str) -> int:
+        """After the run's workbook is written: Unchanged rows drop their cells (see `_purge`)."""
+        with self._mutex:
+            return _purge.compact(self._conn, run_id)
+
+    def purge(self, cutoff: datetime, *, dry_run: bool = False) -> _purge.JournalPurge:
+        """Remove the settled rows of runs closed before `cutoff`; give the space back."""
+        before = _purge.journal_bytes(self.path)
+        with self._mutex:
+            rows, attempts, runs, kept = _purge.purge_rows(self._conn, cutoff, dry_run=dry_run)
+            if not dry_run:  # also the first time after an upgrade: one VACUUM
+                _purge.reclaim_space(self._conn)
+        after = _purge.journal_bytes(self.path)
+        return _purge.JournalPurge(rows, attempts, runs, kept, before, after)
+
+    def remember_place(self, kind: str, path: Path) -> None:
+        """Record a report directory (`reports`) or inbox (`inbox`) whose files expire."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO places VALUES (?, ?)", (kind, str(path.resolve())))
+
+    def places(self, kind: str) -> list[Path]:
+        """The report directories or inboxes runs used."""
+        found = self._query("SELECT path FROM places WHERE kind = ? ORDER BY path", (kind,))
+        return [Path(path) for (path,) in found]
+
+    def person_history(self, cpr: str) -> tuple[list[_memory.PersonRow], list[_memory.Remembered]]:
+        """Every row of one person still in the journal, and what the memory holds for them."""
+        person = self.keys.person(cpr)
+        with self._mutex:
+            return _memory.person_rows(self._conn, person), _memory.person_memory(
+                self._conn, person
+            )
 
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""
-        return JournalWriter(self.path, run_id)
-
-
-def _input_info(
-    source_file: str, sheet: str | None, columns: list[str] | dict[str, Any], rows: int, blank: int
-) -> InputInfo:
-    # Journals written before `fields` was kept hold the bare header list.
-    if isinstance(columns, list):
-        return InputInfo(source_file, sheet, columns, rows, blank)
-    return InputInfo(
-        source_file,
-        sheet,
-        columns["headers"],
-        rows,
-        blank,
-        columns["fields"],
-        columns.get("notes", {}),
-    )
+        return JournalWriter(self.path, run_id, self._service_of(run_id))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._base import connect
+from batch.journal._base import connect, iso_micros
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,12 +26,12 @@ __all__ = ["Accepted", "AttemptRecord", "JournalWriter"]
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What UDB just accepted, for the history tables."""
+    """What UDB just accepted, for the memory's tables (pseudonyms and keyed digests only)."""
 
-    cpr: str
+    person: bytes
     institution: int
-    payload_hash: str
-    groups: tuple[tuple[str, str, str], ...]  # (group, registered utc_key, content hash)
+    payload_hash: bytes
+    groups: tuple[tuple[str, str, bytes], ...]  # (group, registered utc_key, content digest)
     at: str  # ISO UTC
 
 
@@ -86,8 +86,9 @@ class JournalWriter(Closing):
     _MAX_GROUP = 2000
     _LINGER = 0.005  # seconds a group that nobody waits for may wait for more
 
-    def __init__(self, path: Path, run_id: str) -> None:
+    def __init__(self, path: Path, run_id: str, service: int) -> None:
         self.run_id = run_id
+        self.service = service  # the memory is written for the run's service
         self._path = path
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -132,15 +133,17 @@ class JournalWriter(Closing):
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
-            "UPDATE rows SET status = 'final', outcome = ?, code = ?, text = ?, attempts = ?, "
+            "UPDATE rows SET status = 'final', outcome = ?, code = ?, attempts = ?, "
             "last_attempt = ? WHERE id = ?",
-            (outcome.value, code, text, attempts, last, row_id),
+            (outcome.value, code, attempts, last, row_id),
             _held() if wait else None,
         )
+        if text is not None:
+            op.extra.append(("UPDATE row_data SET text = ? WHERE row_id = ?", (text, row_id)))
         if final_attempt is not None:
             op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:
-            op.extra += _history_writes(accepted, self.run_id)
+            op.extra += _history_writes(accepted, self.run_id, self.service)
         self._queue.put(op)
         if op.done is not None:
             op.done.acquire()  # released by the writer thread once committed
@@ -218,33 +221,22 @@ class JournalWriter(Closing):
 
 # `latest` only moves forward: an older registration never replaces a newer one.
 _UPSERT_LATEST = (
-    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cpr, grp) DO UPDATE "
-    "SET registered = excluded.registered, content_hash = excluded.content_hash, "
+    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service, person, grp) "
+    "DO UPDATE SET registered = excluded.registered, content_hash = excluded.content_hash, "
     "institution = excluded.institution, accepted_at = excluded.accepted_at, "
     "run_id = excluded.run_id WHERE excluded.registered >= latest.registered"
 )
+_INSERT_ACCEPTED = "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, 'accepted', ?, ?, ?)"
 
 
-def _history_writes(accepted: Accepted, run_id: str) -> list[tuple[str, tuple[object, ...]]]:
+def _history_writes(
+    accepted: Accepted, run_id: str, service: int
+) -> list[tuple[str, tuple[object, ...]]]:
+    person, institution, at = accepted.person, accepted.institution, iso_micros(accepted.at)
     writes: list[tuple[str, tuple[object, ...]]] = [
-        (
-            "INSERT OR REPLACE INTO accepted VALUES (?, ?, ?, ?, ?)",
-            (accepted.cpr, accepted.payload_hash, accepted.institution, accepted.at, run_id),
-        )
+        (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run_id))
     ]
-    for group, registered, content_hash in accepted.groups:
-        writes.append(
-            (
-                _UPSERT_LATEST,
-                (
-                    accepted.cpr,
-                    group,
-                    registered,
-                    content_hash,
-                    accepted.institution,
-                    accepted.at,
-                    run_id,
-                ),
-            )
-        )
+    for group, registered, content in accepted.groups:
+        values = (service, person, group, iso_micros(registered), content, institution, at, run_id)
+        writes.append((_UPSERT_LATEST, values))
     return writes

@@ -52,6 +52,7 @@ def run_cli(
     report_dir: Path,
     timeout: float = 180,
     env: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> Run:
     """Run `python -m batch ...` as a user would, with JSON logs (not a terminal)."""
     full_env = {
@@ -65,6 +66,7 @@ def run_cli(
         [sys.executable, "-m", "batch", *map(str, args)],
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=timeout,
         env=full_env,
         check=False,

@@ -88,6 +88,28 @@ def test_invalid_rows_are_final_at_once(journal):
     }
 
 
+def test_the_cells_to_fix_come_back_with_their_messages(journal):
+    """A Fix row remembers which columns its issues name and what is wrong in each."""
+    run_id = journal.start_run(inputs=["in.csv"], settings={})
+    short = Issue("cpr-invalid", "Too short.", column="CPR")
+    empty = Issue("cpr-missing", "Fill it in.", column="CPR")
+    mail = Issue("mail-invalid", "Not an address.", column="Mail")
+    nothing = Issue("nothing-to-report", "No group.")
+    journal.add_rows(
+        run_id,
+        [
+            Row("in.csv", 2, {"CPR": "1", "Mail": "x"}, None, (short, empty, mail)),
+            Row("in.csv", 3, {"CPR": "y"}, None, (nothing,)),
+        ],
+    )
+    fixes = list(journal.results(run_id, Outcome.FIX))
+    assert [r.fix_cells for r in fixes] == [
+        {"CPR": "Too short. Fill it in.", "Mail": "Not an address."},
+        {},
+    ]
+    assert [r.answer_text for r in fixes] == [None, None]  # UDB never saw them
+
+
 def test_cells_come_back_as_written(journal):
     """Original cell values, datetimes included, come back with their types."""
     moment = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
@@ -219,7 +241,10 @@ def test_pending_groups_by_cpr_in_registration_order(journal, monkeypatch):
     ]
     journal.add_rows(run_id, rows)
     batches = list(journal.pending(run_id))
-    assert [(batch.cpr, [r.source_row for r in batch.rows]) for batch in batches] == [
+    names = {journal.keys.person(cpr): cpr for cpr in (a, b, c)}
+    assert sorted(
+        (names[batch.person], [r.source_row for r in batch.rows]) for batch in batches
+    ) == [
         (a, [8, 5, 6, 2, 4]),
         (b, [3]),
         (c, [7]),

@@ -3,8 +3,9 @@
 The simulators run in this process, so their record of what arrived survives the kill. Each of
 the ten cycles has its own state directory, input and fault seed; the moment of each kill is a
 seeded number of requests received, never a wall-clock delay. The killed run and the resumed
-run talk to two simulators alike but for the seed (the address is not part of what the journal
-compares), so each process's requests are told apart without trusting any clock. Cycles are
+run talk to two simulators alike but for the seed, one after the other on the same address (the
+journal's memory is per service address), so each process's requests are told apart without
+trusting any clock. Cycles are
 independent and nothing asserted depends on timing, so the module fixture runs two at a time;
 each test then checks one cycle.
 """
@@ -66,9 +67,9 @@ class Cycle:
     book: Book | None  # the resumed run's workbook
 
 
-def _simulator(seed: int) -> RunningSimulator:
+def _simulator(seed: int, port: int = 0) -> RunningSimulator:
     faults = FaultConfig(error_503_rate=0.05, error_500_rate=0.05, seed=seed)
-    return start_simulator(SimulatorConfig(faults=faults))
+    return start_simulator(SimulatorConfig(faults=faults, port=port))
 
 
 def _cycle(cycle: int, fault_seed: int, kill_after: int, root: Path) -> Cycle:
@@ -76,13 +77,15 @@ def _cycle(cycle: int, fault_seed: int, kill_after: int, root: Path) -> Cycle:
     source = write_csv(root / "export.csv", good_rows(ROWS, tag=f"c{cycle}-"))
     options = ("--rate", "1000", "--concurrency", str(CONCURRENCY))
     dirs = {"state_dir": state, "report_dir": reports}
-    with _simulator(fault_seed) as first_sim, _simulator(fault_seed + 1) as second_sim:
+    with _simulator(fault_seed) as first_sim:
         first = Background.start(
             "run", source, *service_args(first_sim, *options), **dirs, logs=root / "1"
         )
         wait_for_requests(first_sim, kill_after, first)
         first.process.send_signal(signal.SIGKILL)
         killed = first.wait()
+    port = int(first_sim.base_url.rsplit(":", 1)[1])
+    with _simulator(fault_seed + 1, port) as second_sim:
         left_behind = list(reports.glob("*.xlsx")) if reports.exists() else []
         assert left_behind == [], "the killed run wrote a workbook"
         second = Background.start(

@@ -1,0 +1,155 @@
+"""Retention inside the journal: what holds a person's data in clear goes, the memory stays.
+
+A row holds a person's data in clear in its cells, its payload, its texts and its attempts'
+texts. Past the retention period such rows are deleted with their attempts, in one
+transaction (a kill rolls it back; the next purge does it again). Kept whatever their age:
+rows of a run still open, and rows not yet settled: pending or in flight, or in Retry with
+nothing later that settled the same payload (accepted, unchanged, fix or drop). A run keeps
+its record and its counts (`runs.counts`), so `batch status` still shows it.
+
+The pseudonymised memory (`payloads`, `latest`) is not touched: it holds no CPR number and no
+content, only keyed digests, and it is what makes the next night send only what changed.
+
+Within retention, an Unchanged row is compacted once its run's workbook is written (`compact`):
+it keeps its source position, pseudonym and payload digest, not its cells, payload or text.
+
+Space is given back to the file system: incremental vacuum in a journal created with it, a
+full VACUUM once in an older one (which also switches it to incremental), then the WAL is
+truncated. `secure_delete` (set on every connection) zeroes what is deleted, so no CPR number
+stays readable in free pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from batch.journal._base import now_text
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+    from datetime import datetime
+    from pathlib import Path
+
+__all__ = ["JournalPurge", "compact", "purge_rows", "reclaim_space"]
+
+# Rows past retention that may go: run closed before the cutoff, row settled.
+_DOOMED = """
+CREATE TEMP TABLE IF NOT EXISTS settled (h BLOB PRIMARY KEY) WITHOUT ROWID;
+DELETE FROM settled;
+INSERT OR IGNORE INTO settled SELECT payload_hash FROM rows
+    WHERE outcome IN ('accepted', 'unchanged', 'fix', 'drop') AND payload_hash IS NOT NULL;
+CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
+DELETE FROM doomed;
+INSERT INTO doomed SELECT r.id FROM rows r JOIN runs u ON u.run_id = r.run_id
+    WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = 'final'
+    AND (r.outcome IS NOT 'retry' OR r.payload_hash IN (SELECT h FROM settled));
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPurge:
+    """What a purge of the journal removed (or, in a dry run, would remove)."""
+
+    rows: int
+    attempts: int
+    runs: int
+    kept: int  # rows past retention kept because they are not settled
+    bytes_before: int
+    bytes_after: int
+
+
+def purge_rows(conn: sqlite3.Connection, cutoff: datetime, *, dry_run: bool) -> tuple[int, ...]:
+    """Delete the settled rows of runs closed before `cutoff`; (rows, attempts, runs, kept)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = _select(conn, cutoff)
+        if not dry_run and found[0]:
+            _store_counts(conn)
+            conn.execute(
+                "UPDATE runs SET purged = ? WHERE run_id IN (SELECT DISTINCT r.run_id FROM "
+                "rows r JOIN doomed d ON d.id = r.id)",
+                (now_text(),),
+            )
+            conn.execute("DELETE FROM attempts WHERE row_id IN (SELECT id FROM doomed)")
+            conn.execute("DELETE FROM row_data WHERE row_id IN (SELECT id FROM doomed)")
+            conn.execute("DELETE FROM rows WHERE id IN (SELECT id FROM doomed)")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    return found
+
+
+def _select(conn: sqlite3.Connection, cutoff: datetime) -> tuple[int, int, int, int]:
+    cut = cutoff.isoformat(timespec="microseconds")
+    for statement in _DOOMED.split(";"):
+        if statement.strip():
+            conn.execute(statement, {"cutoff": cut} if ":cutoff" in statement else {})
+    (rows, runs) = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT r.run_id) FROM doomed d JOIN rows r ON r.id = d.id"
+    ).fetchone()
+    (attempts,) = conn.execute(
+        "SELECT COUNT(*) FROM attempts WHERE row_id IN (SELECT id FROM doomed)"
+    ).fetchone()
+    (old,) = conn.execute(
+        "SELECT COUNT(*) FROM rows r JOIN runs u ON u.run_id = r.run_id "
+        "WHERE u.status != 'running' AND u.finished < ?",
+        (cut,),
+    ).fetchone()
+    return rows, attempts, runs, old - rows
+
+
+def _store_counts(conn: sqlite3.Connection) -> None:
+    """Runs finished before counts were kept with them get theirs now, before rows go."""
+    missing = conn.execute(
+        "SELECT run_id FROM runs WHERE counts IS NULL AND status != 'running'"
+    ).fetchall()
+    for (run_id,) in missing:
+        counts: dict[str, int] = {}
+        for outcome, count in conn.execute(
+            "SELECT COALESCE(outcome, 'retry'), COUNT(*) FROM rows WHERE run_id = ? GROUP BY 1",
+            (run_id,),
+        ):
+            counts[outcome] = counts.get(outcome, 0) + count
+        conn.execute("UPDATE runs SET counts = ? WHERE run_id = ?", (json.dumps(counts), run_id))
+
+
+def compact(conn: sqlite3.Connection, run_id: str) -> int:
+    """An Unchanged row keeps its place, pseudonym and digest; its cells and texts go."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        changed = conn.execute(
+            "DELETE FROM row_data WHERE row_id IN "
+            "(SELECT id FROM rows WHERE run_id = ? AND outcome = 'unchanged')",
+            (run_id,),
+        ).rowcount
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return changed
+
+
+def journal_bytes(path: Path) -> int:
+    """The journal's size on disk with its WAL."""
+    total = 0
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        if candidate.exists():
+            total += candidate.stat().st_size
+    return total
+
+
+def reclaim_space(conn: sqlite3.Connection, on_full: Callable[[], None] | None = None) -> None:
+    """Give freed pages back: incremental vacuum, or one full VACUUM in an older journal."""
+    (mode,) = conn.execute("PRAGMA auto_vacuum").fetchone()
+    if mode == 2:  # noqa: PLR2004 - INCREMENTAL
+        conn.execute("PRAGMA incremental_vacuum")
+    else:
+        if on_full is not None:
+            on_full()
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
