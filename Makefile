@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench install clean
+.PHONY: run test lint unit bench install clean serve browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict batch
 
-test: lint
+# The browser tests drive Debian's headless Chromium; as root, install it when it is missing.
+browser:
+	@if [ "$$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null) \
+		|| echo "chromium could not be installed; the browser tests will be skipped"; \
+	fi
+
+test: lint browser
 	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/batch serve
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

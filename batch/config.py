@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,26 @@ def _parse_time(text: str) -> time:
     """`12:00`, `8:00` or `12:00:00`: a time of day."""
     text = text.strip()
     return time.fromisoformat(f"0{text}" if len(text.split(":")[0]) == 1 else text)
+
+
+def _parse_until(text: str) -> str:
+    """`HH:MM` (the next such Danish local time) or `YYYY-MM-DD HH:MM` (that moment)."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) <= len("HH:MM"):
+            time.fromisoformat(cleaned)
+        else:
+            datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"must be HH:MM or YYYY-MM-DD HH:MM, not {text!r}") from None
+    return cleaned
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {text!r}") from None
 
 
 def _positive_float(text: str) -> float:
@@ -140,12 +160,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("state_dir", Path, help="where the journal lives"),
     Option("mapping", Path, help="TOML file mapping your headers to the spec's fields"),
     Option("resend_all", _parse_bool, help="send every valid row"),
+    Option("newest_only", _parse_bool, help="per person and group, send only the newest row"),
+    Option("resend_dropped", _parse_bool, help="send again what UDB rejected for good"),
+    Option("drop_recheck_days", _positive_int, help="days before a rejected payload is resent"),
+    Option("max_rows", _positive_int, help="send at most this many rows, then stop"),
+    Option("until", _parse_until, help="stop sending at this Danish local time (HH:MM)"),
+    Option("registered_since", _parse_date, help="send only rows registered on or after"),
+    Option("registered_before", _parse_date, help="send only rows registered before"),
+    Option("progress_interval", _positive_float, help="seconds between progress log events"),
     Option("log_format", _choice("auto", "console", "json"), help="log format"),
     Option("quiet", _parse_bool, help="only warnings and errors"),
     Option("date_only_time", _parse_time, help="time of day for dates given without one"),
     Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
     Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
+    Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
     Option(
         "retention_days",
         retention_days,
@@ -189,12 +219,22 @@ class Settings:
     state_dir: Path = DEFAULT_STATE_DIR
     mapping: Path | None = None
     resend_all: bool = False
+    newest_only: bool = False
+    resend_dropped: bool = False
+    drop_recheck_days: int = 30
+    max_rows: int | None = None
+    until: str | None = None  # checked by _parse_until; the deadline is computed at start
+    registered_since: date | None = None
+    registered_before: date | None = None
+    progress_interval: float = 60.0
     log_format: str = "auto"
     quiet: bool = False
     date_only_time: time | None = None
     header_row: int | None = None  # None: the first row naming two known columns
     hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    upload_max_mb: int = 50
+    session_idle_minutes: int = 30
     retention_days: int = 30
     proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
     max_run_minutes: float | None = None  # None: no limit

@@ -1,7 +1,8 @@
 """What a person at a terminal sees: a notice line, a progress bar, a summary table, errors.
 
 Human output goes to stderr except the summary, which goes to stdout so that a scheduler's
-mail or a shell pipe gets it. On a terminal there is a progress bar with rows/s and ETA;
+mail or a shell pipe gets it. On a terminal there is a progress bar of the rows to send, with
+requests/s and the ETA of the rows still to send (rows skipped as unchanged count for neither);
 elsewhere (cron, CI, a pipe) there is none. Logs are separate (`batch.logging`).
 
 Every word comes from the catalog, in the run's language. The summary names the sheets as the
@@ -27,7 +28,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -39,15 +39,25 @@ from batch.records import Outcome
 
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import datetime
+    from pathlib import Path
 
     from batch.journal import RunInfo
     from batch.pipeline import RunResult
+    from batch.submit import Snapshot
 
 __all__ = ["Console", "ProgressSink", "danish_time", "grouped_codes"]
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+_DANISH = ZoneInfo("Europe/Copenhagen")  # as the run ids and the workbooks
+_ORDER = (
+    Outcome.ACCEPTED,
+    Outcome.READY,
+    Outcome.FIX,
+    Outcome.DROP,
+    Outcome.RETRY,
+    Outcome.UNCHANGED,
+)
 _REAL_RUN = (Outcome.ACCEPTED, Outcome.FIX, Outcome.DROP, Outcome.RETRY, Outcome.UNCHANGED)
 _DRY_RUN = (Outcome.READY, Outcome.FIX, Outcome.DROP, Outcome.RETRY, Outcome.UNCHANGED)
 _STATUS = {
@@ -63,7 +73,7 @@ _CODES_SHOWN = 6  # the most frequent codes of a sheet; the rest are summed as "
 
 def danish_time(moment: datetime) -> str:
     """A moment as a Danish case worker reads it, with its zone: `02-12-2026 01:50 CET`."""
-    return moment.astimezone(DANISH_TIME).strftime("%d-%m-%Y %H:%M %Z")
+    return moment.astimezone(_DANISH).strftime("%d-%m-%Y %H:%M %Z")
 
 
 def grouped_codes(codes: Counter[str]) -> str:
@@ -93,13 +103,35 @@ class ProgressSink:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, rows)
 
+    def status(self, snapshot: Snapshot) -> None:
+        """The bar counts rows sent out of rows to send; rows found unchanged leave the total."""
+        if self._progress is None:
+            return
+        total = snapshot.sent + snapshot.to_go
+        rate = _("{rate:,.1f} requests/s").format(rate=snapshot.requests_per_second)
+        eta = snapshot.eta_seconds
+        shown = "-:--:--" if eta is None else _clock(eta)
+        if self._task is None:
+            self._task = self._progress.add_task(_("sending"), total=total)
+        self._progress.update(
+            self._task, total=total, completed=snapshot.sent, rate=rate, eta=shown
+        )
 
-class _RowsPerSecond(ProgressColumn):
-    """Rows per second, which rich has only for bytes."""
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class _Field(ProgressColumn):
+    """A text the pipeline's snapshot set on the task (rate, ETA); empty until it arrives."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else _("{speed} rows/s").format(speed=f"{speed:,.0f}"))
+        return Text(str(task.fields.get(self._name, "")))
 
 
 class Console:
@@ -132,10 +164,10 @@ class Console:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            _RowsPerSecond(),
+            _Field("rate"),
             TimeElapsedColumn(),
             TextColumn(_("ETA")),
-            TimeRemainingColumn(),
+            _Field("eta"),
         )
         with Progress(*columns, console=self._err, transient=True) as bar:
             yield ProgressSink(bar)
@@ -152,6 +184,8 @@ class Console:
         for outcome in _DRY_RUN if result.dry_run else _REAL_RUN:
             codes = grouped_codes(result.codes[outcome]) if outcome in result.codes else ""
             table.add_row(sheet_title(outcome), f"{result.counts.get(outcome, 0):,}", codes)
+            if outcome is Outcome.DROP and result.aged:
+                table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}", "")
         table.add_row(_("total"), f"{result.rows:,}", "", style="bold")
         self._out.print(table)
         if result.blank:
@@ -166,8 +200,26 @@ class Console:
         self._out.print(_("workbook: {path}").format(path=result.paths.workbook), markup=False)
         self._out.print(_("summary:  {path}").format(path=result.paths.summary), markup=False)
 
+    def reconciliation(self, totals: Mapping[str, Mapping[str, int]], workbook: Path) -> None:
+        """Rows per final outcome for each file, and where the workbook is."""
+        from batch.report.reconcile import FINALS  # noqa: PLC0415 - only this command
+
+        table = Table(title=_("every row's final outcome"), title_justify="left")
+        table.add_column(_("file"))
+        table.add_column(_("rows"), justify="right")
+        for label in FINALS.values():
+            table.add_column(_(label), justify="right")
+        for name, counts in totals.items():
+            cells = (f"{counts[key]:,}" for key in FINALS)
+            table.add_row(name, f"{sum(counts.values()):,}", *cells)
+        self._out.print(table)
+        self._out.print(_("workbook: {path}").format(path=workbook), markup=False)
+
     def runs(self, runs: Sequence[tuple[RunInfo, dict[Outcome, int]]]) -> None:
-        """The journal's runs, newest last; times in Danish local time with the zone."""
+        """The journal's runs, newest last; times in Danish local time with the zone.
+
+        The zone is shown (CET or CEST) so a reader on a UTC server is not misled.
+        """
         table = Table(title=_("runs in the journal"), title_justify="left")
         for column in (_("run"), _("started"), _("status"), *map(sheet_title, _REAL_RUN)):
             table.add_column(column)

@@ -12,9 +12,7 @@ import contextlib
 import dataclasses
 import tempfile
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,38 +20,49 @@ import structlog
 
 from batch.errors import ConfigError, SetupError
 from batch.i18n import N_, _
+from batch.ingest import InputSource, ingest
 from batch.intake import InputFile, InputOptions, open_input
-from batch.intake.notes import ReadNotes
 from batch.journal import SIMULATOR, Journal, Service
 from batch.preflight import Startup, startup_checks
-from batch.preflight.wiring import check_system_id, client_settings, input_options, submit_settings
-from batch.records import Outcome, RowResult, StopCause
-from batch.report import InputSheet, ReportPaths, RunSummary, write_report
+from batch.preflight.wiring import (
+    check_settings,
+    check_system_id,
+    client_settings,
+    input_options,
+    submit_settings,
+)
+from batch.records import Outcome, StopCause
+from batch.report import ReportPaths, write_report
+from batch.report.from_journal import counted_rows, run_summary
 from batch.retention import after_run
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
-from batch.submit import submit_run
+from batch.submit import plan_validate, share_key, submit_run
 from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Callable, Iterator, Sequence
+    from datetime import datetime
 
     from batch.config import Settings
     from batch.records import Sender
     from batch.service.certs import CertificateInfo
-    from batch.submit import SubmitStats
+    from batch.submit import Snapshot, SubmitStats
 
 __all__ = [
     "EXIT_FAILED_ROWS",
     "EXIT_OK",
     "EXIT_UNSENT",
     "SIMULATOR_NOTICE",
+    "InputSource",
     "RunResult",
     "client_settings",
     "exit_code_for",
     "input_options",
     "rebuild_report",
     "run_job",
+    "run_sources",
     "submit_settings",
 ]
 
@@ -73,11 +82,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """What the CLI needs to tell the user and the scheduler.
-
-    `codes` counts the result codes per outcome (a row with several issues counts each), as
-    the workbook streamed them: the console groups a thousand 280s into one line.
-    """
+    """What the CLI needs to tell the user and the scheduler (`codes`: per outcome, counted)."""
 
     run_id: str
     counts: dict[Outcome, int]
@@ -92,6 +97,7 @@ class RunResult:
     stop_cause: StopCause | None = None
     warnings: tuple[str, ...] = ()
     certificates: tuple[CertificateInfo, ...] = ()
+    aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
 
     @property
     def setup_problem(self) -> bool:
@@ -166,54 +172,10 @@ def _open_inputs(paths: Sequence[Path], options: InputOptions) -> list[InputFile
     return [open_input(path, options) for path in paths]
 
 
-def _ingest(
-    journal: Journal,
-    run_id: str,
-    files: Sequence[InputFile],
-    stop: threading.Event,
-    notice: Callable[[str], None],
-) -> bool:
-    """Read every file into the journal; False when a signal cut the reading short.
-
-    A file cut short is recorded with the rows read so far, so that the run's counts still add
-    up to its inputs and its workbook can be written (the report writer checks exactly that).
-    """
-    now = datetime.now(UTC)
-    for input_file in files:
-        complete = False
-        try:
-            complete = _read_into(journal, run_id, input_file, now, stop)
-        finally:
-            journal.record_input(
-                run_id,
-                source_file=input_file.source_file,
-                sheet=input_file.sheet,
-                headers=input_file.headers,
-                rows=input_file.rows,
-                blank=input_file.blank,
-                fields=input_file.fields,
-                notes=input_file.notes.to_json(),
-            )
-        if not complete:
-            return False
-        for line in input_file.notes.shape_lines():
-            notice(f"{input_file.source_file}: {line}")
-        log.info("file read", file=input_file.source_file, rows=input_file.rows)
-    return True
-
-
-def _read_into(
-    journal: Journal, run_id: str, input_file: InputFile, now: datetime, stop: threading.Event
-) -> bool:
-    for chunk in input_file.chunks(now):
-        journal.add_rows(run_id, chunk)
-        if stop.is_set():
-            return False
-    return True
-
-
 def _startup(settings: Settings, notice: Callable[[str], None], *, dry_run: bool) -> Startup:
-    """Certificates and risky settings, checked before any file is read (nothing sent yet)."""
+    """Settings, certificates and risky settings, checked before any file is read."""
+    if not dry_run:
+        check_settings(settings)  # a mistake found now leaves no run and no rows behind
     if dry_run or settings.uses_simulator:
         return Startup((), ())
     startup = startup_checks(settings, client_settings(settings))
@@ -233,12 +195,13 @@ def run_job(
     notice: Callable[[str], None] = lambda _text: None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_status: Callable[[Snapshot], None] | None = None,
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent.
+    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
+    settings are checked before any file is read or any run is recorded.
     """
-    stop = stop or threading.Event()
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
@@ -247,31 +210,72 @@ def run_job(
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
+    return run_sources(
+        files,
+        settings,
+        inputs=[str(path) for path in paths],
+        dry_run=dry_run,
+        stop=stop,
+        notice=notice,
+        startup=startup,
+        on_total=on_total,
+        on_progress=on_progress,
+        on_status=on_status,
+    )
+
+
+def run_sources(
+    files: Sequence[InputSource],
+    settings: Settings,
+    *,
+    inputs: Sequence[str],
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    notice: Callable[[str], None] = lambda _text: None,
+    startup: Startup | None = None,
+    on_run: Callable[[str], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    on_status: Callable[[Snapshot], None] | None = None,
+) -> RunResult:
+    """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
+
+    `inputs` names them in the journal; `on_run` hears the run's id once it is recorded;
+    `startup` is what `run_job` checked before reading its files (else it is checked here).
+    """
+    stop = stop or threading.Event()
+    notice = notice if isinstance(notice, _Notes) else _Notes(notice)
+    if startup is None:
+        startup = _startup(settings, notice, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
         clock = stack.enter_context(RunDeadline(settings.max_run_minutes, stop))
         state_dir = settings.state_dir
-        if dry_run:  # a dry run leaves no trace and needs no lock
+        if dry_run:  # a dry run leaves no trace and needs no lock; it reads the real memory
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
+            share_key(settings.state_dir, state_dir)
         journal = stack.enter_context(Journal.open(state_dir))
         run_id = journal.start_run(
-            inputs=[str(path) for path in paths], settings=settings.printable(), dry_run=dry_run
+            inputs=list(inputs), settings=settings.printable(), dry_run=dry_run
         )
         structlog.contextvars.bind_contextvars(run_id=run_id)
+        if on_run is not None:
+            on_run(run_id)
         status, message, cause = "finished", None, None
         try:
-            if not _ingest(journal, run_id, files, stop, notice):
+            if not ingest(journal, run_id, files, stop, notice):
                 status, message = "interrupted", _("interrupted while reading the input files")
                 cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
-            elif not dry_run:
+            elif dry_run:
+                plan_validate(journal, run_id, settings, stop)
+            else:
                 status, message, cause = _submit(
                     journal,
                     run_id,
                     settings,
                     notice=notice,
                     stop=stop,
-                    on_total=on_total,
-                    on_progress=on_progress,
+                    watchers=(on_total, on_progress, on_status),
                 )
                 if cause is None and clock.cause is not None:
                     cause = clock.cause
@@ -294,9 +298,13 @@ def _submit(
     *,
     notice: _Notes,
     stop: threading.Event,
-    on_total: Callable[[int], None] | None,
-    on_progress: Callable[[int], None] | None,
+    watchers: tuple[
+        Callable[[int], None] | None,
+        Callable[[int], None] | None,
+        Callable[[Snapshot], None] | None,
+    ],
 ) -> tuple[str, str | None, StopCause | None]:
+    on_total, on_progress, on_status = watchers
     if on_total is not None:
         on_total(journal.counts(run_id)[Outcome.RETRY])
     try:
@@ -312,6 +320,7 @@ def _submit(
                 submit_settings(settings),
                 stop=stop,
                 on_progress=on_progress,
+                on_status=on_status,
             )
     except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
         message = _("{error}: nothing was sent; fix it, then run again").format(error=error)
@@ -336,6 +345,9 @@ def _stopped(
         why = stats.message or _("the service kept failing")
         status = "broken"
         message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
+    elif stats.stopped_by in ("max_rows", "until"):  # as asked: --max-rows, --until
+        status, asked = "stopped", _("stopped: {why}; rows not sent are in Retry; run again")
+        message = asked.format(why=stats.message)
     else:
         status = "interrupted"
         message = _("interrupted: rows not sent are in Retry; run again to send them")
@@ -350,65 +362,26 @@ def _write(
     cause: StopCause | None = None,
     startup: Startup | None = None,
 ) -> RunResult:
-    info = journal.run_info(run_id)
-    counts = journal.counts(run_id)
-    inputs = tuple(
-        InputSheet(
-            source_file=item.source_file,
-            sheet=item.sheet,
-            headers=tuple(item.headers),
-            rows=item.rows,
-            blank=item.blank,
-            fields=item.fields,
-            notes=ReadNotes.from_json(item.notes),
-        )
-        for item in info.inputs
-    )
-    summary = RunSummary(
-        run_id=run_id,
-        dry_run=info.dry_run,
-        started=info.started,
-        finished=info.finished or datetime.now(UTC),
-        status=info.status,
-        message=info.message,
-        inputs=inputs,
-        settings={key: str(value) for key, value in info.settings.items()},
-        counts=counts,
-        stop_cause=cause,
-        warnings=startup.warnings if startup else (),
-        certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
-    )
+    summary = run_summary(journal, run_id, cause, startup)
+    counts = dict(summary.counts)
     codes: dict[Outcome, Counter[str]] = {}
-    paths = write_report(
-        report_dir,
-        summary,
-        lambda outcome: _counting(
-            journal.results(run_id, outcome), codes.setdefault(outcome, Counter())
-        ),
-    )
+    paths = write_report(report_dir, summary, counted_rows(journal, run_id, codes))
     return RunResult(
         run_id=run_id,
         counts=counts,
         paths=paths,
-        status=info.status,
-        message=info.message,
-        blank=sum(item.blank for item in inputs),
-        dry_run=info.dry_run,
+        status=summary.status,
+        message=summary.message,
+        blank=sum(item.blank for item in summary.inputs),
+        dry_run=summary.dry_run,
         started=summary.started,
         finished=summary.finished,
         codes={outcome: found for outcome, found in codes.items() if found},
         stop_cause=cause,
         warnings=summary.warnings,
         certificates=startup.certificates if startup else (),
+        aged=summary.aged,
     )
-
-
-def _counting(results: Iterator[RowResult], codes: Counter[str]) -> Iterator[RowResult]:
-    """Pass the rows on to the workbook, counting their codes on the way (no second read)."""
-    for result in results:
-        if result.code:
-            codes.update(result.code.split(", "))
-        yield result
 
 
 def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None) -> RunResult:

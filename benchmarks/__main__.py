@@ -1,4 +1,4 @@
-"""`make bench`: seven measurements, each beside its baseline in the same run, as a table and JSON.
+"""`make bench`: eight measurements, each beside its baseline in the same run, as a table and JSON.
 
     python -m benchmarks [--quick] [--only 1,4] [--runs 3] [--out reports]
 
@@ -27,6 +27,7 @@ from benchmarks.measure_e2e import measure_e2e
 from benchmarks.measure_intake import measure_csv, measure_xlsx
 from benchmarks.measure_journal import measure_journal
 from benchmarks.measure_submit import measure_rate, measure_submit
+from benchmarks.measure_web import measure_web
 from benchmarks.measure_write import measure_write
 from benchmarks.table import print_section, print_verdicts
 
@@ -43,6 +44,7 @@ MEASUREMENTS: dict[int, Callable[[Context], Section]] = {
     5: measure_rate,
     6: measure_e2e,
     7: measure_journal,
+    8: measure_web,
 }
 
 
@@ -50,9 +52,9 @@ def _selection(text: str) -> list[int]:
     try:
         chosen = sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError:
-        raise argparse.ArgumentTypeError("--only takes numbers 1-7, e.g. 1,4") from None
+        raise argparse.ArgumentTypeError("--only takes numbers 1-8, e.g. 1,4") from None
     if not chosen or not set(chosen) <= set(MEASUREMENTS):
-        raise argparse.ArgumentTypeError("--only takes numbers 1-7, e.g. 1,4")
+        raise argparse.ArgumentTypeError("--only takes numbers 1-8, e.g. 1,4")
     return chosen
 
 

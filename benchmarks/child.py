@@ -13,7 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from benchmarks import intake_tasks, submit_tasks
+from benchmarks import intake_tasks, submit_tasks, web_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +50,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "client-loop": submit_tasks.client_loop,
     "client-profile": submit_tasks.client_profile,
     "client-breakdown": submit_tasks.client_breakdown,
+    "web-grid": web_tasks.web_grid,
 }
 
 

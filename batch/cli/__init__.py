@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, journal, run, simulator
+from batch.cli import check, columns, history, journal, reconcile, run, simulator, web
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.privacy import mask_cpr
 
@@ -63,8 +63,11 @@ for _command in (
     run.validate,
     history.report,
     history.status,
+    reconcile.reconcile_command,
     journal.purge_command,
     journal.history,
     simulator.simulator,
+    web.serve,
+    web.user,
 ):
     main.add_command(_command)

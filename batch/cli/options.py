@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from batch.config import HIDDEN_ROWS, parse_time, resolve_settings
+from batch.config import HIDDEN_ROWS, OPTIONS, parse_time, resolve_settings
 from batch.console import Console
 from batch.errors import BatchError
 from batch.i18n import LANGUAGES, _, resolve_language, use_language
@@ -97,6 +97,77 @@ def _input_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--hidden-rows",
             type=click.Choice(HIDDEN_ROWS),
             help="Rows hidden in a workbook: send them (default) or skip them into Fix.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _parsed(_ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    """A flag's text parsed as its setting parses it in the environment or the config file."""
+    if value is None:
+        return None
+    option = next(option for option in OPTIONS if option.name == param.name)
+    try:
+        return option.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that decide which rows a run sends (`validate` counts with them too)."""
+    decorators = [
+        click.option(
+            "--newest-only",
+            is_flag=True,
+            default=None,
+            help="Per person and group send only the newest registration; older rows are "
+            "Unchanged.",
+        ),
+        click.option(
+            "--resend-dropped",
+            is_flag=True,
+            default=None,
+            help="Send again rows UDB rejected for good (14, 15, 86) with the same data.",
+        ),
+        click.option(
+            "--drop-recheck-days",
+            callback=_parsed,
+            help="Days after which a row UDB rejected for good is sent again (default 30).",
+        ),
+        click.option(
+            "--registered-since",
+            callback=_parsed,
+            help="Send only rows registered on or after this date (YYYY-MM-DD).",
+        ),
+        click.option(
+            "--registered-before",
+            callback=_parsed,
+            help="Send only rows registered before this date (YYYY-MM-DD).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that decide how long a run sends, and how it reports its progress."""
+    decorators = [
+        click.option(
+            "--max-rows", callback=_parsed, help="Send at most N rows, then stop (exit 3)."
+        ),
+        click.option(
+            "--until",
+            callback=_parsed,
+            help="Stop sending at this Danish local time: HH:MM (the next one) or "
+            "'YYYY-MM-DD HH:MM'; exit 3.",
+        ),
+        click.option(
+            "--progress-interval",
+            callback=_parsed,
+            help="Seconds between progress events in the log (default 60).",
         ),
     ]
     for decorator in reversed(decorators):

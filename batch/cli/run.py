@@ -18,7 +18,15 @@ import structlog
 from batch.cli.estimate import send_estimate
 from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP, EXIT_SIGNALLED, EXIT_USAGE
 from batch.cli.journal import retention_option
-from batch.cli.options import INPUT_SUFFIXES, _common_options, _input_options, _sheet, _start
+from batch.cli.options import (
+    INPUT_SUFFIXES,
+    _common_options,
+    _input_options,
+    _limit_options,
+    _selection_options,
+    _sheet,
+    _start,
+)
 from batch.errors import BatchError
 from batch.i18n import N_, _
 from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
@@ -68,6 +76,8 @@ log = structlog.get_logger("batch.cli")
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
 )
+@_limit_options
+@_selection_options
 @retention_option
 @_input_options
 @_common_options
@@ -95,7 +105,18 @@ def run(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
+@click.option(
+    "--wsdl", help="The service whose memory counts (as for `run`; default: built-in simulator)."
+)
+@click.option("--endpoint", help="Service address, overriding the one in the WSDL.")
 @click.option("--rate", type=float, help="Requests per second for the time estimate (default 5).")
+@click.option(
+    "--resend-all",
+    is_flag=True,
+    default=None,
+    help="Count every valid row as to be sent, as `run --resend-all` would send it.",
+)
+@_selection_options
 @_input_options
 @_common_options
 def validate(
@@ -151,8 +172,7 @@ def _run_files(
                 dry_run=dry_run,
                 stop=signals.stop,
                 notice=console.notice,
-                on_total=progress.total,
-                on_progress=progress.advance,
+                on_status=progress.status,
             )
     except BatchError as error:
         console.error(mask_cpr(str(error)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from batch.errors import BatchError
+from batch.privacy import mask_cpr
 from batch.simulator import FaultConfig, SimulatorConfig, serve_forever
 
 __all__ = ["simulator"]
@@ -63,6 +66,11 @@ __all__ = ["simulator"]
     is_flag=True,
     help="Reject requests without a valid WS-Security signature.",
 )
+@click.option(
+    "--log-requests",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append every request received to FILE as JSON lines (owner-only: holds CPR numbers).",
+)
 def simulator(**options: Any) -> None:
     """Run the UDB simulator in the foreground, to rehearse before production.
 
@@ -73,4 +81,8 @@ def simulator(**options: Any) -> None:
     fault_names = [name for name in FaultConfig.__dataclass_fields__ if name in options]
     faults = FaultConfig(**{name: options.pop(name) for name in fault_names})
     config = SimulatorConfig(**options, faults=faults)
-    serve_forever(config)
+    try:
+        serve_forever(config)
+    except BatchError as error:  # a port in use, a file that cannot be written: no traceback
+        sys.stderr.write(f"error: {mask_cpr(str(error))}\n")
+        sys.exit(error.exit_code)

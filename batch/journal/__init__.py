@@ -42,6 +42,7 @@ group-commit writer thread), `_changes` (changed-only and never-older-over-newer
 
 from __future__ import annotations
 
+from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -53,15 +54,18 @@ from batch.journal._base import (
     PendingRow,
     RunInfo,
     default_state_dir,
+    dump_cells,
     format_local,
+    load_cells,
     utc_key,
 )
 from batch.journal._changes import Send, Skip, plan_row, record_acceptance
 from batch.journal._journal import Journal
 from batch.journal._keys import KEY_NAME, Pseudonyms
 from batch.journal._memory import PersonRow, Remembered, ServiceMemory
+from batch.journal._peek import peek_answers, peek_counts, peek_unchanged
 from batch.journal._services import SIMULATOR, Service
-from batch.journal._writer import Accepted, AttemptRecord, JournalWriter
+from batch.journal._writer import Accepted, AttemptRecord, JournalWriter, Rejected
 
 __all__ = [
     "GROUPS",
@@ -77,18 +81,28 @@ __all__ = [
     "InputInfo",
     "Journal",
     "JournalWriter",
+    "MemoryReader",
     "PendingRow",
     "PersonRow",
     "Pseudonyms",
+    "Rejected",
     "Remembered",
+    "RowVerdict",
     "RunInfo",
     "Send",
     "Service",
     "ServiceMemory",
     "Skip",
     "default_state_dir",
+    "dump_cells",
     "format_local",
+    "load_cells",
+    "peek_answers",
+    "peek_counts",
+    "peek_unchanged",
     "plan_row",
     "record_acceptance",
+    "service_for",
     "utc_key",
+    "verdicts",
 ]

@@ -157,6 +157,8 @@ class CprHistory:
     person: bytes = b""  # the CPR's pseudonym when known (saves hashing it again)
     accepted: dict[bytes, tuple[str, str]] = field(default_factory=dict)  # digest -> (at, run)
     latest: dict[str, GroupState] = field(default_factory=dict)  # group -> state
+    # Payloads UDB rejected for good (14, 15, 86): digest -> (at, run, code); not sent again.
+    rejected: dict[bytes, tuple[str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +248,6 @@ def group_by_cpr(page: list[Any]) -> list[tuple[bytes, list[PendingRow]]]:
 
 
 _UNREADABLE = N_("The row could not be read.")
-_VALID = N_("Valid: would be sent.")
 
 
 def add_fix_cells(conn: sqlite3.Connection) -> None:
@@ -310,7 +311,7 @@ def row_values(
     latest = report.latest_registration()
     sort_key = 0 if latest is None else sort_micros(latest)
     keyed = (*where, digest, person, sort_key)
-    if dry_run:
-        ready = ("final", Outcome.READY.value, None)
-        return (*keyed, *ready), (row_id, cells, payload, _(_VALID), None)
+    # A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are
+    # ready, as a run decides what to send.
+    del dry_run
     return (*keyed, "pending", None, None), (row_id, cells, payload, None, None)

@@ -98,6 +98,13 @@ def histories(
         found.setdefault(person, CprHistory(keys, person)).latest[grp] = GroupState(
             micros_iso(registered), content, institution, micros_iso(at), run_id
         )
+    for person, digest, kind, at, run_id in conn.execute(
+        "SELECT person, payload_hash, kind, at, run_id FROM payloads "  # noqa: S608
+        f"WHERE service = ? AND kind LIKE 'rejected:%' AND person IN ({marks})",
+        [service, *persons],
+    ):
+        history = found.setdefault(person, CprHistory(keys, person))
+        history.rejected[digest] = (micros_iso(at), run_id, kind.removeprefix("rejected:"))
     return found
 
 

@@ -132,6 +132,14 @@ class JournalReads:
         )
         return [dict(zip(names, row, strict=True)) for row in found]
 
+    def requests(self, run_id: str) -> int:
+        """Requests the run sent: its rows' attempts, retries included."""
+        ((count,),) = self._query(
+            "SELECT COUNT(*) FROM attempts a JOIN rows r ON r.id = a.row_id WHERE r.run_id = ?",
+            (run_id,),
+        )
+        return int(count)
+
     def row_states(self, run_id: str) -> list[dict[str, Any]]:
         """Every row of a run with its state, in input order (small runs: tests, diagnostics)."""
         names: tuple[str, ...] = ("id", "source_file", "source_row", "status", "outcome")

@@ -36,6 +36,17 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """What UDB just rejected for good (14, 15, 86), so the same payload is not sent again."""
+
+    person: bytes
+    institution: int
+    payload_hash: bytes
+    code: str
+    at: str  # ISO UTC
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     """One request of a row and what came back (an answer code/text or a failure kind)."""
 
@@ -128,6 +139,7 @@ class JournalWriter(Closing):
         accepted: Accepted | None = None,
         final_attempt: AttemptRecord | None = None,
         wait: bool = False,
+        rejected: Rejected | None = None,
     ) -> None:
         """Record a row's final outcome (and last attempt); if UDB accepted it, the history."""
         self._raise_if_failed()
@@ -144,6 +156,8 @@ class JournalWriter(Closing):
             op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:
             op.extra += _history_writes(accepted, self.run_id, self.service)
+        if rejected is not None:
+            op.extra.append(_rejection_write(rejected, self.run_id, self.service))
         self._queue.put(op)
         if op.done is not None:
             op.done.acquire()  # released by the writer thread once committed
@@ -240,3 +254,15 @@ def _history_writes(
         values = (service, person, group, iso_micros(registered), content, institution, at, run_id)
         writes.append((_UPSERT_LATEST, values))
     return writes
+
+
+# A rejection is a payload of kind `rejected:<code>` (the schema's `kind` is open for it).
+_INSERT_REJECTED = "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _rejection_write(
+    rejected: Rejected, run_id: str, service: int
+) -> tuple[str, tuple[object, ...]]:
+    kind, at = f"rejected:{rejected.code}", iso_micros(rejected.at)
+    person, digest = rejected.person, rejected.payload_hash
+    return _INSERT_REJECTED, (service, person, digest, kind, rejected.institution, at, run_id)

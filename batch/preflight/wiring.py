@@ -20,7 +20,13 @@ from batch.submit import SubmitSettings
 if TYPE_CHECKING:
     from batch.config import Settings
 
-__all__ = ["check_system_id", "client_settings", "input_options", "submit_settings"]
+__all__ = [
+    "check_settings",
+    "check_system_id",
+    "client_settings",
+    "input_options",
+    "submit_settings",
+]
 
 
 def input_options(settings: Settings, sheet: str | int | None) -> InputOptions:
@@ -78,7 +84,7 @@ def check_system_id(settings: Settings) -> None:
     if not settings.uses_simulator and settings.system_id == "BATCH-DEMO":
         raise ConfigError(
             "system_id is not set: set it to your system's SystemName on IPL "
-            "(config file `system_id = ...` or BATCH_SYSTEM_ID)"
+            "(--system-id, config file `system_id = ...` or BATCH_SYSTEM_ID)"
         )
 
 
@@ -87,11 +93,21 @@ def _secret(value: str | None) -> Secret | None:
 
 
 def submit_settings(settings: Settings) -> SubmitSettings:
-    """The scheduler's settings."""
-    return SubmitSettings(
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_attempts=settings.max_attempts,
-        resend_all=settings.resend_all,
-        retry_after_max=settings.retry_after_max,
-    )
+    """The scheduler's settings (`SubmitSettings.from_settings`: `--until` counts from now)."""
+    return SubmitSettings.from_settings(settings)
+
+
+def check_settings(settings: Settings) -> None:
+    """Find a setting mistake before any file is read, so a run that cannot send never starts.
+
+    Raises `ConfigError` (exit 2); nothing is written to the journal.
+    """
+    check_system_id(settings)
+    since, before = settings.registered_since, settings.registered_before
+    if since is not None and before is not None and since >= before:
+        raise ConfigError(
+            f"--registered-since {since} is not before --registered-before {before}: "
+            "no row could be sent"
+        )
+    client_settings(settings)  # certificate pairs and the like
+    submit_settings(settings)  # rate, concurrency, attempts

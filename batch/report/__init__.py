@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 from xlsxwriter.workbook import Workbook
 
+from batch.i18n import _
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
 from batch.report._files import (
@@ -33,12 +34,14 @@ from batch.report._files import (
 )
 from batch.report._layout import column_layout
 from batch.report._model import (
+    AGED_SHEET,
     SHEET_NAMES,
     InputSheet,
     ReportIntegrityError,
     ReportPaths,
     RunSummary,
     checked_counts,
+    needs_nobody,
     sheet_names_for,
     sheet_outcomes,
     sheet_title,
@@ -48,11 +51,13 @@ from batch.report._sheets import EXCEL_MAX_ROWS, MAX_COMMENTED_ROWS, RowSheets
 from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
+    "AGED_SHEET",
     "SHEET_NAMES",
     "InputSheet",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
+    "needs_nobody",
     "sheet_names_for",
     "sheet_outcomes",
     "sheet_title",
@@ -131,11 +136,18 @@ def _fill(
     layout = column_layout(summary.inputs)
     sheets = RowSheets(book, styles, layout, limits.rows, limits.commented)
     for outcome, expected in counts.items():
-        written = sheets.write(sheet_title(outcome), outcome, rows_for(outcome))
+        written = sheets.write(sheet_title(outcome), outcome, _apart(rows_for(outcome), aged=False))
+        if outcome is Outcome.DROP:  # the rows that need nobody, on a sheet of their own
+            written += sheets.write(_(AGED_SHEET), outcome, _apart(rows_for(outcome), aged=True))
         if written != expected:
             raise ReportIntegrityError(
                 f"{expected} rows were counted as {outcome.value} but {written} were handed over"
             )
+
+
+def _apart(rows: Iterable[RowResult], *, aged: bool) -> Iterator[RowResult]:
+    """The rows of one side of the Drop split (rows of other outcomes are never aged)."""
+    return (row for row in rows if needs_nobody(row) is aged)
 
 
 def _abandon(book: Workbook) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch.i18n import N_
 from batch.outcomes import SHEET_TITLES, sheet_names_for, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome, StopCause
@@ -15,14 +16,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from batch.intake.notes import ReadNotes
+    from batch.records import RowResult
 
 __all__ = [
+    "AGED_SHEET",
     "SHEET_NAMES",
     "InputSheet",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
     "checked_counts",
+    "needs_nobody",
     "sheet_names_for",
     "sheet_outcomes",
     "sheet_title",
@@ -33,6 +37,18 @@ __all__ = [
 # language's, `sheet_names_for` every language's (the table lives in `batch.outcomes`, which
 # the intake may import too).
 SHEET_NAMES: Mapping[Outcome, str] = SHEET_TITLES
+
+
+# Drop rows that need nobody: the young person is 25 or more (UDB's 15, or our check before
+# sending). They share the outcome `drop` (never sent, never accepted) but get their own sheet
+# and their own line in the Summary, apart from the 14/86 rows a person must look at.
+AGED_SHEET = N_("Aged 25+")  # msgid: Danish "25 år eller ældre"
+_AGED_CODE = "15"
+
+
+def needs_nobody(result: RowResult) -> bool:
+    """A Drop row about a young person aged 25 or more: nothing anyone can or should do."""
+    return result.outcome is Outcome.DROP and _AGED_CODE in (result.code or "").split(", ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +77,13 @@ class RunSummary:
     dry_run: bool
     started: datetime
     finished: datetime
-    status: str  # "finished" | "interrupted" | "broken" | "setup" | "failed"
+    status: str  # "finished" | "interrupted" | "stopped" | "broken" | "setup" | "failed"
     message: str | None
     inputs: tuple[InputSheet, ...]
     settings: Mapping[str, str]
     counts: Mapping[Outcome, int]
+    aged: int = 0  # of counts[DROP]: rows that need nobody (aged 25 or more), own sheet
+    requests: int = 0  # requests the run sent (attempts, retries included)
     stop_cause: StopCause | None = None  # why the run stopped early (set-up problem, deadline)
     warnings: tuple[str, ...] = ()  # start-up warnings, as the operator read them
     certificates: tuple[Mapping[str, object], ...] = ()  # role, file, not_after, days_left
@@ -138,6 +156,8 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         ],
         "rows": sum(counts.values()),
         **every,
+        "aged": summary.aged,
+        "requests": summary.requests,
         "blank": sum(sheet.blank for sheet in summary.inputs),
         "workbook": str(workbook),
         "started": summary.started.isoformat(),

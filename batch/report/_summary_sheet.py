@@ -15,6 +15,7 @@ from batch.outcomes import SUMMARY_TITLE, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report._cells import DATETIME_WIDTH, excel_datetime
+from batch.report._model import AGED_SHEET
 from batch.report._reading import write_reading
 from batch.report._sheets import LINE_POINTS, TAB_COLORS, print_setup, text_lines
 
@@ -59,7 +60,8 @@ SHEET_GUIDE: Mapping[Outcome, Guide] = {
     Outcome.DROP: Guide(
         meaning=N_(
             "UDB will never accept these rows as they are: the young person is unknown to UDB "
-            "(14), over the age limit (15), or lives in another municipality (86)."
+            "(14) or lives in another municipality (86). Those aged 25 or more (15) are on "
+            "their own sheet below."
         ),
         todo=N_(
             "Check the CPR number and KommuneInstitutionNummer. If they are right, remove the "
@@ -89,12 +91,18 @@ _STATUS = {
     "finished": N_("Finished"),
     "interrupted": N_("Interrupted: the rows not yet sent are in Retry"),
     "broken": N_("Stopped early because the service kept failing: the rows not sent are in Retry"),
+    "stopped": N_("Stopped as asked (--max-rows or --until): the rows not yet sent are in Retry"),
     "setup": N_(
         "Stopped by a set-up problem (see Why): fix it, then run again; the rows not sent are "
         "in Retry"
     ),
     "failed": N_("Failed"),
 }
+_AGED_MEANING = N_(
+    "Not sent, and nobody needs to act: the young person is 25 or more, and UDB holds data on "
+    "young people under 25 only (15)."
+)
+_AGED_COLOR = "#7F7F7F"
 _WIDTHS = (24, DATETIME_WIDTH, 60, 60)
 _MAX_FIRST = 50  # the first column grows to show the inputs' file names, up to this
 _CHART_ROWS = 16  # rows of 20 px the chart covers (its height is 300 px)
@@ -144,13 +152,13 @@ def _chart(
     chart = book.add_chart({"type": "column"})
     if chart is None:  # pragma: no cover - only for an unknown chart type
         return
-    title, first, last = sheet.get_name(), table + 1, table + len(counts)
+    title, first, last = sheet.get_name(), table + 1, table + len(counts) + 1  # + Aged 25+
     chart.add_series(
         {
             "name": _("Rows"),
             "categories": [title, first, 0, last, 0],
             "values": [title, first, 1, last, 1],
-            "points": [{"fill": {"color": TAB_COLORS[outcome]}} for outcome in counts],
+            "points": [{"fill": {"color": color}} for color in _colors(counts)],
             "data_labels": {"value": True},
             "gap": 60,
         }
@@ -160,6 +168,16 @@ def _chart(
     chart.set_y_axis({"min": 0, "major_gridlines": {"visible": True}})
     chart.set_size({"width": 720, "height": 20 * _CHART_ROWS - 20})
     sheet.insert_chart(anchor, 0, chart, {"x_offset": 4, "y_offset": 6})
+
+
+def _colors(counts: Mapping[Outcome, int]) -> list[str]:
+    """The bars' colours in table order: each sheet's tab colour, Aged 25+ after Drop."""
+    colors = []
+    for outcome in counts:
+        colors.append(TAB_COLORS[outcome])
+        if outcome is Outcome.DROP:
+            colors.append(_AGED_COLOR)
+    return colors
 
 
 def _sheets_table(
@@ -174,16 +192,15 @@ def _sheets_table(
     _header(sheet, styles, line, (_("Sheet"), _("Rows"), _("What it means"), _("What to do")))
     for outcome, count in counts.items():
         line += 1
-        title = sheet_title(outcome)
         guide = SHEET_GUIDE[outcome]
-        meaning = _(guide.meaning)
         todo = _(guide.todo).format(workbook=name, sheet=sheet_title(Outcome.FIX))
-        lines = max(text_lines(meaning, _WIDTHS[2]), text_lines(todo, _WIDTHS[3]))
-        sheet.set_row(line, lines * LINE_POINTS)  # LibreOffice keeps heights as written
-        sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
-        sheet.write_number(line, 1, count, styles.body)
-        sheet.write_string(line, 2, meaning)
-        sheet.write_string(line, 3, todo)
+        shown = count - summary.aged if outcome is Outcome.DROP else count
+        item = (sheet_title(outcome), shown, _(guide.meaning), todo)
+        _sheet_line(sheet, styles, line, item)
+        if outcome is Outcome.DROP:  # the rows that need nobody, counted apart
+            line += 1
+            item = (_(AGED_SHEET), summary.aged, _(_AGED_MEANING), _("Nothing."))
+            _sheet_line(sheet, styles, line, item)
     sheet.write_string(line + 1, 0, _("Total"), styles.bold)
     sheet.write_number(line + 1, 1, sum(counts.values()), styles.bold)
     sheet.write_string(line + 2, 0, _("Blank rows"))
@@ -192,7 +209,20 @@ def _sheets_table(
     return line + 3
 
 
-def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, line: int) -> int:
+def _sheet_line(
+    sheet: Worksheet, styles: Styles, line: int, item: tuple[str, int, str, str]
+) -> None:
+    """One sheet's line: its linked name, rows, what they mean and what to do, rows tall enough."""
+    title, count, meaning, todo = item
+    lines = max(text_lines(meaning, _WIDTHS[2]), text_lines(todo, _WIDTHS[3]))
+    sheet.set_row(line, lines * LINE_POINTS)  # LibreOffice keeps heights as written
+    sheet.write_url(line, 0, f"internal:'{title}'!A1", styles.link, title)
+    sheet.write_number(line, 1, count, styles.body)
+    sheet.write_string(line, 2, meaning)
+    sheet.write_string(line, 3, todo)
+
+
+def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, _rows: int, line: int) -> int:
     _header(sheet, styles, line, (_("Time (Danish)"), "", "", ""))
     seconds = (summary.finished - summary.started).total_seconds()
     for offset, (label, moment) in enumerate(
@@ -202,9 +232,14 @@ def _times(sheet: Worksheet, styles: Styles, summary: RunSummary, rows: int, lin
         sheet.write_datetime(line + offset, 1, excel_datetime(moment), styles.datetime)
     sheet.write_string(line + 3, 0, _("Duration"))
     sheet.write_string(line + 3, 1, _duration(seconds))
-    sheet.write_string(line + 4, 0, _("Rows per second"))
-    sheet.write_number(line + 4, 1, round(rows / seconds, 1) if seconds > 0 else 0)
-    return line + 5
+    # Requests, not rows: after a resume most rows are skipped as unchanged in a blink, and a
+    # rate of rows would say nothing about the load on the service.
+    sheet.write_string(line + 4, 0, _("Requests"))
+    sheet.write_number(line + 4, 1, summary.requests)
+    sheet.write_string(line + 5, 0, _("Requests per second"))
+    rate = summary.requests / seconds if seconds > 0 else 0
+    sheet.write_number(line + 5, 1, round(rate, 1))
+    return line + 6
 
 
 def _inputs(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) -> int:

@@ -74,6 +74,7 @@ class SimulatorConfig:
     trusted_signers: tuple[Path, ...] = ()
     now: Callable[[], datetime] | None = None
     max_received: int | None = None
+    log_requests: Path | None = None  # JSON lines of every request received, owner-only
 
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):

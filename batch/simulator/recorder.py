@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from datetime import datetime
+from batch.closing import Closing
 
-__all__ = ["ReceivedRequest", "Recorder"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["ReceivedRequest", "Recorder", "RequestLog"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,40 @@ class Recorder:
         with self._lock:
             self._base += len(self._slots)
             self._slots = []
+
+
+class RequestLog(Closing):
+    """`--log-requests FILE`: every request received, as one JSON line, for a rehearsal's check.
+
+    The lines hold CPR numbers (the service's side sees them), so the file is created owner-only
+    (0600) and an existing one is made so before it is appended to. Each line is written and
+    flushed as its request is answered: a killed simulator leaves every line but the last whole.
+    `monotonic` is left out (it means nothing outside the process).
+    """
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def write(self, request: ReceivedRequest) -> None:
+        """Append one request."""
+        record = dataclasses.asdict(request)
+        record.pop("monotonic")
+        record["received_at"] = request.received_at.isoformat()
+        line = json.dumps(record, ensure_ascii=False, default=_plain, sort_keys=True)
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        """Close the file; later requests are not logged."""
+        with self._lock:
+            self._file.close()
+
+
+def _plain(value: object) -> str:
+    """Times as ISO 8601 with their offset, as they were sent; anything else as its text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)

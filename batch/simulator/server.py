@@ -23,7 +23,7 @@ from batch.closing import Closing
 from batch.errors import ConfigError
 from batch.simulator.config import SimulatorConfig
 from batch.simulator.faults import Fault, FaultPlan
-from batch.simulator.recorder import ReceivedRequest, Recorder
+from batch.simulator.recorder import ReceivedRequest, Recorder, RequestLog
 from batch.simulator.service import Inspection, Reply, Service
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class _State:
         self.service = Service(config)
         self.plan = FaultPlan(config.faults)
         self.recorder = Recorder(config.max_received)
+        self.request_log = None if config.log_requests is None else _request_log(config)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.base_url = base_url
@@ -169,7 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
         sequence, fault = state.admit(monotonic)
         inspection = state.service.inspect(body, self.headers.get("Content-Type", ""))
         reply = state.service.reply(inspection, fault)
-        state.recorder.fill(sequence, _record(received_at, monotonic, inspection, reply))
+        record = _record(received_at, monotonic, inspection, reply)
+        state.recorder.fill(sequence, record)
+        if state.request_log is not None:
+            state.request_log.write(record)
         if reply.delay > 0 and state.stopping.wait(reply.delay):
             self.close_connection = True
             return
@@ -277,6 +281,8 @@ class RunningSimulator(Closing):
         self._server.server_close()
         self._server.close_connections()
         self._thread.join()
+        if self._state.request_log is not None:
+            self._state.request_log.close()
 
     close = stop  # `with start_simulator(...) as sim:` stops it at the end
 
@@ -294,6 +300,16 @@ def _tls_context(config: SimulatorConfig) -> ssl.SSLContext | None:
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(f"the simulator's TLS files cannot be used: {error}") from error
     return context
+
+
+def _request_log(config: SimulatorConfig) -> RequestLog:
+    assert config.log_requests is not None
+    try:
+        return RequestLog(config.log_requests)
+    except OSError as error:
+        raise ConfigError(
+            f"the request log {config.log_requests} cannot be written: {error}"
+        ) from error
 
 
 def _url_host(host: str) -> str:

@@ -37,22 +37,37 @@ per second with a burst of 5 and 4 workers. Four workers cover a round trip of u
 (mutual TLS and signing over the internet) at that rate; the rate is what protects the service.
 That is 18,000 rows an hour; a migration may raise it after agreeing a figure with STIL.
 
+Limits (`--max-rows`, `--until`) stop the run exactly as a signal does: no new row, no new
+attempt, the rest in Retry. `--max-rows N` counts rows sent (answered or given up), reserving a
+slot before a row's first request, so no more than N rows are ever sent.
+
 Pieces: `_settings` (settings and stats), `_decide` (pure decisions: retry, breaker health,
-outcome and text), `_send` (one CPR's rows), `_run` (the threads). Rate limiter and breaker
-are `batch.submit.ratelimit` and `batch.submit.breaker`.
+outcome and text), `_select` (the registration window and newest-only), `_send` (one CPR's
+rows), `_progress` (figures in requests, the progress event), `_run` (the threads). Rate
+limiter and breaker are `batch.submit.ratelimit` and `batch.submit.breaker`.
 """
 
 from __future__ import annotations
 
 from batch.submit._decide import final_outcome, is_transient, service_health
+from batch.submit._plan import plan_dry_run, plan_validate, share_key
+from batch.submit._progress import Snapshot
 from batch.submit._run import submit_run
+from batch.submit._select import Selection, local_midnight, until_deadline
 from batch.submit._settings import SubmitSettings, SubmitStats
 
 __all__ = [
+    "Selection",
+    "Snapshot",
     "SubmitSettings",
     "SubmitStats",
     "final_outcome",
     "is_transient",
+    "local_midnight",
+    "plan_dry_run",
+    "plan_validate",
     "service_health",
+    "share_key",
     "submit_run",
+    "until_deadline",
 ]

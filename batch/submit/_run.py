@@ -6,12 +6,14 @@ import contextvars
 import queue
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
 
 from batch.i18n import _
 from batch.records import Outcome
+from batch.submit._progress import ProgressTicker
 from batch.submit._send import INTERRUPTED, Context, process
 from batch.submit._settings import SubmitStats
 from batch.submit.breaker import CircuitBreaker
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
     from batch.journal import Journal
     from batch.records import Sender
+    from batch.submit._progress import Snapshot
     from batch.submit._settings import SubmitSettings
 
 __all__ = ["submit_run"]
@@ -33,7 +36,7 @@ _TICK = 0.1  # seconds between the supervisor's looks at `stop` and progress
 
 def _work(ctx: Context) -> None:
     while (batch := ctx.tasks.get()) is not None:
-        if ctx.halt.is_set():
+        if not ctx.taking_rows():
             continue  # drain the queue so the dispatcher can hand out the end markers
         try:
             process(ctx, batch)
@@ -44,13 +47,13 @@ def _work(ctx: Context) -> None:
 def _dispatch(ctx: Context, journal: Journal) -> None:
     try:
         for batch in journal.pending(ctx.run_id):
-            while not ctx.halt.is_set():
+            while ctx.taking_rows():
                 try:
                     ctx.tasks.put(batch, timeout=_TICK)
                     break
                 except queue.Full:
                     continue
-            if ctx.halt.is_set():
+            if not ctx.taking_rows():
                 break
     except BaseException as exc:  # noqa: BLE001 - re-raised by submit_run
         ctx.fail(exc)
@@ -59,17 +62,27 @@ def _dispatch(ctx: Context, journal: Journal) -> None:
             ctx.tasks.put(None)
 
 
-def _supervise(
-    ctx: Context,
-    threads: list[threading.Thread],
-    on_progress: Callable[[int], None] | None,
-) -> None:
+@dataclass
+class _Watch:
+    """What the supervisor reports progress through: the callbacks and the ticker."""
+
+    on_progress: Callable[[int], None] | None
+    ticker: ProgressTicker
+    total: int
+    started: float = field(default_factory=time.monotonic)
+
+    def tick(self, ctx: Context, *, final: bool = False) -> None:
+        _progress(ctx, self.on_progress)
+        elapsed = time.monotonic() - self.started
+        self.ticker.tick(ctx.tally.snapshot(self.total, elapsed), final=final)
+
+
+def _supervise(ctx: Context, threads: list[threading.Thread], watch: _Watch) -> None:
     for thread in threads:
         while thread.is_alive():
             thread.join(_TICK)
-            ctx.halted()  # wakes sleepers (backoff, rate limit) on a stop
-            _progress(ctx, on_progress)
-    _progress(ctx, on_progress)
+            ctx.halted()  # wakes sleepers (backoff, rate limit) on a stop, and checks --until
+            watch.tick(ctx)
 
 
 def _progress(ctx: Context, on_progress: Callable[[int], None] | None) -> None:
@@ -86,13 +99,17 @@ def submit_run(
     *,
     stop: threading.Event,
     on_progress: Callable[[int], None] | None = None,
+    on_status: Callable[[Snapshot], None] | None = None,
 ) -> SubmitStats:
     """Send every pending row of `run_id`; return when all are final or the run had to stop.
 
-    `on_progress(n)` is called from the calling thread with the number of rows just closed.
+    `on_progress(n)` is called from the calling thread with the number of rows just closed;
+    `on_status(snapshot)` on every tick with the figures in requests (see `_progress`).
     Rows left unsent by a stop are closed as `retry` here (with the reason) before returning.
     """
     started = time.monotonic()
+    ticker = ProgressTicker(settings.progress_interval, on_status)
+    watch = _Watch(on_progress, ticker, journal.counts(run_id)[Outcome.RETRY])
     with journal.writer(run_id) as writer:
         ctx = Context(
             run_id=run_id,
@@ -107,13 +124,16 @@ def submit_run(
             tasks=queue.Queue(2 * settings.concurrency),
             interrupt=stop,
         )
-        _run_threads(ctx, journal, on_progress)
+        watch.tick(ctx)  # the first progress event: what there is to send
+        _run_threads(ctx, journal, watch)
     if ctx.errors:
         raise ctx.errors[0]
-    return _finish(ctx, journal, time.monotonic() - started)
+    stats = _finish(ctx, journal, time.monotonic() - started)
+    watch.tick(ctx, final=True)
+    return stats
 
 
-def _run_threads(ctx: Context, journal: Journal, on_progress: Callable[[int], None] | None) -> None:
+def _run_threads(ctx: Context, journal: Journal, watch: _Watch) -> None:
     # Each thread runs in a copy of the caller's context, so log lines keep the bound run id.
     workers = [
         threading.Thread(
@@ -134,7 +154,7 @@ def _run_threads(ctx: Context, journal: Journal, on_progress: Callable[[int], No
     for thread in threads:
         thread.start()
     try:
-        _supervise(ctx, threads, on_progress)
+        _supervise(ctx, threads, watch)
     except BaseException:
         ctx.stop(_(INTERRUPTED), "signal")
         for thread in threads:

@@ -13,12 +13,16 @@ import structlog
 import tenacity
 
 from batch.i18n import N_, _
-from batch.journal import AttemptRecord, Skip, plan_row, record_acceptance
+from batch.journal import AttemptRecord, Rejected, Skip, format_local, record_acceptance
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
 from batch.submit._decide import describe, final_outcome, is_transient, service_health
+from batch.submit._progress import Snapshot
+from batch.submit._select import Dropped, decide, payload_digest, select_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from batch.journal import CprBatch, JournalWriter, PendingRow, Send
     from batch.records import Report, Sender, StopCause
     from batch.submit._settings import SubmitSettings
@@ -86,6 +90,22 @@ class Tally:
             count, self.unreported = self.unreported, 0
             return count
 
+    def snapshot(self, total: int, elapsed: float) -> Snapshot:
+        """The figures now; `total` is the rows pending when sending started."""
+        with self.lock:
+            counts = self.outcomes
+            return Snapshot(
+                sent=self.sent,
+                accepted=counts[Outcome.ACCEPTED],
+                fix=counts[Outcome.FIX],
+                drop=counts[Outcome.DROP],
+                retry=counts[Outcome.RETRY],
+                unchanged=counts[Outcome.UNCHANGED],
+                requests=self.requests,
+                to_go=max(total - sum(counts.values()), 0),
+                elapsed=elapsed,
+            )
+
 
 @dataclass
 class Context:
@@ -98,25 +118,53 @@ class Context:
     limiter: TokenBucket
     breaker: CircuitBreaker
     interrupt: threading.Event = field(default_factory=threading.Event)  # the caller's `stop`
-    halt: threading.Event = field(default_factory=threading.Event)
+    halt: threading.Event = field(default_factory=threading.Event)  # no new row, no new attempt
+    closing: threading.Event = field(default_factory=threading.Event)  # no new row only
     tasks: queue.Queue[CprBatch | None] = field(default_factory=lambda: queue.Queue(8))
     tally: Tally = field(default_factory=Tally)
     errors: list[BaseException] = field(default_factory=list)
     stop_reason: str | None = None
     stopped_by: str | None = None
+    slots_taken: int = 0  # rows begun under `max_rows`
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     cause: StopCause | None = None  # the set-up problem that stopped the run, if one did
 
-    def stop(self, reason: str, by: str) -> None:
+    def stop(self, reason: str, by: str, *, soft: bool = False) -> None:
+        """Halt (no new row or attempt); `soft`: only no new row, rows begun finish."""
         if self.stop_reason is None:
             self.stop_reason, self.stopped_by = reason, by
-        self.halt.set()
+        (self.closing if soft else self.halt).set()
+
+    def taking_rows(self) -> bool:
+        """False once the run stops taking rows, softly or not."""
+        return not (self.halted() or self.closing.is_set())
 
     def halted(self) -> bool:
         """Checked before every row and attempt, so a stop needs no supervisor round trip."""
         if self.interrupt.is_set() and not self.halt.is_set():
             log.warning("stopping: requests on the wire finish, no new rows are sent")
             self.stop(_(INTERRUPTED), "signal")
+        deadline = self.settings.deadline
+        if deadline is not None and not self.halt.is_set() and self.now() >= deadline:
+            log.info("stopping: the --until time has come", until=deadline.isoformat())
+            self.stop(
+                _("the --until time {time} had come").format(time=format_local(deadline)), "until"
+            )
         return self.halt.is_set()
+
+    def take_slot(self) -> bool:
+        """A row may be sent under `--max-rows`; the first row over the limit stops the run."""
+        limit = self.settings.max_rows
+        if limit is None:
+            return True
+        with self.tally.lock:
+            if self.slots_taken < limit:
+                self.slots_taken += 1
+                return True
+        log.info("stopping: --max-rows reached", max_rows=limit)
+        # Soft: the rows holding a slot are sent to the end, so exactly `limit` rows are sent.
+        self.stop(_("--max-rows {n} rows were sent").format(n=limit), "max_rows", soft=True)
+        return False
 
     def fail(self, error: BaseException) -> None:
         self.errors.append(error)
@@ -244,9 +292,11 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
             payload_hash=row.payload_hash if plan.report is row.report else None,
         )
         text = f"{text} {plan.note}" if plan.note else text
+    rejected = _rejection(ctx, (row, plan, batch), sent) if outcome is Outcome.DROP else None
     ctx.writer.finish(
         row.row_id, outcome, code=code, text=text, attempts=sent.attempts,
         last_attempt=sent.last_at, accepted=accepted, final_attempt=sent.record,
+        rejected=rejected,
     )  # fmt: skip
     ctx.tally.row(outcome, sent=sent.attempts > 0)
     if sent.last is not None:
@@ -256,18 +306,42 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
             _open_breaker(ctx, tripped)
 
 
+def _rejection(
+    ctx: Context, what: tuple[PendingRow, Send, CprBatch], sent: _Sent
+) -> Rejected | None:
+    """UDB's own hard answer (14, 15, 86) to this payload, remembered so it is not sent again."""
+    row, plan, batch = what
+    answer = sent.last
+    if not isinstance(answer, Answer) or answer.code is None or sent.last_at is None:
+        return None
+    digest = (
+        row.payload_hash
+        if plan.report is row.report
+        else payload_digest(batch.history, plan.report)
+    )
+    at = sent.last_at.isoformat(timespec="microseconds")
+    batch.history.rejected[digest] = (at, ctx.run_id, str(answer.code))  # later rows, this run
+    return Rejected(batch.person, plan.report.institution, digest, str(answer.code), at)
+
+
 def process(ctx: Context, batch: CprBatch) -> None:
     """Send one CPR's rows in order; the rest stay pending if the run halts meanwhile."""
+    selection, rules = ctx.settings.selection, ctx.settings.rules()
+    chosen = select_rows(batch.rows, selection) if selection.active else {}
     for row in batch.rows:
-        if ctx.halted():
+        if not ctx.taking_rows():
             return
-        plan = plan_row(
-            row.report, row.payload_hash, batch.history, resend_all=ctx.settings.resend_all
-        )
+        plan = decide(row, batch.history, chosen.get(row.row_id), rules)
         if isinstance(plan, Skip):
             ctx.writer.finish(row.row_id, Outcome.UNCHANGED, code=None, text=plan.text)
             ctx.tally.row(Outcome.UNCHANGED, sent=False)
             continue
+        if isinstance(plan, Dropped):
+            ctx.writer.finish(row.row_id, Outcome.DROP, code=plan.code, text=plan.text)
+            ctx.tally.row(Outcome.DROP, sent=False)
+            continue
+        if not ctx.take_slot():
+            return
         _send_row(ctx, row, plan, batch)
 
 

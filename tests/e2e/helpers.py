@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-ROW_SHEETS = ("Accepted", "Ready", "Fix", "Drop", "Retry", "Unchanged")
+ROW_SHEETS = ("Accepted", "Ready", "Fix", "Drop", "Aged 25+", "Retry", "Unchanged")
 SUMMARY_KEYS = {
     "run_id",
     "inputs",

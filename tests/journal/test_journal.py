@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from batch.errors import JournalLockedError, StateError
 from batch.journal import JOURNAL_NAME, AttemptRecord, Journal
 from batch.records import Issue, Outcome, Row
+from batch.submit import SubmitSettings, plan_dry_run
 from tests.rows_kit import report, row
 
 
@@ -110,12 +112,18 @@ def test_the_cells_to_fix_come_back_with_their_messages(journal):
     assert [r.answer_text for r in fixes] == [None, None]  # UDB never saw them
 
 
+def _plan(journal, run_id) -> int:
+    """Decide a dry run's rows as `batch validate` does (no memory, no selection)."""
+    return plan_dry_run(journal, run_id, SubmitSettings(), stop=threading.Event())
+
+
 def test_cells_come_back_as_written(journal):
     """Original cell values, datetimes included, come back with their types."""
     moment = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     cells = {"CPR": "0101084123", "n": 7, "x": 1.5, "b": True, "d": moment, "e": None, "æ": "ø"}
     run_id = journal.start_run(inputs=[], settings={}, dry_run=True)
     journal.add_rows(run_id, [Row("f.xlsx", 5, cells, report(), sheet="Ark1")])
+    _plan(journal, run_id)
     (result,) = journal.results(run_id, Outcome.READY)
     assert result.cells == cells
     assert type(result.cells["b"]) is bool
@@ -123,9 +131,11 @@ def test_cells_come_back_as_written(journal):
 
 
 def test_dry_run_marks_valid_rows_ready(journal):
-    """In a dry run valid rows are READY, nothing is pending."""
+    """In a dry run valid rows wait for the plan, which makes them READY; nothing is sent."""
     run_id = journal.start_run(inputs=[], settings={}, dry_run=True)
     journal.add_rows(run_id, [row(2, report()), row(3, None)])
+    assert len(list(journal.pending(run_id))) == 1
+    assert _plan(journal, run_id) == 1
     counts = journal.counts(run_id)
     assert counts[Outcome.READY] == 1
     assert counts[Outcome.FIX] == 1
@@ -139,6 +149,7 @@ def test_results_stream_in_input_order_across_pages(journal):
     rows = [row(n, report(f"01010{n:05d}")) for n in range(2, 2502)]
     for start in range(0, len(rows), 700):
         journal.add_rows(run_id, rows[start : start + 700])
+    _plan(journal, run_id)
     assert [r.source_row for r in journal.results(run_id, Outcome.READY)] == list(range(2, 2502))
 
 

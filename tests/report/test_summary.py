@@ -66,7 +66,8 @@ def test_summary_sheet_links_to_each_sheet(written):
     sheet = openpyxl.load_workbook(written.workbook)["Summary"]
     links = {cell.value: cell.hyperlink.location for cell in sheet["A"] if cell.hyperlink}
     assert links == {
-        name: f"'{name}'!A1" for name in ("Accepted", "Fix", "Drop", "Retry", "Unchanged")
+        name: f"'{name}'!A1"
+        for name in ("Accepted", "Fix", "Drop", "Aged 25+", "Retry", "Unchanged")
     }
 
 
@@ -87,8 +88,8 @@ def test_sheet_continues_past_the_row_limit(tmp_path, rows, make_summary, make_s
     data = {**rows, Outcome.DROP: many}
     paths = _write_report(tmp_path, make_summary(data), make_streamer(data), max_rows=4)
     book = openpyxl.load_workbook(paths.workbook)
-    assert book.sheetnames == ["Summary", "Accepted", "Fix", "Drop", "Drop 2", "Drop 3", "Retry",
-                               "Unchanged"]  # fmt: skip
+    assert book.sheetnames == ["Summary", "Accepted", "Fix", "Drop", "Drop 2", "Drop 3",
+                               "Aged 25+", "Retry", "Unchanged"]  # fmt: skip
     sources = [
         line[-6] for name in ("Drop", "Drop 2", "Drop 3")
         for line in book[name].iter_rows(min_row=2, values_only=True)

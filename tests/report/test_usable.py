@@ -198,7 +198,7 @@ def test_summary_opens_with_a_chart_of_the_rows_per_sheet(book_path):
     summary = openpyxl.load_workbook(book_path)["Summary"]
     assert summary.cell(first - 1, 1).value == "Sheet"  # the table's header, under the chart
     counts = [summary.cell(line, 2).value for line in range(first, last + 1)]
-    assert counts == [3, FIX_ROWS, 0, 0, 0]
+    assert counts == [3, FIX_ROWS, 0, 0, 0, 0]  # Drop's line, then Aged 25+
     chart_top = int(re.search(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff>"
                               r"<xdr:row>(\d+)</xdr:row>", drawing).group(1))  # fmt: skip
     assert chart_top < first - 2  # zero-based anchor row above the table's header
@@ -207,7 +207,9 @@ def test_summary_opens_with_a_chart_of_the_rows_per_sheet(book_path):
 def test_a_danish_workbook_speaks_danish(tmp_path):
     """language=da: Danish sheet names, result headers, Result texts' frame and Summary labels."""
     book = openpyxl.load_workbook(_write(tmp_path, "da"))
-    assert book.sheetnames == ["Oversigt", "Godkendt", "Ret", "Afvist", "Prøv igen", "Uændret"]
+    assert book.sheetnames == [
+        "Oversigt", "Godkendt", "Ret", "Afvist", "25 år eller ældre", "Prøv igen", "Uændret",
+    ]  # fmt: skip
     header = [cell.value for cell in book["Ret"][1]]
     assert header == [*HEADERS, "Kildefil", "Kilderække", "Resultatkode", "Resultattekst",
                       "Tekst fra UDB", "Forsøg", "Seneste forsøg"]  # fmt: skip
@@ -258,7 +260,7 @@ def test_a_13_row_fix_sheet_prints_on_one_page(book_path, tmp_path):
     page = pages[fix[0] - 1]
     assert "KontaktMail" in page
     assert "Source row" in page
-    assert "Page 3 of" in page  # Summary, Accepted, then Fix: numbered
+    assert f"Page {fix[0]} of {len(pages)}" in page  # numbered as the whole workbook
     assert all(f"{n + 2} " in page or f"{n + 2}\n" in page for n in range(FIX_ROWS))
     info = subprocess.run(
         ["pdfinfo", "-f", str(fix[0]), "-l", str(fix[0]), str(pdf)],

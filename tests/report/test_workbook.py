@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from dataclasses import replace
 from datetime import datetime
@@ -11,9 +12,9 @@ import openpyxl
 import pytest
 
 from batch.records import RESULT_COLUMNS, Outcome
-from batch.report import InputSheet, ReportIntegrityError, write_report
+from batch.report import SHEET_NAMES, InputSheet, ReportIntegrityError, write_report
 
-ROW_SHEETS = ("Accepted", "Fix", "Drop", "Retry", "Unchanged")
+ROW_SHEETS = ("Accepted", "Fix", "Drop", "Aged 25+", "Retry", "Unchanged")
 # The CSV's "CPR-nummer" and the workbook's "CPR" name one field: they share a column.
 ALL_HEADERS = ("CPR-nummer", "Navn på kontakt", "Jobønske", "Registreret", "Uddannelsesønske",
                "Bemærkning", *RESULT_COLUMNS)  # fmt: skip
@@ -29,7 +30,7 @@ def _load(path: Path):
 
 
 def test_sheets_in_order(written):
-    """A real run's workbook has Summary, then Accepted, Fix, Drop, Retry, Unchanged."""
+    """A real run's workbook has Summary, Accepted, Fix, Drop, Aged 25+, Retry, Unchanged."""
     assert _load(written.workbook).sheetnames == ["Summary", *ROW_SHEETS]
 
 
@@ -39,7 +40,7 @@ def test_dry_run_has_ready_instead_of_accepted(tmp_path, rows, make_summary, mak
     dry = {Outcome.READY: ready, **rows}
     paths = write_report(tmp_path, make_summary(dry, dry_run=True), make_streamer(dry))
     book = _load(paths.workbook)
-    assert book.sheetnames == ["Summary", "Ready", "Fix", "Drop", "Retry", "Unchanged"]
+    assert book.sheetnames == ["Summary", "Ready", "Fix", "Drop", "Aged 25+", "Retry", "Unchanged"]
     assert [r["Source row"] for r in _records(book["Ready"])] == [2, 3]
 
 
@@ -53,7 +54,8 @@ def test_every_row_in_exactly_one_sheet(written, rows):
     ]
     expected = [
         (name, r.source_file + (f" [{r.sheet}]" if r.sheet else ""), r.source_row)
-        for name, outcome in zip(ROW_SHEETS, [*rows], strict=True)
+        for outcome in rows
+        for name in [SHEET_NAMES[outcome]]
         for r in rows[outcome]
     ]
     assert sorted(placed) == sorted(expected)
@@ -217,3 +219,17 @@ def test_interrupted_streaming_leaves_nothing(tmp_path, rows, make_summary):
     with pytest.raises(OSError, match="journal gone"):
         write_report(tmp_path, make_summary(rows), broken)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_that_need_nobody_are_apart(tmp_path, rows, make_summary, make_streamer):
+    """Drop rows of people aged 25+ (code 15) have their own sheet and their own count."""
+    aged = replace(rows[Outcome.DROP][0], source_row=9, code="15", text="25 or more")
+    data = {**rows, Outcome.DROP: [*rows[Outcome.DROP], aged]}
+    paths = write_report(tmp_path, make_summary(data, aged=1), make_streamer(data))
+    book = _load(paths.workbook)
+    assert [r["Source row"] for r in _records(book["Aged 25+"])] == [9]
+    assert [r["Result code"] for r in _records(book["Drop"])] == ["14"]
+    lines = {line[0]: line for line in book["Summary"].iter_rows(values_only=True)}
+    assert (lines["Drop"][1], lines["Aged 25+"][1]) == (1, 1)
+    document = json.loads(paths.summary.read_text("utf-8"))
+    assert (document["drop"], document["aged"]) == (2, 1)

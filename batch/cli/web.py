@@ -1,0 +1,119 @@
+"""`batch serve` (the web app) and `batch user add|list|remove` (its local accounts)."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from batch.cli.options import _common_options, _fail, _start
+from batch.errors import BatchError
+from batch.i18n import _
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["serve", "user"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--upload-max-mb", type=int, help="Largest file the web app takes, in MB (50).")
+@click.option(
+    "--session-idle-minutes", type=int, help="Sign-in ends after this idle time (default 30)."
+)
+@_common_options
+def serve(host: str, port: int, config_file: Path | None, **flags: Any) -> None:
+    """Serve the web app: upload, check, fix and send from the browser.
+
+    Sends through the same journal, rate limit and retry as `batch run`. Binds to 127.0.0.1;
+    put a TLS proxy (nginx, Caddy) in front to serve others.
+    """
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from batch.web import create_app  # noqa: PLC0415
+
+    settings, console = _start(config_file, flags)
+    if not _is_loopback(host):
+        console.notice(
+            _(
+                "listening on {host}, not only this machine: put TLS in front "
+                "(nginx or Caddy, see the README); the app itself speaks plain HTTP"
+            ).format(host=host)
+        )
+    app = create_app(settings)
+    console.notice(_("the web app is at http://{host}:{port}/").format(host=host, port=port))
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+    )
+
+
+@click.group()
+def user() -> None:
+    """Local accounts of the web app (names and Argon2 hashes in the state directory)."""
+
+
+def _accounts(config_file: Path | None, flags: dict[str, Any]) -> Any:
+    from batch.web.accounts import Accounts  # noqa: PLC0415
+
+    settings, _console = _start(config_file, flags)
+    return Accounts(settings.state_dir)
+
+
+def _password() -> str:
+    """From a prompt (asked twice), or the first line of stdin when it is not a terminal."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(_("Password"), hide_input=True, confirmation_prompt=True))
+
+
+@user.command("add")
+@click.argument("name")
+@_common_options
+def user_add(name: str, config_file: Path | None, **flags: Any) -> None:
+    """Add the account NAME (or give it a new password); the password is asked for."""
+    accounts = _accounts(config_file, flags)
+    try:
+        accounts.add(name, _password())
+    except BatchError as error:
+        _fail_plain(error)
+    click.echo(_("account {name} saved").format(name=name))
+
+
+@user.command("list")
+@_common_options
+def user_list(config_file: Path | None, **flags: Any) -> None:
+    """List the accounts."""
+    for name in _accounts(config_file, flags).names():
+        click.echo(name)
+
+
+@user.command("remove")
+@click.argument("name")
+@_common_options
+def user_remove(name: str, config_file: Path | None, **flags: Any) -> None:
+    """Remove the account NAME."""
+    accounts = _accounts(config_file, flags)
+    try:
+        accounts.remove(name)
+    except BatchError as error:
+        _fail_plain(error)
+    click.echo(_("account {name} removed").format(name=name))
+
+
+def _fail_plain(error: BatchError) -> None:
+    from batch.console import Console  # noqa: PLC0415
+
+    _fail(Console(quiet=False), error)

@@ -1,0 +1,192 @@
+"""The Check page: a grid of every row as it would be sent, paged by the server, edited in place."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from batch.errors import BatchError
+from batch.i18n import N_, _
+from batch.web.checked import CheckedRows
+from batch.web.context import file_message, guarded, load_upload, web_context
+from batch.web.options import upload_options
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from starlette.requests import Request
+
+    from batch.web.checked import Summary
+    from batch.web.uploads import Upload
+
+__all__ = ["ROUTES", "STATUS_LABELS", "build_rows", "check_or_columns", "grid_config"]
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+STATUS_LABELS = {
+    "ready": N_("Ready"),
+    "fix": N_("Fix"),
+    "drop": N_("Drop"),
+    "unchanged": N_("Unchanged"),
+    "accepted": N_("Accepted"),
+    "retry": N_("Retry"),
+}
+
+
+def build_rows(request: Request, upload: Upload) -> None:
+    """Read the upload's rows through the intake into its `rows.sqlite3` (edits kept)."""
+    context = web_context(request)
+    folder = context.uploads.folder(upload.id)
+    with CheckedRows(folder) as rows:
+        rows.build(
+            upload.path(context.uploads.root),
+            upload_options(context.settings, upload),
+            context.settings.state_dir,
+            context.settings.printable(),
+        )
+
+
+async def check_or_columns(
+    request: Request, upload: Upload, columns: Callable[..., Awaitable[Response]]
+) -> Response:
+    """Read the rows and go to Check; on a file the intake refuses, the Columns page says why."""
+    try:
+        await run_in_threadpool(build_rows, request, upload)
+    except BatchError as error:
+        return await columns(request, error=file_message(request, upload, error))
+    return RedirectResponse(f"/uploads/{upload.id}/check", status_code=303)
+
+
+async def check_page(request: Request) -> Response:
+    """The grid page with the counts per status."""
+    context = web_context(request)
+    upload = load_upload(request)
+    with CheckedRows(context.uploads.folder(upload.id)) as rows:
+        if not rows.built():
+            return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
+        summary = rows.summary()
+    labels = {status: _(label) for status, label in STATUS_LABELS.items()}
+    return context.pages.render(
+        request,
+        "check.html",
+        upload=upload,
+        summary=summary,
+        labels=labels,
+        grid=grid_config(summary, upload),
+        simulator=context.settings.uses_simulator,
+        busy=context.runner.busy(),
+        step="check",
+    )
+
+
+def grid_config(summary: Summary, upload: Upload) -> str:
+    """What the grid script needs (JSON, in an attribute: escaped by the template)."""
+    columns = [
+        {"key": f"c{index}", "title": header, "field": summary.fields.get(header)}
+        for index, header in enumerate(summary.headers)
+    ]
+    labels = {
+        "status": _("Status"),
+        "message": _("Message"),
+        "empty": _("No rows to show."),
+        "saving": _("Checking the row…"),
+        "checked": _("Row checked:"),
+        "first": _("First"),
+        "prev": _("Previous"),
+        "next": _("Next"),
+        "last": _("Last"),
+    }
+    return json.dumps({"columns": columns, "labels": labels, "upload": upload.id})
+
+
+def _statuses(request: Request) -> list[str]:
+    wanted = request.query_params.get("status", "")
+    return [wanted] if wanted in STATUS_LABELS else list(STATUS_LABELS)
+
+
+def _number(text: str | None, default: int, high: int) -> int:
+    return max(1, min(int(text), high)) if text and text.isdigit() else default
+
+
+async def rows_page(request: Request) -> Response:
+    """One page of rows as JSON, in the shape the grid asks for (`last_page`, `data`)."""
+    context = web_context(request)
+    upload = load_upload(request)
+    size = _number(request.query_params.get("size"), PAGE_SIZE, MAX_PAGE_SIZE)
+    page = _number(request.query_params.get("page"), 1, 1_000_000)
+    with CheckedRows(context.uploads.folder(upload.id)) as rows:
+        if not rows.built():
+            raise HTTPException(404)
+        headers = rows.summary().headers
+        total, found = rows.page(_statuses(request), (page - 1) * size, size)
+    data = [_flat(row, headers) for row in found]
+    last_page = max(1, -(-total // size))
+    return JSONResponse({"last_page": last_page, "last_row": total, "data": data})
+
+
+def _flat(row: dict[str, Any], headers: tuple[str, ...]) -> dict[str, Any]:
+    """Grid keys `c0`.. for the cells (headers may hold dots the grid would read as paths)."""
+    flat: dict[str, Any] = {
+        "n": row["n"],
+        "status": row["status"],
+        "label": _(STATUS_LABELS.get(row["status"], row["status"])),
+        "message": row["message"],
+    }
+    for index, header in enumerate(headers):
+        flat[f"c{index}"] = row["cells"].get(header, "")
+        problems = row["problems"].get(header)
+        if problems:
+            flat[f"p{index}"] = " ".join(problems)
+    return flat
+
+
+@guarded
+async def edit_cell(request: Request) -> Response:
+    """Keep one edited cell and answer with its row validated again."""
+    context = web_context(request)
+    upload = load_upload(request)
+    if context.runner.busy():
+        return JSONResponse({"error": _("Rows cannot be edited while they are being sent.")}, 409)
+    try:
+        body = await request.json()
+        n, column = int(request.path_params["n"]), str(body["column"])
+        value = body.get("value")
+        value = None if value is None else str(value)[:10_000]
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"error": _("The change could not be read. Reload the page.")}, 400)
+    options = upload_options(context.settings, upload)
+
+    def edit() -> dict[str, Any]:
+        with CheckedRows(context.uploads.folder(upload.id)) as rows:
+            headers = rows.summary().headers
+            if not column.startswith("c") or not column[1:].isdigit():
+                raise KeyError(column)
+            header = headers[int(column[1:])]
+            settings = context.settings
+            row = rows.edit(
+                n,
+                header,
+                value,
+                options,
+                state_dir=settings.state_dir,
+                service=settings.printable(),
+            )
+            return {**_flat(row, headers), "counts": rows.summary().counts}
+
+    try:
+        answer = await run_in_threadpool(edit)
+    except (KeyError, IndexError):
+        raise HTTPException(404) from None
+    return JSONResponse(answer)
+
+
+ROUTES = [
+    Route("/uploads/{upload_id}/check", check_page, methods=["GET"]),
+    Route("/uploads/{upload_id}/rows", rows_page, methods=["GET"]),
+    Route("/uploads/{upload_id}/rows/{n:int}", edit_cell, methods=["POST"]),
+]

@@ -1,0 +1,108 @@
+"""Measurement 7's child task: the web app, from an upload to the first page of the grid.
+
+Runs `batch serve`'s app (uvicorn in a thread, loopback) over a fresh state directory, signs
+in with `requests`, uploads the workbook, confirms the Columns page as it stands (which reads
+and checks every row into the upload's rows.sqlite3) and asks for the first grid page: that
+whole path is the "upload to first page" figure. Then it asks for grid pages spread over the
+table (keyset-free OFFSET paging, the worst case is the last page) and reports their median.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import uvicorn
+
+from batch.config import Settings
+from batch.web import create_app
+from batch.web.accounts import Accounts
+
+__all__ = ["web_grid"]
+
+PASSWORD = "benchmark password"  # noqa: S105 - a throwaway account in a temporary state
+PAGES = 30
+
+
+def _serve(settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def _columns_form(html: str, token: str) -> dict[str, str]:
+    form = {"csrf": token, "action": "check"}
+    for name in ("shown_sheet", "shown_row", "sheet", "header_row"):
+        found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
+        if found:
+            form[name] = found.group(1)
+    for index, header in re.findall(r'name="header-(\d+)" value="([^"]*)"', html):
+        form[f"header-{index}"] = header
+        options = re.search(rf'name="field-{index}">(.*?)</select>', html, re.DOTALL)
+        chosen = re.search(r'<option value="([^"]+)" selected', options.group(1) if options else "")
+        form[f"field-{index}"] = chosen.group(1) if chosen else "ignore"
+    return form
+
+
+def web_grid(path: str) -> dict[str, Any]:
+    """Upload `path`, reach the first grid page; then the median time of one grid page."""
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as scratch:
+        state = Path(scratch)
+        settings = Settings(state_dir=state / "state", report_dir=state / "reports")
+        Accounts(settings.state_dir).add("bench", PASSWORD)
+        url, server, thread = _serve(settings)
+        client = requests.Session()
+        token = _token(client.get(f"{url}/login", timeout=30).text)
+        page = client.post(
+            f"{url}/login", data={"csrf": token, "name": "bench", "password": PASSWORD}, timeout=30
+        )
+        token = _token(page.text)
+        data = Path(path).read_bytes()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        columns = client.post(
+            f"{url}/uploads",
+            data={"csrf": token},
+            files={"file": ("export.xlsx", data)},
+            timeout=300,
+        )
+        checked = client.post(columns.url, data=_columns_form(columns.text, token), timeout=300)
+        upload_id = checked.url.split("/")[-2]
+        first = client.get(f"{url}/uploads/{upload_id}/rows?page=1&size=50", timeout=60).json()
+        to_first_page = time.perf_counter() - start
+        cpu_to_first_page = time.process_time() - cpu_start
+        total = first["last_page"]
+        timings, cpu_timings = [], []
+        for number in range(PAGES):
+            wanted = 1 + (number * (total - 1)) // (PAGES - 1)
+            began, cpu_began = time.perf_counter(), time.process_time()
+            client.get(f"{url}/uploads/{upload_id}/rows?page={wanted}&size=50", timeout=60).json()
+            timings.append(time.perf_counter() - began)
+            cpu_timings.append(time.process_time() - cpu_began)
+        server.should_exit = True
+        thread.join(30)
+    return {
+        "rows": first["last_row"],
+        "seconds": to_first_page,
+        "page_ms": 1000 * statistics.median(timings),
+        "page_ms_max": 1000 * max(timings),
+        "cpu_to_first_page": cpu_to_first_page,
+        "page_cpu_ms": 1000 * statistics.median(cpu_timings),
+    }
