@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import ConfigError
-from batch.i18n import LANGUAGES
+from batch.i18n import LANGUAGES, _
 from batch.privacy import mask_url_password
+from batch.service.keys import fill_passwords
 from batch.service.proxy import check_proxy_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = [
+    "DEFAULT_REPORT_DIR",
     "DEFAULT_STATE_DIR",
     "HIDDEN_ROWS",
     "OPTIONS",
@@ -41,7 +43,14 @@ def _default_state_dir() -> Path:
     return Path(base) / "batch"
 
 
+def _default_report_dir() -> Path:
+    """Per user, like the journal: a service started from `/` must not write into `/reports`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "batch" / "reports"
+
+
 DEFAULT_STATE_DIR = _default_state_dir()
+DEFAULT_REPORT_DIR = _default_report_dir()
 
 
 def _parse_bool(text: str) -> bool:
@@ -174,6 +183,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("header_row", _positive_int, help="row of the header, as Excel numbers it"),
     Option("hidden_rows", _choice(*HIDDEN_ROWS), help="rows hidden in a workbook: send or skip"),
     Option("language", _choice(*LANGUAGES), help="language of what a person reads: da or en"),
+    Option("require_file", _parse_bool, help="an inbox without an export is an error"),
+    Option("metrics_file", Path, help="Prometheus textfile written after each run"),
     Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
     Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
     Option(
@@ -191,11 +202,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("tls_client_key", Path, cli=False),
     Option("tls_pkcs12", Path, cli=False),
     Option("tls_pkcs12_password", str, cli=False),
+    Option("tls_pkcs12_password_file", Path, cli=False),
     Option("sign_key", Path, cli=False),
     Option("sign_cert", Path, cli=False),
     Option("sign_key_password", str, cli=False),
+    Option("sign_key_password_file", Path, cli=False),
     Option("sign_pkcs12", Path, cli=False),
     Option("sign_pkcs12_password", str, cli=False),
+    Option("sign_pkcs12_password_file", Path, cli=False),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
@@ -215,7 +229,7 @@ class Settings:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    report_dir: Path = Path("reports")
+    report_dir: Path = DEFAULT_REPORT_DIR
     state_dir: Path = DEFAULT_STATE_DIR
     mapping: Path | None = None
     resend_all: bool = False
@@ -233,6 +247,8 @@ class Settings:
     header_row: int | None = None  # None: the first row naming two known columns
     hidden_rows: str = "send"  # rows hidden in a workbook (filter or by hand): send | skip
     language: str | None = None  # None: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)
+    require_file: bool = False
+    metrics_file: Path | None = None
     upload_max_mb: int = 50
     session_idle_minutes: int = 30
     retention_days: int = 30
@@ -246,11 +262,14 @@ class Settings:
     tls_client_key: Path | None = None
     tls_pkcs12: Path | None = None
     tls_pkcs12_password: str | None = field(default=None, repr=False)
+    tls_pkcs12_password_file: Path | None = None
     sign_key: Path | None = None
     sign_cert: Path | None = None
     sign_key_password: str | None = field(default=None, repr=False)
+    sign_key_password_file: Path | None = None
     sign_pkcs12: Path | None = None
     sign_pkcs12_password: str | None = field(default=None, repr=False)
+    sign_pkcs12_password_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -275,9 +294,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(_("config file {path} does not exist").format(path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+        message = _("config file {path} is not valid TOML: {error}")
+        raise ConfigError(message.format(path=path, error=error)) from None
     # Sections are only for readability: [service] rate = 5 is the same as rate = 5.
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -287,9 +307,9 @@ def _read_file(path: Path) -> dict[str, Any]:
             flat[key] = value
     unknown = sorted(set(flat) - set(_BY_NAME))
     if unknown:
+        message = _("config file {path}: unknown setting(s) {unknown}; known settings are {known}")
         raise ConfigError(
-            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
-            f"known settings are {', '.join(_BY_NAME)}"
+            message.format(path=path, unknown=", ".join(unknown), known=", ".join(_BY_NAME))
         )
     return flat
 
@@ -352,4 +372,5 @@ def resolve_settings(
             sources[option.name] = "file"
         else:
             sources[option.name] = "default"
+    fill_passwords(values, sources, env, sorted(_SECRETS))
     return Settings(**values, sources=sources)  # type: ignore[arg-type]

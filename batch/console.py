@@ -9,6 +9,10 @@ Every word comes from the catalog, in the run's language. The summary names the 
 workbook does and shows the same numbers as its Summary sheet: the rows per sheet add up to
 the total, and blank rows (skipped, not counted) stand apart below it. Times are Danish local
 time with the zone, as in the workbook; a thousand rows with one code are one entry.
+
+When the logs are JSON lines (`--log-format json`, or `auto` under cron or systemd) the console
+speaks JSON too: a notice or an error becomes a log event, and the summary table is printed
+only to a terminal, so that every line a log collector reads is JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import structlog
 from rich.console import Console as RichConsole
 from rich.progress import (
     BarColumn,
@@ -48,6 +53,8 @@ if TYPE_CHECKING:
     from batch.submit import Snapshot
 
 __all__ = ["Console", "ProgressSink", "danish_time", "grouped_codes"]
+
+log = structlog.get_logger("batch.cli")
 
 _DANISH = ZoneInfo("Europe/Copenhagen")  # as the run ids and the workbooks
 _ORDER = (
@@ -137,8 +144,9 @@ class _Field(ProgressColumn):
 class Console:
     """The terminal side of a command."""
 
-    def __init__(self, *, quiet: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, machine: bool = False) -> None:
         self.quiet = quiet
+        self.machine = machine  # logs are JSON lines: so is everything else on stderr
         self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True)
         if not self._out.is_terminal:  # a pipe or a log file: never wrap a run id or a path
             self._out = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True, width=200)
@@ -146,13 +154,18 @@ class Console:
 
     def notice(self, text: str) -> None:
         """A line the user must see first (e.g. that the simulator is in use)."""
-        if not self.quiet:
+        if self.machine:
+            log.info("notice", message=text)
+        elif not self.quiet:
             self._err.print(mask_cpr(text), markup=False)
 
-    def error(self, text: str) -> None:
-        """One clear line; never a traceback for a user's mistake."""
-        line = _("error: {message}").format(message=mask_cpr(text))
-        self._err.print(line, style="bold red", markup=False)
+    def error(self, text: str, event: str = "error", **fields: object) -> None:
+        """One clear line; never a traceback for a user's mistake. JSON: one `event` line."""
+        if self.machine:
+            log.error(event, message=text, **fields)
+        else:
+            line = _("error: {message}").format(message=mask_cpr(text))
+            self._err.print(line, style="bold red", markup=False)
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[ProgressSink]:
@@ -173,8 +186,11 @@ class Console:
             yield ProgressSink(bar)
 
     def summary(self, result: RunResult) -> None:
-        """Rows per sheet (with their codes grouped), the total, status, times, the files."""
-        if self.quiet:
+        """Rows per sheet (with their codes grouped), the total, status, times, the files.
+
+        JSON logs: on a terminal only.
+        """
+        if self.quiet or (self.machine and not self._out.is_terminal):
             return
         status = _(_STATUS[result.status]) if result.status in _STATUS else result.status
         title = _("run {run_id}: {status}").format(run_id=result.run_id, status=status)
@@ -188,6 +204,13 @@ class Console:
                 table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}", "")
         table.add_row(_("total"), f"{result.rows:,}", "", style="bold")
         self._out.print(table)
+        if result.counts.get(Outcome.FIX) or result.counts.get(Outcome.DROP):
+            self._out.print(
+                _(
+                    "new: {fix} in Fix, {drop} in Drop; the rest were reported on an earlier night"
+                ).format(fix=f"{result.new[0]:,}", drop=f"{result.new[1]:,}"),
+                markup=False,
+            )
         if result.blank:
             self._out.print(_("blank rows skipped (not counted above): {count}").format(
                 count=f"{result.blank:,}"), markup=False)  # fmt: skip

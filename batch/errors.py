@@ -7,7 +7,8 @@
      │    └── JournalLockedError    another run holds the state directory's lock (2)
      ├── ServiceError               the service cannot be used at all: its WSDL does not load (2)
      └── SetupError                 the set-up fails under a run: TLS, certificate, proxy, a full
-                                    or read-only disk (4); waiting will not heal it, a person must
+          │                         or read-only disk (4); waiting will not heal it, a person must
+          └── ReportWriteError      the rows are recorded, the workbook cannot be written (4)
 
 Every message must be safe to print: no unmasked CPR number (see `batch.privacy.mask_cpr`),
 and written for the person who must act on it (which file, which row, what to do).
@@ -17,7 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from batch.i18n import _
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from batch.records import StopCause
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "JournalLockedError",
+    "ReportWriteError",
     "ServiceError",
     "SetupError",
     "StateError",
@@ -71,3 +78,25 @@ class SetupError(BatchError):
     def __init__(self, message: str, cause: StopCause | None = None) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+class ReportWriteError(SetupError):
+    """The run is recorded in the journal but its workbook cannot be written (full, read-only).
+
+    Carries the run's facts, so that the `run finished` line is still logged: the rows were
+    sent, and monitoring must see that, and which run to write again with `batch report`.
+    """
+
+    def __init__(
+        self, report_dir: Path, run_id: str, cause: OSError, facts: Mapping[str, object]
+    ) -> None:
+        why = cause.strerror or type(cause).__name__
+        super().__init__(
+            _(
+                "the workbook cannot be written to {report_dir} ({why}); the run {run_id} is "
+                "recorded in the journal: free space or fix the folder, then write it with "
+                "`batch report {run_id}`"
+            ).format(report_dir=report_dir, why=why, run_id=run_id)
+        )
+        self.run_id = run_id
+        self.facts = dict(facts)

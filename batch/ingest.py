@@ -89,7 +89,7 @@ def _read_into(
     journal: Journal, run_id: str, input_file: InputSource, now: datetime, stop: threading.Event
 ) -> bool:
     for chunk in input_file.chunks(now):
-        journal.add_rows(run_id, chunk)
+        journal.add_rows(run_id, chunk, getattr(input_file, "fix_of", None))  # a Fix sheet's run
         if stop.is_set():
             return False
     return True

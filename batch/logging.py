@@ -22,11 +22,22 @@ from batch.privacy import mask_cpr
 if TYPE_CHECKING:
     from structlog.typing import EventDict, Processor, WrappedLogger
 
-__all__ = ["LogFormat", "configure_logging", "get_logger", "mask_processor", "mask_value"]
+__all__ = [
+    "RESULT_LOGGER",
+    "LogFormat",
+    "configure_logging",
+    "get_logger",
+    "json_lines",
+    "mask_processor",
+    "mask_value",
+]
 
 LogFormat = Literal["console", "json", "auto"]
 
 _HANDLER_NAME = "batch"  # our handler on the root logger, replaced on each configure
+# The logger of the lines monitoring reads (`run finished`, `inbox finished`): kept at INFO under
+# --quiet, which otherwise keeps warnings and errors only.
+RESULT_LOGGER = "batch.result"
 
 
 def mask_value(value: object) -> object:
@@ -104,10 +115,16 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+def json_lines(log_format: str, stream: TextIO | None = None) -> bool:
+    """Whether logs are JSON lines: `json`, or `auto` away from a terminal (cron, systemd)."""
+    if log_format == "auto":
+        return not _isatty(sys.stderr if stream is None else stream)
+    return log_format == "json"
+
+
 def _renderer(log_format: LogFormat, stream: TextIO) -> Processor:
-    tty = _isatty(stream)
-    if log_format == "console" or (log_format == "auto" and tty):
-        return structlog.dev.ConsoleRenderer(colors=tty)
+    if not json_lines(log_format, stream):
+        return structlog.dev.ConsoleRenderer(colors=_isatty(stream))
     return structlog.processors.JSONRenderer(ensure_ascii=False)
 
 
@@ -143,6 +160,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.getLogger(RESULT_LOGGER).setLevel(logging.INFO)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -12,13 +12,13 @@ import contextlib
 import dataclasses
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError, SetupError
+from batch.errors import SetupError
+from batch.fixback import lent_settings, open_all
 from batch.i18n import N_, _
 from batch.ingest import InputSource, ingest
 from batch.intake import InputFile, InputOptions, open_input
@@ -32,22 +32,28 @@ from batch.preflight.wiring import (
     submit_settings,
 )
 from batch.records import Outcome, StopCause
-from batch.report import ReportPaths, write_report
-from batch.report.from_journal import counted_rows, run_summary
 from batch.retention import after_run
+from batch.run_result import (
+    EXIT_FAILED_ROWS,
+    EXIT_OK,
+    EXIT_UNSENT,
+    RunResult,
+    exit_code_for,
+    next_flags_of,
+    open_journal_to_read,
+    rebuild_report,
+    write_result,
+)
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import plan_validate, share_key, submit_run
 from batch.submit.deadline import RunDeadline
 
 if TYPE_CHECKING:
-    from collections import Counter
     from collections.abc import Callable, Iterator, Sequence
-    from datetime import datetime
 
     from batch.config import Settings
     from batch.records import Sender
-    from batch.service.certs import CertificateInfo
     from batch.submit import Snapshot, SubmitStats
 
 __all__ = [
@@ -60,15 +66,13 @@ __all__ = [
     "client_settings",
     "exit_code_for",
     "input_options",
+    "open_journal_to_read",
     "rebuild_report",
     "run_job",
     "run_sources",
     "submit_settings",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED_ROWS = 1  # the run finished; some rows are in Fix or Drop
-EXIT_UNSENT = 3  # some rows could not be sent (Retry); wins over 1
 SIMULATOR_NOTICE = N_(
     "no endpoint configured: sending to the built-in UDB simulator; nothing leaves this machine"
 )
@@ -78,45 +82,6 @@ FIRST_RUN_NOTICE = N_(
 )
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """What the CLI needs to tell the user and the scheduler (`codes`: per outcome, counted)."""
-
-    run_id: str
-    counts: dict[Outcome, int]
-    paths: ReportPaths
-    status: str
-    message: str | None
-    blank: int
-    dry_run: bool = False
-    started: datetime | None = None
-    finished: datetime | None = None
-    codes: dict[Outcome, Counter[str]] = field(default_factory=dict)
-    stop_cause: StopCause | None = None
-    warnings: tuple[str, ...] = ()
-    certificates: tuple[CertificateInfo, ...] = ()
-    aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
-
-    @property
-    def setup_problem(self) -> bool:
-        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
-        return self.stop_cause is not None and self.stop_cause.setup
-
-    @property
-    def rows(self) -> int:
-        """Rows in, blank rows not counted."""
-        return sum(self.counts.values())
-
-
-def exit_code_for(counts: dict[Outcome, int]) -> int:
-    """0 all accepted or unchanged; 3 some unsent (wins); 1 some to fix or drop."""
-    if counts.get(Outcome.RETRY, 0):
-        return EXIT_UNSENT
-    if counts.get(Outcome.FIX, 0) or counts.get(Outcome.DROP, 0):
-        return EXIT_FAILED_ROWS
-    return EXIT_OK
 
 
 @contextlib.contextmanager
@@ -196,17 +161,28 @@ def run_job(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the whole job on `paths` and write the workbook; return what happened.
 
-    Raises a `BatchError` (exit 2) for anything that stops the run before rows are sent; the
-    settings are checked before any file is read or any run is recorded.
+    Raises a `BatchError` for what stops the run before rows are sent (exit 2; the settings are
+    checked before any file is read) and `ReportWriteError` when the workbook is not written.
     """
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
+    # A result workbook fed back lends the settings of its run (see batch.fixback), before
+    # the settings are checked.
+    settings = lent_settings(paths, settings)
     startup = _startup(settings, notice, dry_run=dry_run)
-    files = _open_inputs(paths, input_options(settings, sheet))
+    settings, opened = open_all(
+        paths,
+        settings,
+        lambda chosen: input_options(chosen, sheet),
+        sheet_given=sheet is not None,
+        notice=notice,
+    )
+    files: list[InputFile] = opened
     for input_file in files:
         for line in input_file.notes.column_lines():
             notice(f"{input_file.source_file}: {line}")
@@ -221,6 +197,7 @@ def run_job(
         on_total=on_total,
         on_progress=on_progress,
         on_status=on_status,
+        stop_code=stop_code,
     )
 
 
@@ -237,6 +214,7 @@ def run_sources(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
+    stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
@@ -277,6 +255,7 @@ def run_sources(
                     stop=stop,
                     watchers=(on_total, on_progress, on_status),
                 )
+                journal.settle_fixes(run_id)  # the originals of accepted fixed rows
                 if cause is None and clock.cause is not None:
                     cause = clock.cause
                     message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
@@ -285,7 +264,15 @@ def run_sources(
             journal.finish_run(run_id, status="failed", message=_("the run stopped on an error"))
             raise
         journal.finish_run(run_id, status=status, message=notice.joined(message))
-        result = _write(journal, run_id, settings.report_dir, cause, startup)
+        result = write_result(
+            journal,
+            run_id,
+            settings.report_dir,
+            cause,
+            startup,
+            next_flags=next_flags_of(settings),
+            stop_code=stop_code(),
+        )
         if not dry_run:
             after_run(journal, run_id, settings)
         return result
@@ -343,8 +330,8 @@ def _stopped(
         )
     elif stats.stopped_by == "breaker":
         why = stats.message or _("the service kept failing")
-        status = "broken"
         message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
+        status = "broken"
     elif stats.stopped_by in ("max_rows", "until"):  # as asked: --max-rows, --until
         status, asked = "stopped", _("stopped: {why}; rows not sent are in Retry; run again")
         message = asked.format(why=stats.message)
@@ -353,47 +340,3 @@ def _stopped(
         message = _("interrupted: rows not sent are in Retry; run again to send them")
     journal.mark_unsent_as_retry(run_id, message)
     return status, message, stats.cause
-
-
-def _write(
-    journal: Journal,
-    run_id: str,
-    report_dir: Path,
-    cause: StopCause | None = None,
-    startup: Startup | None = None,
-) -> RunResult:
-    summary = run_summary(journal, run_id, cause, startup)
-    counts = dict(summary.counts)
-    codes: dict[Outcome, Counter[str]] = {}
-    paths = write_report(report_dir, summary, counted_rows(journal, run_id, codes))
-    return RunResult(
-        run_id=run_id,
-        counts=counts,
-        paths=paths,
-        status=summary.status,
-        message=summary.message,
-        blank=sum(item.blank for item in summary.inputs),
-        dry_run=summary.dry_run,
-        started=summary.started,
-        finished=summary.finished,
-        codes={outcome: found for outcome, found in codes.items() if found},
-        stop_cause=cause,
-        warnings=summary.warnings,
-        certificates=startup.certificates if startup else (),
-        aged=summary.aged,
-    )
-
-
-def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None) -> RunResult:
-    """Write the workbook of a run (the last one by default) again from the journal."""
-    with Journal.open(state_dir) as journal:
-        run_id = run_id or journal.last_run_id()
-        if run_id is None:
-            raise ConfigError(f"the journal in {state_dir} holds no run yet")
-        purged = journal.purged(run_id)
-        if purged is not None:
-            raise ConfigError(
-                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
-                "workbook cannot be written again; `batch status` still shows its counts"
-            )
-        return _write(journal, run_id, report_dir)

@@ -62,6 +62,7 @@ UDB_TEXT_COLUMN = N_("UDB text")
 RESULT_COLUMNS: tuple[str, ...] = (
     N_("Source file"),
     N_("Source row"),
+    N_("Origin"),
     N_("Result code"),
     N_("Result text"),
     UDB_TEXT_COLUMN,
@@ -235,6 +236,9 @@ class Row:
     report: Report | None
     issues: tuple[Issue, ...] = ()
     sheet: str | None = None
+    # A row of a result workbook's Fix sheet fed back: that sheet's "Source file" and "Source
+    # row" (where the row was read before it was fixed) and its "Origin" (if it was a fix before).
+    came_from: tuple[str, int, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

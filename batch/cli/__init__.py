@@ -9,13 +9,18 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, journal, reconcile, run, simulator, web
+from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, web
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
+from batch.cli.options import early_log_format
+from batch.logging import configure_logging, json_lines
 from batch.privacy import mask_cpr
 
 __all__ = ["main"]
 
 log = structlog.get_logger(__name__)
+
+
+_ARGS = "batch.args"
 
 
 class _Guarded(click.Group):
@@ -26,18 +31,49 @@ class _Guarded(click.Group):
     can simply be run again once the cause is fixed.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)  # kept to see --log-format when parsing fails
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+        except click.ClickException as error:
+            if not _json_wanted(ctx.meta.get(_ARGS, [])):
+                raise
+            # JSON logs: a usage error is one JSON line too, not click's text on stderr.
+            message = mask_cpr(error.format_message())
+            log.error("usage error", message=message, exit_code=error.exit_code)  # noqa: TRY400 - no traceback for a usage error
+            sys.exit(error.exit_code)
+        except (click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as error:  # the last line of defence, by design
-            log.exception("internal error")
-            sys.stderr.write(
-                f"error: internal error ({type(error).__name__}: {mask_cpr(str(error))}); "
-                "details are in the log; the journal is consistent, run the command again\n"
+            line = (
+                f"internal error ({type(error).__name__}: {mask_cpr(str(error))}); "
+                "details are in the log; the journal is consistent, run the command again"
             )
+            log.exception("internal error", message=line, exit_code=EXIT_INTERNAL)
+            if not _json_wanted(ctx.meta.get(_ARGS, [])):
+                sys.stderr.write(f"error: {line}\n")
             sys.exit(EXIT_INTERNAL)
+
+
+def _json_wanted(args: list[str]) -> bool:
+    """Whether the command line (or BATCH_LOG_FORMAT) asks for JSON logs, read before click.
+
+    When it does, logging is set up for JSON here, since the command never got to do it.
+    """
+    chosen = None
+    for index, arg in enumerate(args):
+        if arg == "--log-format" and index + 1 < len(args):
+            chosen = args[index + 1]
+        elif arg.startswith("--log-format="):
+            chosen = arg.partition("=")[2]
+    log_format = early_log_format({"log_format": chosen})
+    wanted = json_lines(log_format)
+    if wanted:
+        configure_logging(log_format="json")
+    return wanted
 
 
 @click.group(
@@ -63,6 +99,7 @@ for _command in (
     run.validate,
     history.report,
     history.status,
+    ops.backup,
     reconcile.reconcile_command,
     journal.purge_command,
     journal.history,

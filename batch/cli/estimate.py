@@ -1,10 +1,17 @@
-"""How long sending would take at the configured rate: what `batch validate` ends with."""
+"""The lines a run ends with: how long sending would take (validate), what to do next (run)."""
 
 from __future__ import annotations
 
-from batch.i18n import _, current_language, ngettext
+import shlex
+from typing import TYPE_CHECKING
 
-__all__ = ["send_estimate"]
+from batch.i18n import _, current_language, ngettext
+from batch.records import Outcome
+
+if TYPE_CHECKING:
+    from batch.pipeline import RunResult
+
+__all__ = ["next_steps", "send_estimate"]
 
 
 def _number(count: int) -> str:
@@ -33,3 +40,23 @@ def send_estimate(rows: int, rate: float) -> str:
         "{count} rows to send, about {duration} at {rate}/s",
         rows,
     ).format(count=_number(rows), duration=_duration(rows / rate), rate=rate_text)
+
+
+def next_steps(result: RunResult, *, dry_run: bool) -> list[str]:
+    """After a real run: the command for the Fix sheet; rows fixed but wrong at the source."""
+    lines = []
+    fix = result.counts.get(Outcome.FIX, 0)
+    if fix and not dry_run:
+        command = shlex.join(["batch", "run", str(result.paths.workbook), "--sheet", "Fix"])
+        lines.append(_("next: correct the Fix sheet, then: {command}").format(command=command))
+    if result.still_wrong:
+        lines.append(
+            ngettext(
+                "{count} row was fixed here earlier but is still wrong in the source system "
+                "(in Unchanged): correct it there",
+                "{count} rows were fixed here earlier but are still wrong in the source system "
+                "(in Unchanged): correct them there",
+                result.still_wrong,
+            ).format(count=_number(result.still_wrong))
+        )
+    return lines

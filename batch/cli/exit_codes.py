@@ -11,7 +11,8 @@ Exit codes:
   1    the run finished and some rows are in Fix or Drop
   2    usage, configuration or input-file error; nothing was sent
   3    some rows could not be sent (Retry): run again later; wins over 1
-  4    set-up problem (TLS, certificate, proxy, disk): fix it, then run again
+  4    set-up problem (TLS, certificate, proxy, disk, report folder): fix it, then
+       run again (a run whose workbook could not be written: batch report RUN_ID)
   70   internal error (a bug): one masked line here, the details in the log
   130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM
 """

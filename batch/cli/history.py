@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+import structlog
 from rich.table import Table
 
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.i18n import _
-from batch.journal import Journal, ServiceMemory, format_local
-from batch.pipeline import exit_code_for, rebuild_report
+from batch.journal import ServiceMemory, format_local, snapshot
+from batch.logging import RESULT_LOGGER
+from batch.pipeline import exit_code_for, open_journal_to_read, rebuild_report
+from batch.report import result_facts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,23 +28,32 @@ __all__ = ["report", "status"]
 @click.argument("run_id", required=False)
 @_common_options
 def report(run_id: str | None, config_file: Path | None, **flags: Any) -> None:
-    """Write the workbook of the last run (or RUN_ID) again from the journal."""
+    """Write the workbook of the last run (or RUN_ID) again from the journal.
+
+    Works beside a run under way: its workbook so far, rows not yet sent in Retry.
+    """
     settings, console = _start(config_file, flags)
     try:
         result = rebuild_report(settings.state_dir, settings.report_dir, run_id)
     except BatchError as error:
         _fail(console, error)
     console.summary(result)
+    structlog.get_logger(RESULT_LOGGER).info(
+        "report written", **result_facts(result), workbook=str(result.paths.workbook)
+    )
     sys.exit(exit_code_for(result.counts))
 
 
 @click.command()
 @_common_options
 def status(config_file: Path | None, **flags: Any) -> None:
-    """Show the runs the journal holds, with their rows per outcome, and the memory per service."""
+    """Show the runs the journal holds, with their rows per outcome, and the memory per service.
+
+    Works beside a run under way (read-only, one consistent moment of the journal).
+    """
     settings, console = _start(config_file, flags)
     try:
-        with Journal.open(settings.state_dir) as journal:
+        with open_journal_to_read(settings.state_dir) as journal, snapshot(journal):
             console.runs([(info, journal.counts(info.run_id)) for info in journal.runs()])
             console.show(_memory_table(journal.memories()))
     except BatchError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from batch.config import HIDDEN_ROWS, OPTIONS, parse_time, resolve_settings
 from batch.console import Console
 from batch.errors import BatchError
 from batch.i18n import LANGUAGES, _, resolve_language, use_language
-from batch.logging import configure_logging
+from batch.logging import configure_logging, json_lines
 from batch.privacy import mask_cpr
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--report-dir",
             type=click.Path(path_type=Path, file_okay=False),
-            help="Where result workbooks are written (default reports/).",
+            help="Where result workbooks are written (default ~/.local/share/batch/reports).",
         ),
         click.option(
             "--log-format",
@@ -194,17 +195,36 @@ def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
+def early_log_format(flags: dict[str, Any]) -> str:
+    """The log format before the settings are read: flag, then BATCH_LOG_FORMAT, else auto.
+
+    A config error must already come out as JSON when JSON was asked for (a config file that
+    cannot be read cannot say so itself).
+    """
+    chosen = flags.get("log_format") or os.environ.get("BATCH_LOG_FORMAT", "auto")
+    return chosen if chosen in {"auto", "console", "json"} else "auto"
+
+
 def _start(config_file: Path | None, flags: dict[str, Any]) -> tuple[Settings, Console]:
-    console = Console(quiet=bool(flags.get("quiet")))
+    log_format = early_log_format(flags)
+    configure_logging(log_format=log_format, quiet=bool(flags.get("quiet")))  # type: ignore[arg-type]
+    console = Console(quiet=bool(flags.get("quiet")), machine=json_lines(log_format))
+    # The flag or the locale until the settings are read, so that their errors are in it too.
+    use_language(resolve_language(flags.get("language")))
     try:
         settings = _settings(config_file, **flags)
     except BatchError as error:
         _fail(console, error)
     configure_logging(log_format=settings.log_format, quiet=settings.quiet)  # type: ignore[arg-type]
     use_language(resolve_language(settings.language))
-    return settings, console
+    return settings, Console(quiet=settings.quiet, machine=json_lines(settings.log_format))
 
 
 def _fail(console: Console, error: BatchError) -> None:
-    console.error(mask_cpr(str(error)))
+    console.error(
+        mask_cpr(str(error)),
+        event="command refused",
+        error=type(error).__name__,
+        exit_code=error.exit_code,
+    )
     sys.exit(error.exit_code)

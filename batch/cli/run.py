@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-import shutil
+import shlex
 import signal
 import sys
 import threading
@@ -15,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import click
 import structlog
 
-from batch.cli.estimate import send_estimate
-from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP, EXIT_SIGNALLED, EXIT_USAGE
+from batch.cli.estimate import next_steps, send_estimate
+from batch.cli.exit_codes import EXIT_CODES, EXIT_SETUP
+from batch.cli.inbox import FileRun, inbox_lock, run_inbox
 from batch.cli.journal import retention_option
 from batch.cli.options import (
-    INPUT_SUFFIXES,
     _common_options,
     _input_options,
     _limit_options,
@@ -27,25 +28,27 @@ from batch.cli.options import (
     _sheet,
     _start,
 )
-from batch.errors import BatchError
+from batch.errors import BatchError, ReportWriteError, SetupError
 from batch.i18n import N_, _
+from batch.logging import RESULT_LOGGER
 from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
+from batch.report import NightTally, result_facts, write_metrics
 from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Mapping
     from types import FrameType
 
     from batch.config import Settings
     from batch.console import Console
-    from batch.pipeline import RunResult
 
 __all__ = ["run", "validate"]
 
 # The logger keeps the name it had before the CLI became a package: log readers filter on it.
 log = structlog.get_logger("batch.cli")
+result_log = structlog.get_logger(RESULT_LOGGER)  # kept under --quiet: monitoring reads it
 
 
 @click.command(epilog=EXIT_CODES)
@@ -60,10 +63,22 @@ log = structlog.get_logger("batch.cli")
 @click.option("--rate", type=float, help="Requests per second at most (default 5).")
 @click.option("--concurrency", type=int, help="Requests in flight at most (default 4).")
 @click.option("--max-attempts", type=int, help="Attempts per row before Retry (default 5).")
+@click.option("--connect-timeout", type=float, help="Seconds to connect (default 5).")
+@click.option("--read-timeout", type=float, help="Seconds to wait for an answer (default 30).")
 @click.option(
     "--proxy",
     help="Proxy URL for the service (http://host:port), or none; wins over HTTPS_PROXY. "
     "A URL with a password only from the config file or BATCH_PROXY.",
+)
+@click.option(
+    "--retry-after-max",
+    type=float,
+    help="Longest Retry-After honoured, in seconds (default 120).",
+)
+@click.option(
+    "--cert-warn-days",
+    type=click.IntRange(min=0),
+    help="Warn when a certificate expires within this many days (default 30).",
 )
 @click.option(
     "--max-run-minutes",
@@ -75,6 +90,17 @@ log = structlog.get_logger("batch.cli")
     is_flag=True,
     default=None,
     help="Send every valid row, even ones UDB already accepted or has newer data for.",
+)
+@click.option(
+    "--require-file",
+    is_flag=True,
+    default=None,
+    help="With --inbox: a night without an export is an error (exit 2).",
+)
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a Prometheus textfile (node_exporter) after the run.",
 )
 @_limit_options
 @_selection_options
@@ -93,12 +119,16 @@ def run(
     Running it again after a crash or an interruption finishes the work: rows UDB already
     accepted are not sent twice (they show as Unchanged).
     """
+    if inbox is None and not files:
+        raise click.UsageError(_("give at least one input file, or --inbox DIR"))
     settings, console = _start(config_file, flags)
+    tally = NightTally()
     if inbox is not None:
-        sys.exit(_run_inbox(inbox, settings, console, _sheet(sheet)))
-    if not files:
-        raise click.UsageError("give at least one input file, or --inbox DIR")
-    sys.exit(_run_files(list(files), settings, console, _sheet(sheet), dry_run=False))
+        code = _run_inbox(inbox, settings, console, _sheet(sheet), tally)
+    else:
+        code = _run_files(list(files), settings, console, _sheet(sheet), dry_run=False, tally=tally)
+    _write_metrics(settings, console, tally, code)
+    sys.exit(code)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -132,11 +162,22 @@ def validate(
 
 
 class _Signals:
-    """First SIGINT/SIGTERM: stop taking rows and finish cleanly. Second: stop at once."""
+    """First SIGINT/SIGTERM: stop taking rows, finish those in flight, write the workbook.
 
-    def __init__(self) -> None:
+    Second: stop at once, saying in one line which command writes the workbook (the journal is
+    SQLite in WAL mode, consistent at any instant; `batch report` closes the cut-off run and
+    writes its workbook, and the next `batch run` sends what is left).
+    """
+
+    def __init__(self, report_command: str) -> None:
         self.stop = threading.Event()
         self.received: int | None = None
+        self._line = (
+            _("stopped at once; the workbook of this run is written by: {command}").format(
+                command=report_command
+            )
+            + "\n"
+        ).encode("utf-8", "replace")
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._handle)
@@ -144,13 +185,24 @@ class _Signals:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.received is not None:
-            os._exit(128 + signum)  # the journal is SQLite in WAL mode: consistent at any instant
+            with contextlib.suppress(OSError):
+                os.write(sys.stderr.fileno(), self._line)
+            os._exit(128 + signum)
         self.received = signum
         self.stop.set()
 
     @property
     def exit_code(self) -> int | None:
         return None if self.received is None else 128 + self.received
+
+
+def _report_command(settings: Settings) -> str:
+    """`batch report`, with the folders this command was given on its command line."""
+    words = ["batch", "report"]
+    for name in ("state_dir", "report_dir"):
+        if settings.sources.get(name) == "flag":
+            words += [f"--{name.replace('_', '-')}", str(getattr(settings, name))]
+    return shlex.join(words)
 
 
 def _run_files(
@@ -160,9 +212,28 @@ def _run_files(
     sheet: str | int | None,
     *,
     dry_run: bool,
+    tally: NightTally | None = None,
 ) -> int:
-    signals = _Signals()
-    signals.install()
+    done = _run_one(files, settings, console, sheet, dry_run=dry_run, tally=tally)
+    if done.error is not None:
+        _show_error(console, done.error)
+    return done.code
+
+
+def _run_one(
+    files: list[Path],
+    settings: Settings,
+    console: Console,
+    sheet: str | int | None,
+    *,
+    dry_run: bool,
+    tally: NightTally | None = None,
+    signals: _Signals | None = None,
+) -> FileRun:
+    """One run; an error that stops it is returned, not shown (the inbox decides about notes)."""
+    if signals is None:
+        signals = _Signals(_report_command(settings))
+        signals.install()
     try:
         with console.progress() as progress:
             result = run_job(
@@ -172,20 +243,38 @@ def _run_files(
                 dry_run=dry_run,
                 stop=signals.stop,
                 notice=console.notice,
+                on_total=progress.total,
+                on_progress=progress.advance,
+                stop_code=lambda: signals.exit_code,
                 on_status=progress.status,
             )
+    except ReportWriteError as error:  # the rows are recorded: monitoring must see the run
+        _log_facts(error.facts, tally, workbook=None)
+        return FileRun(error.exit_code, error=error)
     except BatchError as error:
-        console.error(mask_cpr(str(error)))
-        return error.exit_code
+        return FileRun(error.exit_code, error=error)
     console.summary(result)
     if dry_run:
         console.notice(send_estimate(result.counts.get(Outcome.READY, 0), settings.rate))
-    _log_summary(result)
+    for line in next_steps(result, dry_run=dry_run):
+        console.notice(line)
+    _log_facts(
+        result_facts(result),
+        tally,
+        blank=result.blank,
+        workbook=str(result.paths.workbook),
+        summary=str(result.paths.summary),
+    )
     if result.setup_problem:
         assert result.stop_cause is not None
-        console.error(_(SETUP_PROBLEM).format(cause=result.stop_cause.text(_)))
-        return EXIT_SETUP
-    return signals.exit_code or exit_code_for(result.counts)
+        console.error(
+            _(SETUP_PROBLEM).format(cause=result.stop_cause.text(_)),
+            event="run stopped",
+            stop_cause=result.stop_cause.slug,
+            exit_code=EXIT_SETUP,
+        )
+        return FileRun(signals.exit_code or EXIT_SETUP, result, stop=True)
+    return FileRun(signals.exit_code or exit_code_for(result.counts), result)
 
 
 SETUP_PROBLEM = N_(
@@ -194,57 +283,71 @@ SETUP_PROBLEM = N_(
 )
 
 
-def _log_summary(result: RunResult) -> None:
-    log.info(
-        "run finished",
-        status=result.status,
-        rows=result.rows,
-        blank=result.blank,
-        workbook=str(result.paths.workbook),
-        stop_cause=result.stop_cause.slug if result.stop_cause else None,
-        **{outcome.value: count for outcome, count in result.counts.items()},
-    )
+def _log_facts(facts: Mapping[str, object], tally: NightTally | None, **more: object) -> None:
+    """The `run finished` line: one JSON object per run, what monitoring reads."""
+    if tally is not None:
+        tally.add(facts)
+    result_log.info("run finished", **facts, **more)
 
 
-def _inbox_files(inbox: Path) -> Iterator[Path]:
-    for path in sorted(inbox.iterdir()):
-        if path.is_file() and path.suffix.lower() in INPUT_SUFFIXES:
-            yield path
+def _show_error(console: Console, error: BatchError) -> None:
+    """One line for a person, or one JSON event with the exit code for a log collector."""
+    event = "run stopped" if isinstance(error, SetupError) else "run refused"
+    kind = type(error).__name__
+    console.error(mask_cpr(str(error)), event=event, error=kind, exit_code=error.exit_code)
 
 
-def _run_inbox(inbox: Path, settings: Settings, console: Console, sheet: str | int | None) -> int:
-    """One run per file, so one bad file cannot hold back the others; the worst code wins.
+def _run_inbox(
+    inbox: Path,
+    settings: Settings,
+    console: Console,
+    sheet: str | int | None,
+    tally: NightTally,
+) -> int:
+    """Every export in `inbox`, under a lock on the folder (see `batch.cli.inbox`)."""
+    # One handler for the whole inbox: a signal between two files stops before the next one.
+    signals = _Signals(_report_command(settings))
+    signals.install()
+    # `max_run_minutes` covers the whole inbox: each file's run gets what is left of it, and
+    # files not reached stay for the next night.
+    minutes = settings.max_run_minutes
+    end = None if minutes is None else time.monotonic() + 60 * minutes
 
-    A file that could not be read goes to failed/; a file whose rows were all settled (sent,
-    or found to need fixing by a person) goes to done/. A file with rows still to send (exit
-    3) or whose run was interrupted stays in the inbox: the next run sends what is left and
-    reports what was already accepted as Unchanged. A set-up problem (exit 4) stops the
-    inbox: every other file would meet it too. `max_run_minutes` covers the whole inbox:
-    each file's run gets what is left of it, and files not reached stay for the next night.
-    """
-    try:  # its done/ and failed/ files expire with the retention period
-        remember_inbox(settings.state_dir, inbox)
-    except BatchError as error:
-        console.error(mask_cpr(str(error)))
-        return error.exit_code
-    worst = 0
-    end = (
-        None
-        if settings.max_run_minutes is None
-        else time.monotonic() + 60 * settings.max_run_minutes
-    )
-    for path in _inbox_files(inbox):
+    def run_file(path: Path) -> FileRun:
+        if signals.exit_code is not None:
+            return FileRun(signals.exit_code, stop=True)
+        budget = settings
         if end is not None:
             left = (end - time.monotonic()) / 60
             if left <= 0:
-                return max(worst, EXIT_UNSENT)
-            settings = dataclasses.replace(settings, max_run_minutes=left)
-        code = _run_files([path], settings, console, sheet, dry_run=False)
-        if code in (EXIT_USAGE, 0, 1):
-            target = inbox / ("failed" if code == EXIT_USAGE else "done")
-            target.mkdir(mode=0o700, exist_ok=True)
-            shutil.move(str(path), target / path.name)
-        if code >= EXIT_SIGNALLED or code == EXIT_SETUP:
-            return code
-        worst = max(worst, code)
-    return worst
+                return FileRun(EXIT_UNSENT, stop=True)
+            budget = dataclasses.replace(settings, max_run_minutes=left)
+        return _run_one([path], budget, console, sheet, dry_run=False, tally=tally, signals=signals)
+
+    try:
+        with inbox_lock(inbox):
+            remember_inbox(settings.state_dir, inbox)  # done/, failed/ expire with retention
+            return run_inbox(
+                inbox,
+                run_file,
+                lambda error: _show_error(console, error),
+                require_file=settings.require_file,
+            )
+    except BatchError as error:
+        _show_error(console, error)
+        return error.exit_code
+
+
+def _write_metrics(settings: Settings, console: Console, tally: NightTally, code: int) -> None:
+    """The Prometheus textfile, when asked for; failing to write it changes no exit code."""
+    if settings.metrics_file is None:
+        return
+    try:
+        write_metrics(settings.metrics_file, tally, code)
+    except OSError as error:
+        console.error(
+            _("the metrics file {path} cannot be written ({why})").format(
+                path=settings.metrics_file, why=error.strerror
+            ),
+            event="metrics not written",
+        )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from batch.console import Console
 from batch.errors import BatchError
-from batch.privacy import mask_cpr
+from batch.i18n import _
 from batch.simulator import FaultConfig, SimulatorConfig, serve_forever
 
 __all__ = ["simulator"]
@@ -83,6 +85,30 @@ def simulator(**options: Any) -> None:
     config = SimulatorConfig(**options, faults=faults)
     try:
         serve_forever(config)
-    except BatchError as error:  # a port in use, a file that cannot be written: no traceback
-        sys.stderr.write(f"error: {mask_cpr(str(error))}\n")
+    except BatchError as error:  # the address cannot be bound, a certificate cannot be read
+        cause = error.__cause__
+        if isinstance(cause, OSError) and cause.errno in _CANNOT_LISTEN:
+            Console().error(_listen_error(cause.errno, config.host, config.port))
+        else:
+            Console().error(str(error))
         sys.exit(error.exit_code)
+
+
+_CANNOT_LISTEN = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
+
+def _listen_error(code: int | None, host: str, port: int) -> str:
+    """One line for an address the simulator cannot listen on: what, and what to do."""
+    if code == errno.EADDRINUSE:
+        message = _(
+            "port {port} on {host} is already in use (another simulator or program listens "
+            "there): choose another with --port, or --port 0 for any free port"
+        )
+    elif code == errno.EACCES:
+        message = _(
+            "port {port} on {host} may not be used by this user (ports below 1024 need root): "
+            "choose another with --port"
+        )
+    else:
+        message = _("{host} is not an address of this machine: check --host")
+    return message.format(port=port, host=host)

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from batch.errors import InputError
+from batch.i18n import _
 from batch.intake import text as text_cells
 from batch.intake import times as time_cells
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
@@ -75,6 +76,7 @@ class InputFile:
         self.rows = 0
         self.blank = 0
         self.notes = ReadNotes.start(table, columns)
+        self.fix_of: str | None = None  # a fed-back Fix sheet: the run whose workbook it is
         self._table = table
         self._columns = columns
         self._options = options
@@ -122,12 +124,32 @@ class InputFile:
         with _collector_paused():
             reports = _reports(fields, issues)
             cells = self._cells(raw)
+            came = self._came_from(raw)
             return [
-                Row(source, number, row_cells, report, row_issues, sheet)
-                for number, row_cells, report, row_issues in zip(
-                    raw.rows, cells, reports, issues, strict=True
+                Row(source, number, row_cells, report, row_issues, sheet, came_from)
+                for number, row_cells, report, row_issues, came_from in zip(
+                    raw.rows, cells, reports, issues, came, strict=True
                 )
             ]
+
+    def _came_from(self, raw: RawChunk) -> list[tuple[str, int, str | None] | None]:
+        """Where each row of a fed-back Fix sheet was read before (None for any other row)."""
+        results = self._columns.results
+        if "Source file" not in results or "Source row" not in results:
+            return [None] * len(raw.rows)
+        files = _cell_values(raw.columns[results["Source file"]])
+        numbers = _cell_values(raw.columns[results["Source row"]])
+        origins = (
+            _cell_values(raw.columns[results["Origin"]])
+            if "Origin" in results
+            else [None] * len(raw.rows)
+        )
+        return [
+            (str(file), int(str(number).strip()), None if origin is None else str(origin))
+            if file is not None and str(number).strip().isdigit()
+            else None
+            for file, number, origin in zip(files, numbers, origins, strict=True)
+        ]
 
     def _cells(self, raw: RawChunk) -> list[dict[str, CellValue]]:
         """The user's own values by header, as read (empty cells are None)."""
@@ -259,7 +281,7 @@ def open_input(path: Path, options: InputOptions) -> InputFile:
         )
         where = table.source_file
         if table.sheet is not None:
-            where = f'{where}, sheet "{table.sheet}"'
+            where = _('{source}, sheet "{sheet}"').format(source=where, sheet=table.sheet)
         columns = map_columns(
             unique_headers(table.header, table.first_column),
             options.mapping,

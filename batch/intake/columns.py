@@ -26,16 +26,17 @@ weaker of two is "duplicate". The result workbook's own columns are "result" and
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch.errors import InputError
-from batch.i18n import _
+from batch.i18n import _, every_translation
 from batch.intake.keys import ALIASES, CANONICAL_BY_KEY, header_key
 from batch.intake.mapping import IGNORE, FieldMapping, MappedFields, load_mapping
-from batch.records import CellValue, result_column_names
+from batch.records import RESULT_COLUMNS, CellValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -78,8 +79,11 @@ _MAPPED, _CANONICAL, _ALIAS, _FUZZY = 3, 2, 1, 0  # precedence of the ways to na
 _RULES = {_MAPPED: "mapping", _CANONICAL: "alias", _ALIAS: "alias", _FUZZY: "fuzzy"}
 
 # The result workbook's own columns, in any language: ignored on the way back in (the Fix sheet
-# fed to a run).
-_RESULT_KEYS = frozenset(header_key(name) for name in result_column_names())
+# fed to a run); each key names its column by the English msgid.
+_RESULT_NAMES = {
+    header_key(name): column for column in RESULT_COLUMNS for name in every_translation(column)
+}
+_RESULT_KEYS = frozenset(_RESULT_NAMES)
 _ALIAS_KEYS = {
     field: (header_key(field), *(header_key(alias) for alias in aliases))
     for field, aliases in ALIASES.items()
@@ -160,6 +164,9 @@ class ColumnMap:
     positions: tuple[int, ...]  # position in the raw row of each entry of `headers`
     fields: dict[str, int]  # canonical field -> index into `headers` (several may share one)
     matches: tuple[Match, ...] = ()  # one per header of the file, result columns included
+    results: dict[str, int] = dataclasses.field(
+        default_factory=dict
+    )  # result column -> raw position
 
     def header(self, field: str) -> str | None:
         """The column header the file uses for `field`, or None when the file has none."""
@@ -206,6 +213,11 @@ def map_columns(
         positions=tuple(kept),
         fields=fields,
         matches=tuple(matches),
+        results={
+            _RESULT_NAMES[key]: pos
+            for pos, key in enumerate(keys)
+            if key in _RESULT_NAMES and pos not in kept
+        },
     )
     if strict:
         _check_required(columns, institution_configured=institution_configured, source=source)

@@ -59,7 +59,9 @@ def open_csv(
     text = sample_text(head, encoding, complete=len(head) < SAMPLE_BYTES)
     if looks_binary(text):
         raise InputError(
-            f"{source}: not a text (CSV) file; export the data again as CSV or as a workbook"
+            _(
+                "{source}: not a text (CSV) file; export the data again as CSV or as a workbook"
+            ).format(source=source)
         )
     found = _find_csv_header(text, score, header_row)
     if found is None and header_row is not None:
@@ -153,13 +155,11 @@ def _larger_block(path: Path, block_bytes: int, error: _BlockTooSmall) -> int:
     limit = min(_MAX_BLOCK_BYTES, path.stat().st_size + 1)
     if block_bytes >= limit:
         reason = (
-            f"a record is larger than {_MAX_BLOCK_BYTES >> 20} MiB"
+            _("a record is larger than {size} MiB").format(size=_MAX_BLOCK_BYTES >> 20)
             if block_bytes >= _MAX_BLOCK_BYTES
-            else "a quoted field is never closed"
+            else _("a quoted field is never closed")
         )
-        raise InputError(f"{path}: cannot be read as CSV ({reason}); export it again") from (
-            error.__cause__
-        )
+        raise InputError(_CANNOT_READ().format(path=path, reason=reason)) from error.__cause__
     return min(block_bytes * 8, limit)
 
 
@@ -221,10 +221,14 @@ def _quotes_closed(path: Path, layout: _CsvLayout, table: pa.Table) -> pa.Table:
                 row = table["_row"][index].as_py()
                 raise InputError(
                     mask_cpr(
-                        f'{path}, row {row}, column "{layout.header[position]}": a quote (") '
-                        f"opens in this cell and is not closed where the cell ends, so the "
-                        f"next {swallowed} record(s) of the file were read into this one cell. "
-                        f"Close or remove the quote in the file and run it again"
+                        _(
+                            '{path}, row {row}, column "{column}": a quote (") opens in this '
+                            "cell and is not closed where the cell ends, so the next {count} "
+                            "record(s) of the file were read into this one cell. Close or "
+                            "remove the quote in the file and run it again"
+                        ).format(
+                            path=path, row=row, column=layout.header[position], count=swallowed
+                        )
                     )
                 )
     return table
@@ -269,7 +273,11 @@ def _guarded(path: Path, step: Callable[[], Any]) -> Any:  # noqa: ANN401 - pyar
         if "straddl" in str(error):  # "straddling object straddles two block boundaries"
             raise _BlockTooSmall from error
         message = mask_cpr(" ".join(str(error).split())[:200])
-        raise InputError(f"{path}: cannot be read as CSV ({message}); export it again") from error
+        raise InputError(_CANNOT_READ().format(path=path, reason=message)) from error
+
+
+def _CANNOT_READ() -> str:  # noqa: N802 - a message, translated when it is raised
+    return _("{path}: cannot be read as CSV ({reason}); export it again")
 
 
 class _Numbering:

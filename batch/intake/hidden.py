@@ -4,8 +4,9 @@ calamine, which reads the cells, does not say what is hidden; openpyxl does but 
 cell as a Python object. Here only the sheet's XML is scanned, as bytes: the `<row>` tags with
 `hidden="1"` (their `r` attribute is the row number as Excel shows it), the `<col>` ranges with
 `hidden="1"`, and whether the sheet has an `<autoFilter>` (then hidden rows are most likely
-hidden by that filter). A regular expression over the decompressed stream, a few MiB at a time,
-costs a small fraction of reading the cells (see BENCHMARKS.md). Other formats (`.xls`,
+hidden by that filter). `bytes.find` over the decompressed stream, a few MiB at a time, finds
+the few tags to read; a regular expression over every tag cost three quarters of reading the
+cells, this costs a small fraction of it (see BENCHMARKS.md). Other formats (`.xls`,
 `.xlsb`, `.ods`) are not checked, and say so.
 """
 
@@ -24,11 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["Hidden", "hidden_cells"]
 
 _BLOCK = 4 << 20
-_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
-_HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_MARKER = b'hidden="'
+_TRUE = (b"1", b"t")  # hidden="1" or hidden="true"
+_TAG = re.compile(rb"<(?:\w+:)?(row|col)\b")
+_EXCEL_COLUMNS = 16384
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _COL_RANGE = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
-_FILTER = re.compile(rb"<(?:\w+:)?autoFilter\b")
+_FILTER = b"autoFilter"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -71,22 +74,32 @@ def _sheet_member(archive: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _scan(stream: IO[bytes]) -> Hidden:
+    """Find `hidden="1"` with `bytes.find` (C speed) and read only the tags around the hits."""
     rows: set[int] = set()
     columns: set[int] = set()
-    filtered = False
-    tail = b""
+    tail = previous = text = b""
     while block := stream.read(_BLOCK):
+        previous = text
         text = tail + block
-        for tag in _HIDDEN_ROW.findall(text):
-            if number := _ROW_NUMBER.search(tag):
-                rows.add(int(number[1]))
-        for tag in _HIDDEN_COL.findall(text):
-            if span := _COL_RANGE.search(tag):
-                low, high = (
-                    (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
-                )
-                columns.update(range(low - 1, min(high, 16384)))
-        filtered = filtered or _FILTER.search(text) is not None
+        at = text.find(_MARKER)
+        while at >= 0:
+            if text[at + len(_MARKER) : at + len(_MARKER) + 1] in _TRUE:
+                _take(text[text.rfind(b"<", 0, at) : text.find(b">", at) + 1], rows, columns)
+            at = text.find(_MARKER, at + len(_MARKER))
         opened = text.rfind(b"<")
         tail = text[opened:] if opened >= 0 and text.find(b">", opened) < 0 else b""
-    return Hidden(frozenset(rows), frozenset(columns), filtered)
+    # <autoFilter> follows the rows: it is in the last two blocks read.
+    return Hidden(frozenset(rows), frozenset(columns), _FILTER in previous + text)
+
+
+def _take(tag: bytes, rows: set[int], columns: set[int]) -> None:
+    """Add a hidden `<row>`'s number or a hidden `<col>` range (a tag cut short is skipped)."""
+    kind = _TAG.match(tag)
+    if kind is None or not tag.endswith(b">"):
+        return
+    if kind[1] == b"row":
+        if number := _ROW_NUMBER.search(tag):
+            rows.add(int(number[1]))
+    elif span := _COL_RANGE.search(tag):
+        low, high = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+        columns.update(range(low - 1, min(high, _EXCEL_COLUMNS)))

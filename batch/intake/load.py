@@ -17,6 +17,7 @@ import codecs
 from typing import TYPE_CHECKING
 
 from batch.errors import InputError
+from batch.i18n import _
 from batch.intake.csv_file import open_csv
 from batch.intake.table import SAMPLE_BYTES
 from batch.intake.workbook import CFB_MAGIC, ZIP_MAGIC, open_workbook
@@ -42,15 +43,19 @@ def open_table(
     source = str(path)
     head = _head(path, source)
     if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
-        raise InputError(f"{source}: the file is empty; export the data again")
+        raise InputError(
+            _("{source}: the file is empty; export the data again").format(source=source)
+        )
     if head.startswith((ZIP_MAGIC, CFB_MAGIC)):
         return open_workbook(path, source, sheet, score, header_row)
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
-        kind = "an OLE2 file" if suffix == ".xls" else "a zip archive"
+        kind = _("an OLE2 file") if suffix == ".xls" else _("a zip archive")
         raise InputError(
-            f"{source}: not a real {suffix} workbook (it is not {kind}): it is damaged or "
-            "another kind of file renamed; open it in Excel or LibreOffice and save it again"
+            _(
+                "{source}: not a real {suffix} workbook (it is not {kind}): it is damaged or "
+                "another kind of file renamed; open it in Excel or LibreOffice and save it again"
+            ).format(source=source, suffix=suffix, kind=kind)
         )
     return open_csv(path, source, head, score, header_row)
 
@@ -61,4 +66,8 @@ def _head(path: Path, source: str) -> bytes:
             return file.read(SAMPLE_BYTES)
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise InputError(f"{source}: cannot be opened ({reason}); check the path") from error
+        raise InputError(
+            _("{source}: cannot be opened ({reason}); check the path").format(
+                source=source, reason=reason
+            )
+        ) from error

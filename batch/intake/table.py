@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from batch.i18n import _
 from batch.privacy import mask_cpr
 from batch.records import CellValue
 
@@ -118,9 +119,9 @@ def cell_value(value: RawValue) -> CellValue:
 
 def no_header_message(where: str, first: Sequence[Any]) -> str:
     """The error for a table with no header: where, and what its first row holds (CPRs masked)."""
-    shown = ", ".join(f'"{mask_cpr(str(c))}"' for c in first[:6] if str(c).strip()) or "nothing"
-    return (
-        f"{where}: no header row in the first {HEADER_SEARCH_ROWS} rows (the first row holds "
-        f"{shown}); the header must name at least two known columns such as CPRNr and "
-        "KontaktNavn, or map your headers in a mapping file (--mapping)"
-    )
+    shown = ", ".join(f'"{mask_cpr(str(c))}"' for c in first[:6] if str(c).strip())
+    return _(
+        "{where}: no header row in the first {count} rows (the first row holds {first}); the "
+        "header must name at least two known columns such as CPRNr and KontaktNavn, or map "
+        "your headers in a mapping file (--mapping), or give the row with --header-row"
+    ).format(where=where, count=HEADER_SEARCH_ROWS, first=shown or _("nothing"))

@@ -25,7 +25,7 @@ import pandas as pd
 
 from batch.i18n import _
 from batch.intake.cpr import age_on
-from batch.intake.messages import SUBJECT, WHAT, date_only, nonexistent, unreadable
+from batch.intake.messages import EMPTY, NO_COLUMN, WHAT, date_only, nonexistent, unreadable
 from batch.intake.text import mail_syntax_ok, valid_mails
 from batch.intake.times import COPENHAGEN, Times
 from batch.outcomes import result_text
@@ -247,8 +247,8 @@ def _institution_rules(fields: Fields) -> list[Rule]:
 def _system_id_rules(fields: Fields) -> list[Rule]:
     missing = fields.text["ModtagerSystemID"].isna().to_numpy(dtype=bool)
     message = _(
-        "{named} is empty and no system ID is configured: fill it in, or set system_id in the "
-        "configuration."
+        "{named} is empty and no system ID is configured: fill it in, or set system_id "
+        "(--system-id, BATCH_SYSTEM_ID or system_id in the config file)."
     ).format(named=_named("ModtagerSystemID", fields.headers))
     return [(missing, _issue("system-id-missing", "ModtagerSystemID", fields.headers, message))]
 
@@ -277,17 +277,10 @@ def _group_rules(fields: Fields) -> list[Rule]:
 
 def _missing_in_group(group: str, field: str, fields: Fields) -> Issue:
     what, header = _(WHAT[field]), fields.headers.get(field)
-    subject, others = (_(text) for text in SUBJECT[group])
     if header is None:
-        message = _(
-            "The row has {subject} but the file has no column for {what} ({field}): add the "
-            "column, or clear {others}."
-        ).format(subject=subject, what=what, field=field, others=others)
+        message = _(NO_COLUMN[group]).format(what=what, field=field)
     else:
-        message = _(
-            'Column "{header}" is empty but the row has {subject}: fill in {what}, or clear '
-            "{others}."
-        ).format(header=header, subject=subject, what=what, others=others)
+        message = _(EMPTY[group]).format(header=header, what=what)
     return _issue(f"{FIELD_SLUGS[field]}-missing", field, fields.headers, message)
 
 
@@ -305,8 +298,8 @@ def _contact_rules(fields: Fields, mail_ok: Callable[[str], bool]) -> list[Rule]
                 "KontaktTelefon",
                 fields.headers,
                 _(
-                    "{named} is not a Danish phone number of 8 digits (spaces, dashes and +45 "
-                    "are fine): correct it or leave it empty."
+                    "{named} is not a Danish phone number of 8 digits (spaces, dashes and +45 are "
+                    "fine): correct it or leave it empty."
                 ).format(named=named_phone),
             ),
         ),

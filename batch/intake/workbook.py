@@ -19,6 +19,7 @@ import pandas as pd
 import python_calamine
 
 from batch.errors import InputError
+from batch.i18n import N_, _
 from batch.intake.hidden import hidden_cells
 from batch.intake.table import (
     HEADER_SEARCH_ROWS,
@@ -54,18 +55,20 @@ def open_workbook(
     `header_row` (1-based) takes that row of the sheet as the header, whatever it names.
     """
     if _is_encrypted_package(path):
-        raise InputError(_PROTECTED_MESSAGE.format(source=source))
+        raise InputError(_(_PROTECTED_MESSAGE).format(source=source))
     try:
         with path.open("rb") as file:
             book = python_calamine.CalamineWorkbook.from_filelike(file)
             name, rows, header_index = _choose_sheet(book, sheet, score, source, header_row)
     except python_calamine.PasswordError as error:
-        raise InputError(_PROTECTED_MESSAGE.format(source=source)) from error
+        raise InputError(_(_PROTECTED_MESSAGE).format(source=source)) from error
     except (python_calamine.CalamineError, ValueError, OSError) as error:
         reason = mask_cpr(str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise InputError(
-            f"{source}: cannot be read as a workbook ({reason}); it may be damaged: open it in "
-            "Excel or LibreOffice and save it again"
+            _(
+                "{source}: cannot be read as a workbook ({reason}); it may be damaged: open it in "
+                "Excel or LibreOffice and save it again"
+            ).format(source=source, reason=reason)
         ) from error
     header_cells, first_column, data = rows
     width = _header_width(header_cells)
@@ -83,7 +86,7 @@ def _is_zip(path: Path) -> bool:
         return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
-_PROTECTED_MESSAGE = (
+_PROTECTED_MESSAGE = N_(
     "{source}: the workbook is password-protected; remove the password (Excel: File > Info > "
     "Protect Workbook > Encrypt with Password) and save it again"
 )
@@ -129,11 +132,14 @@ def _choose_sheet(
                 return name, (cells, first_column, data), index
         if wanted is not None:
             first = next((r for r in head if any(cell_value(v) is not None for v in r)), [])
-            raise InputError(no_header_message(f'{source}, sheet "{name}"', first))
+            where = _('{source}, sheet "{sheet}"').format(source=source, sheet=name)
+            raise InputError(no_header_message(where, first))
     raise InputError(
-        f"{source}: no sheet has a header row in its first {HEADER_SEARCH_ROWS} rows (sheets: "
-        f"{listed}); the header must name at least two known columns such as CPRNr and "
-        "KontaktNavn, or map your headers in a mapping file (--mapping)"
+        _(
+            "{source}: no sheet has a header row in its first {count} rows (sheets: {sheets}); "
+            "the header must name at least two known columns such as CPRNr and KontaktNavn, or "
+            "map your headers in a mapping file (--mapping), or give the row with --header-row"
+        ).format(source=source, count=HEADER_SEARCH_ROWS, sheets=listed)
     )
 
 
@@ -152,7 +158,9 @@ def _sheet_name(names: list[str], wanted: str | int, source: str, listed: str) -
         if 0 <= wanted < len(names):
             return names[wanted]
         raise InputError(
-            f"{source}: has no sheet number {wanted} (counting from 0; sheets: {listed})"
+            _("{source}: has no sheet number {number} (counting from 0; sheets: {sheets})").format(
+                source=source, number=wanted, sheets=listed
+            )
         )
     for name in names:
         if name == wanted or name.strip().casefold() == wanted.strip().casefold():
@@ -163,7 +171,11 @@ def _sheet_name(names: list[str], wanted: str | int, source: str, listed: str) -
         for name in names:
             if outcome_of_sheet(name) is outcome:
                 return name
-    raise InputError(f'{source}: has no sheet named "{wanted}" (sheets: {listed}); check --sheet')
+    raise InputError(
+        _('{source}: has no sheet named "{sheet}" (sheets: {sheets}); check --sheet').format(
+            source=source, sheet=wanted, sheets=listed
+        )
+    )
 
 
 def _header_width(cells: Sequence[RawValue]) -> int:

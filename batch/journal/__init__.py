@@ -37,12 +37,14 @@ payload UDB accepted (per CPR), `latest` the newest registration time (and the c
 accepted per CPR and group (contact, job, education). Both only ever move forward.
 
 Pieces: `_base` (schema, lock, codecs, types), `_journal` (the `Journal`), `_writer` (the
-group-commit writer thread), `_changes` (changed-only and never-older-over-newer).
+group-commit writer thread), `_changes` (changed-only and never-older-over-newer), `_issues`
+(which Fix/Drop rows are new tonight), `_backup` (`batch backup`).
 """
 
 from __future__ import annotations
 
 from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
+from batch.journal._backup import backup_journal
 from batch.journal._base import (
     GROUPS,
     JOURNAL_NAME,
@@ -64,6 +66,7 @@ from batch.journal._journal import Journal
 from batch.journal._keys import KEY_NAME, Pseudonyms
 from batch.journal._memory import PersonRow, Remembered, ServiceMemory
 from batch.journal._peek import peek_answers, peek_counts, peek_unchanged
+from batch.journal._reader import open_read_only, snapshot, unrecorded_inputs
 from batch.journal._services import SIMULATOR, Service
 from batch.journal._writer import Accepted, AttemptRecord, JournalWriter, Rejected
 
@@ -93,16 +96,20 @@ __all__ = [
     "Service",
     "ServiceMemory",
     "Skip",
+    "backup_journal",
     "default_state_dir",
     "dump_cells",
     "format_local",
     "load_cells",
+    "open_read_only",
     "peek_answers",
     "peek_counts",
     "peek_unchanged",
     "plan_row",
     "record_acceptance",
     "service_for",
+    "snapshot",
+    "unrecorded_inputs",
     "utc_key",
     "verdicts",
 ]

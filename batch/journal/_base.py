@@ -59,6 +59,16 @@ LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
 PAGE = 1000  # rows per keyset page when streaming: bounded memory, short read transactions
 _DT_TAG = "__batch_datetime__"
 
+# Rows fixed through a Fix sheet (see batch.journal._fixes); made on every writable open.
+FIX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fix_links (
+    run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT, source_row INTEGER NOT NULL,
+    content_hash BLOB, origin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fix_links_row ON fix_links (run_id, source_file, source_row);
+CREATE TABLE IF NOT EXISTS fixed (
+    content_hash BLOB PRIMARY KEY, fixed_at TEXT NOT NULL, run_id TEXT NOT NULL) WITHOUT ROWID;
+"""
+
 
 def default_state_dir() -> Path:
     """`$XDG_STATE_HOME/batch`, else `~/.local/state/batch`: per user, outside the work folder."""
@@ -131,6 +141,7 @@ class RunInfo:
     settings: dict[str, object]
     inputs: list[InputInfo]
     files: list[str] = field(default_factory=list)
+    version: str | None = None  # batch's version that ran it (None: written before 0.2)
 
 
 @dataclass(frozen=True, slots=True)

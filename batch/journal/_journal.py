@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batch import __version__
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.i18n import _
 from batch.journal import _memory, _purge
 from batch.journal._base import (
+    FIX_SCHEMA,
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
@@ -30,6 +32,8 @@ from batch.journal._base import (
     row_values,
     take_lock,
 )
+from batch.journal._fixes import FIXED_CODE, fixed_hashes, link_rows, settle_fixes, unless_fixed
+from batch.journal._issues import count_new_issues
 from batch.journal._reads import JournalReads
 from batch.journal._schema import open_schema
 from batch.journal._services import UNRECORDED, Service
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from batch.journal._keys import Pseudonyms
-    from batch.records import Row
+    from batch.records import Outcome, Row
 
 __all__ = ["Journal"]
 
@@ -57,13 +61,13 @@ class Journal(JournalReads, Closing):
         self._lock_fd = lock_fd
         self._mutex = threading.RLock()
         self._dry: dict[str, bool] = {}
+        self._fixed: dict[bytes, tuple[str, str]] | None = None  # loaded on first use
 
     @classmethod
     def open(cls, state_dir: Path, *, forget_memory: bool = False) -> Journal:
         """Open (creating if needed) the journal in `state_dir` and take its lock.
 
-        `forget_memory` forgets what every service accepted, and the key, on purpose
-        (`batch purge --memory`): the one way out when the key is lost.
+        `forget_memory` (`batch purge --memory`) forgets every service's memory and the key.
 
         Raises:
             JournalLockedError: another process holds the state directory.
@@ -80,6 +84,7 @@ class Journal(JournalReads, Closing):
             create_private(path)
             conn = connect(path)
             keys = open_schema(conn, path, state_dir, forget=forget_memory)
+            conn.executescript(FIX_SCHEMA)
             add_fix_cells(conn)
         except BaseException:
             os.close(lock_fd)
@@ -129,8 +134,8 @@ class Journal(JournalReads, Closing):
         run_id = f"{started.astimezone(LOCAL_ZONE):%Y%m%dT%H%M%S}-{suffix}"
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid, "
+                "version) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     started.isoformat(timespec="microseconds"),
@@ -138,6 +143,7 @@ class Journal(JournalReads, Closing):
                     json.dumps(dict(settings), default=str, ensure_ascii=False),
                     json.dumps(list(inputs), ensure_ascii=False),
                     os.getpid(),
+                    __version__,
                 ),
             )
         self._dry[run_id] = dry_run
@@ -242,15 +248,23 @@ class Journal(JournalReads, Closing):
 
     # -- rows -------------------------------------------------------------------------------
 
-    def add_rows(self, run_id: str, rows: Sequence[Row]) -> None:
-        """Ingest a chunk of rows in one transaction: unsendable ones become final at once."""
+    def add_rows(self, run_id: str, rows: Sequence[Row], fix_of: str | None = None) -> None:
+        """Ingest a chunk of rows in one transaction: unsendable ones become final at once.
+
+        An original row already fixed through a Fix sheet is Unchanged at once (see
+        `batch.journal._fixes`); rows of a Fix sheet of run `fix_of` are linked to their originals.
+        """
         dry_run = self._is_dry(run_id)
+        if self._fixed is None:
+            self._fixed = fixed_hashes(self._conn)
         with self._transaction() as conn:
             (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rows").fetchone()
             values = [
                 row_values(first + n, run_id, row, self.keys, dry_run=dry_run)
                 for n, row in enumerate(rows)
             ]
+            values = unless_fixed(values, self._fixed, self.keys)
+            link_rows(conn, run_id, rows, fix_of, self.keys)
             conn.executemany(
                 "INSERT INTO rows (id, run_id, source_file, sheet, source_row, payload_hash, "
                 "person, sort_key, status, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -261,6 +275,16 @@ class Journal(JournalReads, Closing):
                 "VALUES (?, ?, ?, ?, ?)",
                 [data for _slim, data in values],
             )
+
+    def settle_fixes(self, run_id: str) -> None:
+        """Remember the originals of this run's accepted fixed rows as fixed."""
+        with self._transaction() as conn:
+            settle_fixes(conn, run_id, now_text())
+
+    def still_wrong(self, run_id: str) -> int:
+        """Rows of this run fixed earlier but read again unfixed: wrong in the source system."""
+        query = "SELECT COUNT(*) FROM rows WHERE run_id = ? AND code = ? AND outcome = ?"
+        return int(self._query(query, (run_id, FIXED_CODE, "unchanged"))[0][0])
 
     def _is_dry(self, run_id: str) -> bool:
         if run_id not in self._dry:
@@ -362,9 +386,13 @@ class Journal(JournalReads, Closing):
         """Every row of one person still in the journal, and what the memory holds for them."""
         person = self.keys.person(cpr)
         with self._mutex:
-            return _memory.person_rows(self._conn, person), _memory.person_memory(
-                self._conn, person
-            )
+            rows = _memory.person_rows(self._conn, person)
+            return rows, _memory.person_memory(self._conn, person)
+
+    def new_issues(self, run_id: str) -> dict[Outcome, int]:
+        """Fix and Drop rows this run reported first; see `batch.journal._issues`."""
+        with self._transaction() as conn:
+            return count_new_issues(conn, run_id, self.keys.payload)
 
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""

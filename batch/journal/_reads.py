@@ -17,12 +17,16 @@ __all__ = ["JournalReads"]
 
 # A row's final state for the workbook, with UDB's own text of the row's last answer (kept as
 # UDB sent it; a failure without an answer has none) and the cells to fix with their messages.
+# A row that came through a Fix sheet carries its origin. Rows not yet final are Retry.
 _RESULTS = (
     "SELECT r.id, r.source_file, r.source_row, d.cells, r.code, d.text, r.attempts, "
     "r.last_attempt, r.sheet, d.payload, d.fix_cells, (SELECT a.text FROM attempts a "
     "WHERE a.row_id = r.id AND a.failure_kind IS NULL AND a.code IS NOT NULL "
-    "ORDER BY a.n DESC LIMIT 1) FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
-    "WHERE r.run_id = ? AND r.outcome = ? AND r.id > ? ORDER BY r.id LIMIT ?"
+    "ORDER BY a.n DESC LIMIT 1), (SELECT l.origin FROM fix_links l WHERE "
+    "l.run_id = r.run_id AND l.source_file = r.source_file AND l.sheet IS r.sheet "
+    "AND l.source_row = r.source_row) FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
+    "WHERE r.run_id = ? AND (r.outcome = ? OR (r.outcome IS NULL AND ? = 'retry')) "
+    "AND r.id > ? ORDER BY r.id LIMIT ?"
 )
 
 
@@ -63,6 +67,7 @@ class JournalReads:
             settings=json.loads(settings),
             inputs=inputs,
             files=json.loads(files),
+            version=row[12] if len(row) > 12 else None,  # noqa: PLR2004 - runs.version's place
         )
 
     def purged(self, run_id: str) -> str | None:
@@ -80,12 +85,16 @@ class JournalReads:
         return [self._run_info(row) for row in self._query("SELECT * FROM runs ORDER BY started")]
 
     def results(self, run_id: str, outcome: Outcome) -> Iterator[RowResult]:
-        """Stream the final rows of one outcome in input order, a page at a time."""
+        """Stream the final rows of one outcome in input order, a page at a time.
+
+        Rows not yet final (a run under way, read by `batch report`) are Retry, as `counts`
+        counts them; a row that came through a Fix sheet carries its origin.
+        """
         after = 0
         while True:
-            page = self._query(_RESULTS, (run_id, outcome.value, after, PAGE))
+            page = self._query(_RESULTS, (run_id, outcome.value, outcome.value, after, PAGE))
             for row_id, source_file, source_row, cells, code, text, tries, last, *rest in page:
-                sheet, sent, fix, said = rest
+                sheet, sent, fix, said, origin = rest
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
@@ -98,7 +107,7 @@ class JournalReads:
                     last_attempt=parse_time(last),
                     sheet=sheet,
                     # A dry run's Ready sheet shows what would be sent, field by field.
-                    extra={"payload": sent} if outcome is Outcome.READY and sent else {},
+                    extra=_extra(outcome, sent, origin),
                     answer_text=said,
                     fix_cells=json.loads(fix) if fix else {},
                 )
@@ -151,6 +160,16 @@ class JournalReads:
             (run_id,),
         )
         return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def _extra(outcome: Outcome, payload: str | None, origin: str | None) -> dict[str, Any]:
+    """A result's extras: a Ready row's payload (shown field by field), a fixed row's origin."""
+    extra: dict[str, Any] = {}
+    if outcome is Outcome.READY and payload:
+        extra["payload"] = payload
+    if origin:
+        extra["origin"] = origin
+    return extra
 
 
 def _input_info(

@@ -48,7 +48,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
     message TEXT, dry_run INTEGER NOT NULL, settings TEXT NOT NULL, files TEXT NOT NULL,
-    pid INTEGER, service INTEGER, counts TEXT, purged TEXT);
+    pid INTEGER, service INTEGER, counts TEXT, purged TEXT, version TEXT);
 CREATE TABLE IF NOT EXISTS inputs (
     run_id TEXT NOT NULL, seq INTEGER NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
     headers TEXT NOT NULL, rows INTEGER NOT NULL, blank INTEGER NOT NULL,
@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS latest (
     PRIMARY KEY (service, person, grp)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (
     kind TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (kind, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS issues_seen (
+    source_name TEXT NOT NULL, digest BLOB NOT NULL, outcome TEXT NOT NULL,
+    run_id TEXT NOT NULL, PRIMARY KEY (source_name, digest, outcome)) WITHOUT ROWID;
 """
 
 
@@ -114,7 +117,7 @@ def migrate_v1(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
     """Schema 1 -> 2 in one transaction: services, pseudonyms, keyed digests."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for column in ("service INTEGER", "counts TEXT", "purged TEXT"):
+        for column in ("service INTEGER", "counts TEXT", "purged TEXT", "version TEXT"):
             conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
         conn.execute("DROP INDEX rows_by_cpr")
         conn.execute("DROP INDEX rows_outcome")
@@ -237,10 +240,19 @@ def open_schema(
             keys = load_key(state_dir, memory_exists=False)
             migrate_v1(conn, keys)
             return keys
+        _add_nightly(conn)
         return load_key(state_dir, memory_exists=memory_exists(conn))
     except BaseException:
         conn.close()
         raise
+
+
+def _add_nightly(conn: sqlite3.Connection) -> None:
+    """`runs.version` and `issues_seen` in a schema-2 journal written before them (idempotent)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    added = "" if "version" in columns else "ALTER TABLE runs ADD COLUMN version TEXT;"
+    issues = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS issues_seen") :]
+    conn.executescript(f"BEGIN; {added} {issues} COMMIT;")
 
 
 def _forget(conn: sqlite3.Connection, state_dir: Path) -> None:

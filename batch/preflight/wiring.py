@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.intake import InputOptions
 from batch.intake.columns import load_mapping
 from batch.service.client import ClientSettings
@@ -83,8 +84,11 @@ def check_system_id(settings: Settings) -> None:
     """The real platform needs our SystemName: the demo's placeholder is a ConfigError."""
     if not settings.uses_simulator and settings.system_id == "BATCH-DEMO":
         raise ConfigError(
-            "system_id is not set: set it to your system's SystemName on IPL "
-            "(--system-id, config file `system_id = ...` or BATCH_SYSTEM_ID)"
+            _(
+                "system_id is not set: set it to your system's SystemName on IPL with "
+                "--system-id, BATCH_SYSTEM_ID or system_id in the config file "
+                "([service] system_id = ...)"
+            )
         )
 
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from xlsxwriter.workbook import Workbook
 
 from batch.i18n import _
+from batch.intake.result_book import RUN_ID_PROPERTY
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
 from batch.report._files import (
@@ -33,6 +34,7 @@ from batch.report._files import (
     work_prefix,
 )
 from batch.report._layout import column_layout
+from batch.report._metrics import NightTally, write_metrics
 from batch.report._model import (
     AGED_SHEET,
     SHEET_NAMES,
@@ -42,9 +44,12 @@ from batch.report._model import (
     RunSummary,
     checked_counts,
     needs_nobody,
+    result_facts,
+    run_facts,
     sheet_names_for,
     sheet_outcomes,
     sheet_title,
+    summary_facts,
     summary_json,
 )
 from batch.report._sheets import EXCEL_MAX_ROWS, MAX_COMMENTED_ROWS, RowSheets
@@ -52,18 +57,25 @@ from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
     "AGED_SHEET",
+    "RUN_ID_PROPERTY",
     "SHEET_NAMES",
     "InputSheet",
+    "NightTally",
     "ReportIntegrityError",
     "ReportPaths",
     "RunSummary",
     "needs_nobody",
+    "result_facts",
+    "run_facts",
     "sheet_names_for",
     "sheet_outcomes",
     "sheet_title",
+    "summary_facts",
     "summary_json",
+    "write_metrics",
     "write_report",
 ]
+
 
 RowsFor = Callable[[Outcome], Iterable[RowResult]]
 
@@ -105,6 +117,8 @@ def _write_report(
         workbook, summary_file = Path(work, f"{stem}.xlsx"), Path(work, f"{stem}.json")
         with create_private(workbook) as handle:
             book = Workbook(handle, {"constant_memory": True, "tmpdir": work})
+            # Read back when the workbook's Fix sheet is fed to a run: which run it reports.
+            book.set_custom_property(RUN_ID_PROPERTY, summary.run_id)
             try:
                 limits = _Limits(max_rows, max_commented)
                 _fill(book, summary, counts, rows_for, name=workbook.name, limits=limits)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from batch import __version__
 from batch.i18n import N_
 from batch.outcomes import SHEET_TITLES, sheet_names_for, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome, StopCause
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
 
     from batch.intake.notes import ReadNotes
+    from batch.pipeline import RunResult
     from batch.records import RowResult
 
 __all__ = [
@@ -27,9 +29,12 @@ __all__ = [
     "RunSummary",
     "checked_counts",
     "needs_nobody",
+    "result_facts",
+    "run_facts",
     "sheet_names_for",
     "sheet_outcomes",
     "sheet_title",
+    "summary_facts",
     "summary_json",
 ]
 
@@ -87,6 +92,13 @@ class RunSummary:
     stop_cause: StopCause | None = None  # why the run stopped early (set-up problem, deadline)
     warnings: tuple[str, ...] = ()  # start-up warnings, as the operator read them
     certificates: tuple[Mapping[str, object], ...] = ()  # role, file, not_after, days_left
+    still_wrong: int = 0  # Unchanged rows fixed here earlier but still wrong in the source
+    report_dir: str | None = None  # where the workbook is written, as the user gave it
+    next_flags: tuple[str, ...] = ()  # flags the next run needs (given on this command line)
+    version: str | None = None  # batch's version that ran it (None: a journal from before 0.2)
+    new_fix: int = 0  # rows in Fix not reported on an earlier night (batch.journal._issues)
+    new_drop: int = 0
+    exit_code: int | None = None  # what `batch run` exits with for this run
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +168,13 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         ],
         "rows": sum(counts.values()),
         **every,
+        "new_fix": summary.new_fix,
+        "new_drop": summary.new_drop,
         "aged": summary.aged,
         "requests": summary.requests,
         "blank": sum(sheet.blank for sheet in summary.inputs),
+        "exit_code": summary.exit_code,
+        "version": summary.version,
         "workbook": str(workbook),
         "started": summary.started.isoformat(),
         "finished": summary.finished.isoformat(),
@@ -175,3 +191,60 @@ def _cause_json(cause: StopCause | None) -> dict[str, object] | None:
     if cause is None:
         return None
     return {"slug": cause.slug, "text": mask_cpr(cause.text()), "setup": cause.setup}
+
+
+def run_facts(
+    run_id: str,
+    counts: Mapping[Outcome, int],
+    *,
+    status: str,
+    exit_code: int | None,
+    stop_cause: StopCause | None = None,
+    warnings: Sequence[str] = (),
+    certificates: Sequence[Mapping[str, object]] = (),
+    new: tuple[int, int] = (0, 0),
+    version: str | None = __version__,
+) -> dict[str, object]:
+    """The machine-readable line per run (`run finished`), with the JSON summary's keys."""
+    return {
+        "run_id": run_id,
+        "status": status,
+        "exit_code": exit_code,
+        "stop_cause": _cause_json(stop_cause),
+        "rows": sum(counts.values()),
+        **{outcome.value: count for outcome, count in counts.items()},
+        "new_fix": new[0],
+        "new_drop": new[1],
+        "version": version,
+        "warnings": [mask_cpr(text) for text in warnings],
+        "certificates": [dict(item) for item in certificates],
+    }
+
+
+def summary_facts(summary: RunSummary, exit_code: int | None = None) -> dict[str, object]:
+    """`run_facts` of a run from its summary (also when its workbook could not be written)."""
+    return run_facts(
+        summary.run_id,
+        summary.counts,
+        status=summary.status,
+        exit_code=summary.exit_code if exit_code is None else exit_code,
+        stop_cause=summary.stop_cause,
+        warnings=summary.warnings,
+        certificates=summary.certificates,
+        new=(summary.new_fix, summary.new_drop),
+        version=summary.version,
+    )
+
+
+def result_facts(result: RunResult) -> dict[str, object]:
+    """`run_facts` of a finished run, from what `run_job` returned."""
+    return run_facts(
+        result.run_id,
+        result.counts,
+        status=result.status,
+        exit_code=result.exit_code,
+        stop_cause=result.stop_cause,
+        warnings=result.warnings,
+        certificates=tuple(c.as_json() for c in result.certificates),
+        new=result.new,
+    )

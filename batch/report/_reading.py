@@ -8,11 +8,14 @@ used without running `batch columns` themselves.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
 from batch.intake.notes import row_list
 from batch.privacy import mask_cpr
+from batch.records import Outcome
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
@@ -21,11 +24,14 @@ if TYPE_CHECKING:
     from batch.report._cells import Styles
     from batch.report._model import RunSummary
 
-__all__ = ["write_reading"]
+__all__ = ["next_command", "write_reading"]
 
 
-def write_reading(sheet: Worksheet, styles: Styles, summary: RunSummary, line: int) -> int:
+def write_reading(
+    sheet: Worksheet, styles: Styles, summary: RunSummary, name: str, line: int
+) -> int:
     """Write the section from `line` on; return the first free line after it."""
+    line = _next_steps(sheet, styles, summary, name, line)
     for source in summary.inputs:
         notes = source.notes
         if notes is None or not notes.columns:
@@ -46,6 +52,41 @@ def write_reading(sheet: Worksheet, styles: Styles, summary: RunSummary, line: i
             sheet.write_string(line, 2, text)
         line += 2
     return line
+
+
+def next_command(summary: RunSummary, name: str) -> str:
+    """The command that sends the corrected Fix sheet, to paste where the run was started."""
+    folder = PurePath(summary.report_dir) if summary.report_dir else PurePath()
+    return shlex.join(["batch", "run", str(folder / name), "--sheet", "Fix", *summary.next_flags])
+
+
+def _next_steps(sheet: Worksheet, styles: Styles, summary: RunSummary, name: str, line: int) -> int:
+    """The next command when rows await fixing, and the rows fixed but still wrong at source."""
+    start = line
+    if not summary.dry_run and summary.counts.get(Outcome.FIX, 0):
+        sheet.write_string(line, 0, _("Next command"), styles.bold)
+        sheet.write_string(line, 1, next_command(summary, name))
+        line += 1
+        sheet.write_string(
+            line,
+            1,
+            _(
+                "Correct the Fix sheet, save the workbook, and run this in the folder the run "
+                "was started from. The run remembers its mapping, institution and system id."
+            ),
+        )
+        line += 1
+    if summary.still_wrong:
+        sheet.write_string(line, 0, _("Fixed here, still wrong in the source"), styles.bold)
+        sheet.write_number(line, 1, summary.still_wrong)
+        text = _(
+            "Rows corrected through a Fix sheet earlier and accepted, but read again unchanged "
+            "from the export: they are in Unchanged (code fixed). Correct them in the source "
+            "system so the next export is right."
+        )
+        sheet.write_string(line, 2, text)
+        line += 1
+    return line + 1 if line > start else line
 
 
 def _rule(note: HeaderNote) -> str:

@@ -195,6 +195,7 @@ class RowSheets:
             *self.layout.values(result.cells),
             source,
             result.source_row,
+            result.extra.get("origin"),
             result.code,
             result.text,
             result.answer_text,

@@ -106,6 +106,10 @@ _AGED_COLOR = "#7F7F7F"
 _WIDTHS = (24, DATETIME_WIDTH, 60, 60)
 _MAX_FIRST = 50  # the first column grows to show the inputs' file names, up to this
 _CHART_ROWS = 16  # rows of 20 px the chart covers (its height is 300 px)
+NEW_ISSUES = N_(
+    "Not reported on an earlier night: the same file name with the same cells was not in this "
+    "sheet before. Rows already reported keep being counted above until they are fixed."
+)
 
 
 def write_summary_sheet(
@@ -140,7 +144,7 @@ def write_summary_sheet(
     )
     line = _times(sheet, styles, summary, sum(counts.values()), line + 1)
     line = _inputs(sheet, styles, summary, line + 1)
-    line = write_reading(sheet, styles, summary, line + 1)
+    line = write_reading(sheet, styles, summary, name, line + 1)
     _settings(sheet, styles, summary, name, line)
     print_setup(sheet, landscape=True)
 
@@ -206,7 +210,13 @@ def _sheets_table(
     sheet.write_string(line + 2, 0, _("Blank rows"))
     sheet.write_number(line + 2, 1, sum(s.blank for s in summary.inputs))
     sheet.write_string(line + 2, 2, _("Empty rows in the inputs: skipped, not counted above."))
-    return line + 3
+    for offset, (label, count) in enumerate(
+        ((_("New in Fix"), summary.new_fix), (_("New in Drop"), summary.new_drop)), start=3
+    ):
+        sheet.write_string(line + offset, 0, label)
+        sheet.write_number(line + offset, 1, count)
+        sheet.write_string(line + offset, 2, _(NEW_ISSUES))
+    return line + 5
 
 
 def _sheet_line(
@@ -259,6 +269,7 @@ def _settings(sheet: Worksheet, styles: Styles, summary: RunSummary, name: str, 
     rows = {
         _("Run id"): summary.run_id,
         _("Dry run"): _("yes") if summary.dry_run else _("no"),
+        _("Version of batch"): summary.version or "",
         _("Workbook"): name,
         **summary.settings,
     }

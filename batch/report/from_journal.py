@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.intake.notes import ReadNotes
+from batch.journal import unrecorded_inputs
 from batch.records import Outcome
 from batch.report._model import InputSheet, RunSummary, needs_nobody
 
@@ -47,6 +48,10 @@ def run_summary(
     Drop rows only, which the workbook streams anyway.
     """
     info = journal.run_info(run_id)
+    recorded = info.inputs
+    if info.status == "running":  # read beside the run: the files it is still reading
+        recorded = [*recorded, *unrecorded_inputs(journal, run_id)]
+    new = journal.new_issues(run_id)  # Fix/Drop rows not reported on an earlier night
     inputs = tuple(
         InputSheet(
             source_file=item.source_file,
@@ -57,7 +62,7 @@ def run_summary(
             fields=item.fields,
             notes=ReadNotes.from_json(item.notes),
         )
-        for item in info.inputs
+        for item in recorded
     )
     return RunSummary(
         run_id=run_id,
@@ -74,4 +79,7 @@ def run_summary(
         certificates=tuple(c.as_json() for c in startup.certificates) if startup else (),
         aged=sum(needs_nobody(row) for row in journal.results(run_id, Outcome.DROP)),
         requests=journal.requests(run_id),
+        version=info.version,
+        new_fix=new[Outcome.FIX],
+        new_drop=new[Outcome.DROP],
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -19,11 +20,13 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from batch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Mapping, Sequence
 
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
-__all__ = ["KeyPair", "Secret", "load_key_pair"]
+__all__ = ["CREDENTIALS_VARIABLE", "KeyPair", "Secret", "fill_passwords", "load_key_pair"]
+
+CREDENTIALS_VARIABLE = "CREDENTIALS_DIRECTORY"  # set by systemd for LoadCredential=
 
 
 class Secret:
@@ -151,3 +154,41 @@ def _public_der(key: PublicKeyTypes) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def fill_passwords(
+    values: dict[str, object],
+    sources: dict[str, str],
+    env: Mapping[str, str],
+    names: Sequence[str],
+) -> None:
+    """Fill each password setting from its `NAME_file` setting, else from systemd's credentials.
+
+    A password given directly (environment or config file) wins over the credentials
+    directory; giving it directly *and* as a file is ambiguous and refused. systemd's
+    `LoadCredential=NAME:PATH` puts the file at `$CREDENTIALS_DIRECTORY/NAME`, readable by the
+    service only: NAME is the setting's name (`tls_pkcs12_password`).
+    """
+    credentials = env.get(CREDENTIALS_VARIABLE)
+    for name in names:
+        file_name = f"{name}_file"
+        path = values.get(file_name)
+        if path is not None and name in values:
+            raise ConfigError(f"{name} and {file_name} are both set: set only one of them")
+        if path is None and name not in values and credentials:
+            candidate = Path(credentials) / name
+            if candidate.is_file():
+                path, sources[file_name] = candidate, "credential"
+        if isinstance(path, Path):
+            values[name] = _read_password_file(path, name)
+            sources[name] = sources[file_name]
+
+
+def _read_password_file(path: Path, name: str) -> str:
+    """The file's text without its final line break (`echo secret > file` adds one)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"{name}: the password file {path} cannot be read ({why})") from None
+    return text.removesuffix("\n").removesuffix("\r")

@@ -196,13 +196,34 @@ def _attempt(ctx: Context, row: PendingRow, report: Report, sent: _Sent) -> Answ
         _stop_for_setup(ctx, result.setup, result.message)
     tripped = ctx.breaker.record_request(healthy=healthy, what=describe(result))
     if tripped:
-        _open_breaker(ctx, tripped)
+        _open_breaker(ctx, tripped, result)
     if is_transient(result) and sent.attempts < ctx.settings.max_attempts:
         # Another attempt may follow: record this one now; the last goes with `finish`.
         ctx.writer.attempt(row.row_id, sent.record)
         sent.record = None
-        log.debug("retrying", file=row.source_file, row=row.source_row, after=describe(result))
+        log.info(
+            "retrying",
+            file=row.source_file,
+            row=row.source_row,
+            attempt=sent.attempts,
+            **_cause(ctx.sender, result),
+        )
     return result
+
+
+def _cause(sender: Sender, result: Answer | Failure | None) -> dict[str, object]:
+    """Where and why, for the log: endpoint, failure kind, HTTP status, the error's own text.
+
+    The text carries the errno (`[Errno 111] Connection refused`) or the TLS library's reason
+    (`CERTIFICATE_VERIFY_FAILED`) as the transport reported it; CPR numbers masked.
+    """
+    found: dict[str, object] = {"endpoint": getattr(sender, "endpoint", None)}
+    if isinstance(result, Failure):
+        found.update(kind=result.kind.value, http_status=result.http_status)
+        found["cause"] = mask_cpr(result.message)
+    elif result is not None:
+        found["cause"] = describe(result)
+    return found
 
 
 def _capped(ctx: Context, result: Answer | Failure) -> tuple[Answer | Failure, bool | None]:
@@ -303,7 +324,7 @@ def _send_row(ctx: Context, row: PendingRow, plan: Send, batch: CprBatch) -> Non
         exhausted = outcome is Outcome.RETRY and not sent.halted
         tripped = ctx.breaker.record_row(exhausted=exhausted, what=describe(sent.last))
         if tripped:
-            _open_breaker(ctx, tripped)
+            _open_breaker(ctx, tripped, sent.last)
 
 
 def _rejection(
@@ -345,8 +366,10 @@ def process(ctx: Context, batch: CprBatch) -> None:
         _send_row(ctx, row, plan, batch)
 
 
-def _open_breaker(ctx: Context, reason: str) -> None:
-    log.warning("the service keeps failing: sending stops", reason=reason)
+def _open_breaker(ctx: Context, reason: str, last: Answer | Failure | None) -> None:
+    log.warning(
+        "the service keeps failing: sending stops", reason=reason, **_cause(ctx.sender, last)
+    )
     ctx.stop(
         _("sending stopped because the service kept failing: {reason}").format(reason=reason),
         "breaker",

@@ -52,6 +52,7 @@ def run_cli(
     report_dir: Path,
     timeout: float = 180,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
     stdin: str | None = None,
 ) -> Run:
     """Run `python -m batch ...` as a user would, with JSON logs (not a terminal)."""
@@ -70,6 +71,7 @@ def run_cli(
         timeout=timeout,
         env=full_env,
         check=False,
+        cwd=cwd,
     )
     return Run(done.returncode, done.stdout, done.stderr)
 

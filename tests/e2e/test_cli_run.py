@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -240,8 +242,11 @@ def test_inbox_moves_files_when_done(simulator, dirs, tmp_path):
     inbox.mkdir()
     shutil.copy(EXAMPLES / "historik-migrering.csv", inbox / "a.csv")
     (inbox / "b.csv").write_bytes(b"\x00\x01\x02garbage")
+    settled = time.time() - 120  # older than the minute a file may still be being written in
+    for path in inbox.iterdir():
+        os.utime(path, (settled, settled))
     result = _run(simulator, dirs, "--inbox", inbox)
     assert result.code == 2, result.output
-    assert (inbox / "done" / "a.csv").exists()
-    assert (inbox / "failed" / "b.csv").exists()
+    assert [p.name[:2] for p in (inbox / "done").iterdir()] == ["a-"]
+    assert [p.name[:2] for p in (inbox / "failed").iterdir()] == ["b-"]
     assert not list(inbox.glob("*.csv"))

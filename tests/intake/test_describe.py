@@ -125,3 +125,17 @@ def test_a_chosen_header_row_is_used_whatever_it_names(tmp_path):
         assert report.header_row == 2
         assert [use.header for use in report.headers] == ["Ung", "Vejleder"]
         assert [use.example for use in report.headers] == ["0910054836", "Mette"]
+
+
+def test_a_fix_sheet_row_knows_where_it_was_read_before(tmp_path):
+    """A Fix sheet's Source file/row/Origin columns (saved as CSV too) become `came_from`."""
+    header = [*DANISH_HEADER, "Source file", "Source row", "Origin", "Result code"]
+    first = [*ROW_FULL, "eksport.csv", "5", "", "280"]
+    second = [*ROW_FULL, "rettelse.xlsx [Fix]", "2", "Fix of eksport.csv row 9", "280"]
+    path = write_text(tmp_path / "fix.csv", [header, first, second])
+
+    rows = read(path).rows
+
+    assert rows[0].came_from == ("eksport.csv", 5, None)
+    assert rows[1].came_from == ("rettelse.xlsx [Fix]", 2, "Fix of eksport.csv row 9")
+    assert "Source row" not in rows[0].cells  # result columns are not the row's data

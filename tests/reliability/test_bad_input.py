@@ -9,6 +9,7 @@ sees: exit code, message, workbook, and what reached the service.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,8 +60,9 @@ class Case:
         return Book.newest(self.reports)
 
     def error_lines(self) -> list[str]:
-        """The user-facing error lines on stderr."""
-        return [line for line in self.run.stderr.splitlines() if line.startswith("error:")]
+        """The user-facing error lines on stderr: JSON error events, as the runs log JSON."""
+        events = [json.loads(line) for line in self.run.stderr.splitlines() if line.strip()]
+        return [str(event["message"]) for event in events if event.get("level") == "error"]
 
 
 def _xlsx(path: Path, rows: list[list[object]], header=HEADER) -> Path:

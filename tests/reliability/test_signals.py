@@ -112,7 +112,7 @@ def test_a_signal_while_reading_still_writes_a_workbook_that_adds_up(tmp_path, s
 
 
 def test_a_second_ctrl_c_stops_at_once_and_the_rerun_finishes(tmp_path, fresh_simulator):
-    """Ctrl-C twice: exit 130 without waiting (no workbook); the rerun sends every row.
+    """Ctrl-C twice: exit 130 at once, naming the command that writes the workbook; it does.
 
     The first Ctrl-C starts a graceful stop that waits for the slow requests on the wire; the
     second, sent once the log says the stop began, ends the process at once. Those requests
@@ -135,6 +135,10 @@ def test_a_second_ctrl_c_stops_at_once_and_the_rerun_finishes(tmp_path, fresh_si
     stopped = first.wait()
     assert stopped.code == 130, stopped.output
     assert not reports.exists() or not list(reports.glob("*.xlsx"))
+    assert "the workbook of this run is written by: batch report" in stopped.output
+    written = run_cli("report", state_dir=state, report_dir=reports)
+    assert written.code == 3, written.output  # the rows not sent are in Retry
+    Book.newest(reports).assert_each_row_once(csv_rows("export.csv", rows))
 
     finished = run_cli(
         "run", source, *service_args(fast, *options), state_dir=state, report_dir=reports

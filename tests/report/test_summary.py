@@ -10,7 +10,7 @@ from dataclasses import replace
 import openpyxl
 import pytest
 
-from batch.records import Outcome
+from batch.records import RESULT_COLUMNS, Outcome
 from batch.report import _write_report, summary_json
 
 REQUIRED_KEYS = {"run_id", "inputs", "rows", "accepted", "fix", "drop", "retry", "unchanged",
@@ -90,8 +90,9 @@ def test_sheet_continues_past_the_row_limit(tmp_path, rows, make_summary, make_s
     book = openpyxl.load_workbook(paths.workbook)
     assert book.sheetnames == ["Summary", "Accepted", "Fix", "Drop", "Drop 2", "Drop 3",
                                "Aged 25+", "Retry", "Unchanged"]  # fmt: skip
+    at = -len(RESULT_COLUMNS) + RESULT_COLUMNS.index("Source row")
     sources = [
-        line[-6] for name in ("Drop", "Drop 2", "Drop 3")
+        line[at] for name in ("Drop", "Drop 2", "Drop 3")
         for line in book[name].iter_rows(min_row=2, values_only=True)
     ]  # fmt: skip
     assert sources == list(range(10, 17))

@@ -211,8 +211,8 @@ def test_a_danish_workbook_speaks_danish(tmp_path):
         "Oversigt", "Godkendt", "Ret", "Afvist", "25 år eller ældre", "Prøv igen", "Uændret",
     ]  # fmt: skip
     header = [cell.value for cell in book["Ret"][1]]
-    assert header == [*HEADERS, "Kildefil", "Kilderække", "Resultatkode", "Resultattekst",
-                      "Tekst fra UDB", "Forsøg", "Seneste forsøg"]  # fmt: skip
+    assert header == [*HEADERS, "Kildefil", "Kilderække", "Oprindelse", "Resultatkode",
+                      "Resultattekst", "Tekst fra UDB", "Forsøg", "Seneste forsøg"]  # fmt: skip
     summary = [cell.value for line in book["Oversigt"].iter_rows() for cell in line]
     assert {"Status", "Færdig", "Ark", "Rækker", "Hvad det betyder", "I alt"} <= set(summary)
     assert "Resultat af kørsel run-0002" in summary

@@ -115,7 +115,7 @@ def test_excel_friendly_layout(written):
         assert sheet.freeze_panes == "B2"  # the header row and the CPR column
         assert sheet.auto_filter.ref.startswith("A1:")
         assert sheet.column_dimensions["A"].width >= len("CPR-nummer")
-    assert book["Fix"].auto_filter.ref == "A1:M3"
+    assert book["Fix"].auto_filter.ref == "A1:N3"  # the input's columns, eight result columns
 
 
 def test_fix_cells_highlighted(written):

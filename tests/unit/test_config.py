@@ -73,6 +73,45 @@ def test_missing_config_file_is_a_config_error(tmp_path):
         resolve_settings({}, env={}, config_file=tmp_path / "nope.toml")
 
 
+def test_passwords_come_from_systemd_credentials(tmp_path):
+    """$CREDENTIALS_DIRECTORY/<setting name> fills a password not given otherwise."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "tls_pkcs12_password").write_text("fra-systemd\n", encoding="utf-8")
+    env = {"CREDENTIALS_DIRECTORY": str(credentials)}
+    settings = resolve_settings({}, env=env)
+    assert settings.tls_pkcs12_password == "fra-systemd"  # without the line break
+    assert settings.sign_pkcs12_password is None
+    assert settings.sources["tls_pkcs12_password"] == "credential"
+    given = resolve_settings({}, env={**env, "BATCH_TLS_PKCS12_PASSWORD": "direkte"})
+    assert given.tls_pkcs12_password == "direkte"  # a password given directly wins
+
+
+def test_password_file_settings_are_read(tmp_path):
+    """`*_password_file` reads the password from a file; a password and its file is refused."""
+    secret = tmp_path / "sign.pass"
+    secret.write_text("fra-fil", encoding="utf-8")
+    config = _write(tmp_path, f'sign_pkcs12_password_file = "{secret}"\n')
+    settings = resolve_settings({}, env={}, config_file=config)
+    assert settings.sign_pkcs12_password == "fra-fil"
+    assert settings.printable()["sign_pkcs12_password"] == "***"
+    both = {"BATCH_SIGN_PKCS12_PASSWORD": "x"}
+    with pytest.raises(ConfigError, match="sign_pkcs12_password and sign_pkcs12_password_file"):
+        resolve_settings({}, env=both, config_file=config)
+    missing = {"BATCH_TLS_PKCS12_PASSWORD_FILE": str(tmp_path / "nope")}
+    with pytest.raises(ConfigError, match=r"tls_pkcs12_password: the password file .*nope"):
+        resolve_settings({}, env=missing)
+
+
+def test_reports_default_to_a_per_user_data_folder():
+    """Without report_dir, workbooks go under $XDG_DATA_HOME/batch/reports, not the cwd."""
+    from batch.config import DEFAULT_REPORT_DIR
+
+    assert resolve_settings({}, env={}).report_dir == DEFAULT_REPORT_DIR
+    assert DEFAULT_REPORT_DIR.is_absolute()
+    assert DEFAULT_REPORT_DIR.parts[-2:] == ("batch", "reports")
+
+
 def test_a_proxy_password_never_prints_and_never_comes_from_a_flag():
     """BATCH_PROXY's password is masked in the printable settings; --proxy with one is refused."""
     settings = resolve_settings({}, env={"BATCH_PROXY": "http://kommune:hemmelig@proxy:3128"})

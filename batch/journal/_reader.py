@@ -1,0 +1,83 @@
+"""The journal opened to read only, without its lock, beside a run that holds it.
+
+For `batch status` and `batch report` while a run holds the state directory, and for looking
+up a fed-back Fix sheet's run before a run starts.
+
+SQLite in WAL mode lets readers work beside the one writer: each read transaction sees the
+database as of its start, whatever the writer commits meanwhile. `snapshot()` holds one read
+transaction around several queries, so that a status table or a workbook is one consistent
+moment of a run under way (its counts add up). The connection is opened `mode=ro`: nothing
+here can change the journal, not even by mistake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from typing import TYPE_CHECKING
+
+from batch.errors import StateError
+from batch.journal._base import JOURNAL_NAME, InputInfo
+from batch.journal._journal import Journal
+from batch.journal._keys import Pseudonyms
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+__all__ = ["open_read_only", "snapshot", "unrecorded_inputs"]
+
+
+def open_read_only(state_dir: Path) -> Journal:
+    """The journal in `state_dir`, read-only and unlocked; `StateError` if there is none."""
+    path = state_dir.expanduser() / JOURNAL_NAME
+    if not path.is_file():
+        raise StateError(f"there is no journal in {state_dir} yet: nothing has been run there")
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+        )
+        conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+        handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
+    except (sqlite3.Error, OSError) as exc:
+        raise StateError(f"the journal {path} cannot be read ({exc})") from exc
+    # Reading needs no key: the digests are only compared by the run that holds the lock.
+    return Journal(path, conn, handle, Pseudonyms(b""))
+
+
+@contextlib.contextmanager
+def snapshot(journal: Journal) -> Iterator[Journal]:
+    """One read transaction: every query inside sees the same moment of the journal."""
+    conn = journal._conn  # noqa: SLF001 - the journal's own package
+    conn.execute("BEGIN")
+    try:
+        yield journal
+    finally:
+        conn.execute("COMMIT")
+
+
+def unrecorded_inputs(journal: Journal, run_id: str) -> list[InputInfo]:
+    """Inputs of a run under way that are still being read: their rows so far, in memory.
+
+    A run records an input when it has read it; a workbook of the run written meanwhile (read
+    only, so nothing can be recorded) counts the rows read so far, so that its sheets add up.
+    """
+    found = journal._query(  # noqa: SLF001 - the journal's own package
+        "SELECT source_file, sheet, COUNT(*), MIN(id) FROM rows WHERE run_id = ? AND NOT "
+        "EXISTS (SELECT 1 FROM inputs i WHERE i.run_id = rows.run_id AND "
+        "i.source_file = rows.source_file AND i.sheet IS rows.sheet) "
+        "GROUP BY source_file, sheet ORDER BY MIN(id)",
+        (run_id,),
+    )
+    inputs = []
+    for source_file, sheet, count, first_id in found:
+        found = journal._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))  # noqa: SLF001
+        cells = found[0][0] if found and found[0][0] else "{}"
+        inputs.append(InputInfo(source_file, sheet, list(json.loads(cells)), count, 0))
+    return inputs
