@@ -5,6 +5,11 @@ mail or a shell pipe gets it. On a terminal there is a progress bar of the rows 
 requests/s and the ETA of the rows still to send (rows skipped as unchanged count for neither);
 elsewhere (cron, CI, a pipe) there is none. Logs are separate (`batch.logging`).
 
+Every word comes from the catalog, in the run's language. The summary names the sheets as the
+workbook does and shows the same numbers as its Summary sheet: the rows per sheet add up to
+the total, and blank rows (skipped, not counted) stand apart below it. Times are Danish local
+time with the zone, as in the workbook; a thousand rows with one code are one entry.
+
 When the logs are JSON lines (`--log-format json`, or `auto` under cron or systemd) the console
 speaks JSON too: a notice or an error becomes a log event, and the summary table is printed
 only to a terminal, so that every line a log collector reads is JSON.
@@ -32,19 +37,22 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from batch.i18n import _
+from batch.i18n import N_, _
+from batch.outcomes import sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Iterator, Mapping, Sequence
+    from datetime import datetime
     from pathlib import Path
 
     from batch.journal import RunInfo
     from batch.pipeline import RunResult
     from batch.submit import Snapshot
 
-__all__ = ["Console", "ProgressSink"]
+__all__ = ["Console", "ProgressSink", "danish_time", "grouped_codes"]
 
 log = structlog.get_logger("batch.cli")
 
@@ -57,6 +65,32 @@ _ORDER = (
     Outcome.RETRY,
     Outcome.UNCHANGED,
 )
+_REAL_RUN = (Outcome.ACCEPTED, Outcome.FIX, Outcome.DROP, Outcome.RETRY, Outcome.UNCHANGED)
+_DRY_RUN = (Outcome.READY, Outcome.FIX, Outcome.DROP, Outcome.RETRY, Outcome.UNCHANGED)
+_STATUS = {
+    "finished": N_("finished"),
+    "interrupted": N_("interrupted"),
+    "broken": N_("stopped: the service kept failing"),
+    "failed": N_("failed"),
+    "running": N_("running"),
+}
+_TIMES = "\N{MULTIPLICATION SIGN}"  # 280 x 57, as a person writes it
+_CODES_SHOWN = 6  # the most frequent codes of a sheet; the rest are summed as "..."
+
+
+def danish_time(moment: datetime) -> str:
+    """A moment as a Danish case worker reads it, with its zone: `02-12-2026 01:50 CET`."""
+    return moment.astimezone(_DANISH).strftime("%d-%m-%Y %H:%M %Z")
+
+
+def grouped_codes(codes: Counter[str]) -> str:
+    """`280` times 57, `14` times 3: repeated codes as one entry each, most frequent first."""
+    common = codes.most_common()
+    shown = [f"{code} {_TIMES} {count:,}" for code, count in common[:_CODES_SHOWN]]
+    rest = sum(count for _code, count in common[_CODES_SHOWN:])
+    if rest:
+        shown.append(_("other codes {times} {count}").format(times=_TIMES, count=f"{rest:,}"))
+    return ", ".join(shown)
 
 
 class ProgressSink:
@@ -69,7 +103,7 @@ class ProgressSink:
     def total(self, rows: int) -> None:
         """The number of rows to send is known: start the bar."""
         if self._progress is not None:
-            self._task = self._progress.add_task("sending", total=rows)
+            self._task = self._progress.add_task(_("sending"), total=rows)
 
     def advance(self, rows: int) -> None:
         """`rows` more rows reached their final outcome."""
@@ -130,7 +164,8 @@ class Console:
         if self.machine:
             log.error(event, message=text, **fields)
         else:
-            self._err.print(f"error: {mask_cpr(text)}", style="bold red", markup=False)
+            line = _("error: {message}").format(message=mask_cpr(text))
+            self._err.print(line, style="bold red", markup=False)
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[ProgressSink]:
@@ -151,21 +186,23 @@ class Console:
             yield ProgressSink(bar)
 
     def summary(self, result: RunResult) -> None:
-        """Rows per outcome, status and where the workbook is; JSON logs: on a terminal only."""
+        """Rows per sheet (with their codes grouped), the total, status, times, the files.
+
+        JSON logs: on a terminal only.
+        """
         if self.quiet or (self.machine and not self._out.is_terminal):
             return
-        table = Table(title=f"run {result.run_id}: {result.status}", title_justify="left")
-        table.add_column("outcome")
-        table.add_column("rows", justify="right")
-        for outcome in _ORDER:
-            if outcome in result.counts and (
-                outcome is not Outcome.READY or result.counts[outcome]
-            ):
-                table.add_row(outcome.value, f"{result.counts[outcome]:,}")
+        status = _(_STATUS[result.status]) if result.status in _STATUS else result.status
+        title = _("run {run_id}: {status}").format(run_id=result.run_id, status=status)
+        table = Table(title=title, title_justify="left")
+        for column in (_("sheet"), _("rows"), _("codes")):
+            table.add_column(column, justify="right" if column == _("rows") else "left")
+        for outcome in _DRY_RUN if result.dry_run else _REAL_RUN:
+            codes = grouped_codes(result.codes[outcome]) if outcome in result.codes else ""
+            table.add_row(sheet_title(outcome), f"{result.counts.get(outcome, 0):,}", codes)
             if outcome is Outcome.DROP and result.aged:
-                table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}")
-        table.add_row("blank (skipped)", f"{result.blank:,}")
-        table.add_row("total", f"{result.rows:,}", style="bold")
+                table.add_row(_("  of which aged 25+ (needs nobody)"), f"{result.aged:,}", "")
+        table.add_row(_("total"), f"{result.rows:,}", "", style="bold")
         self._out.print(table)
         if result.counts.get(Outcome.FIX) or result.counts.get(Outcome.DROP):
             self._out.print(
@@ -174,10 +211,17 @@ class Console:
                 ).format(fix=f"{result.new[0]:,}", drop=f"{result.new[1]:,}"),
                 markup=False,
             )
+        if result.blank:
+            self._out.print(_("blank rows skipped (not counted above): {count}").format(
+                count=f"{result.blank:,}"), markup=False)  # fmt: skip
+        if result.started is not None and result.finished is not None:
+            self._out.print(_("started {started}, finished {finished}").format(
+                started=danish_time(result.started), finished=danish_time(result.finished)
+            ), markup=False)  # fmt: skip
         if result.message:
-            self._out.print(result.message, markup=False)
-        self._out.print(f"workbook: {result.paths.workbook}", markup=False)
-        self._out.print(f"summary:  {result.paths.summary}", markup=False)
+            self._out.print(mask_cpr(result.message), markup=False)
+        self._out.print(_("workbook: {path}").format(path=result.paths.workbook), markup=False)
+        self._out.print(_("summary:  {path}").format(path=result.paths.summary), markup=False)
 
     def reconciliation(self, totals: Mapping[str, Mapping[str, int]], workbook: Path) -> None:
         """Rows per final outcome for each file, and where the workbook is."""
@@ -192,27 +236,23 @@ class Console:
             cells = (f"{counts[key]:,}" for key in FINALS)
             table.add_row(name, f"{sum(counts.values()):,}", *cells)
         self._out.print(table)
-        self._out.print(f"workbook: {workbook}", markup=False)
+        self._out.print(_("workbook: {path}").format(path=workbook), markup=False)
 
     def runs(self, runs: Sequence[tuple[RunInfo, dict[Outcome, int]]]) -> None:
-        """The journal's runs, newest last; times in Danish local time, as run ids and workbooks.
+        """The journal's runs, newest last; times in Danish local time with the zone.
 
         The zone is shown (CET or CEST) so a reader on a UTC server is not misled.
         """
-        table = Table(title="runs in the journal", title_justify="left")
-        for column in (
-            "run",
-            "started",
-            "status",
-            *(o.value for o in _ORDER if o is not Outcome.READY),
-        ):
+        table = Table(title=_("runs in the journal"), title_justify="left")
+        for column in (_("run"), _("started"), _("status"), *map(sheet_title, _REAL_RUN)):
             table.add_column(column)
         for info, counts in runs:
+            status = _(_STATUS[info.status]) if info.status in _STATUS else info.status
             table.add_row(
                 info.run_id,
-                info.started.astimezone(_DANISH).strftime("%Y-%m-%d %H:%M %Z"),
-                info.status,
-                *(f"{counts.get(o, 0):,}" for o in _ORDER if o is not Outcome.READY),
+                danish_time(info.started),
+                status,
+                *(f"{counts.get(o, 0):,}" for o in _REAL_RUN),
             )
         self._out.print(table)
 

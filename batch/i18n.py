@@ -31,6 +31,7 @@ __all__ = [
     "N_",
     "_",
     "current_language",
+    "every_translation",
     "language_from_env",
     "ngettext",
     "resolve_language",
@@ -70,6 +71,16 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form for `count`, in the current context's language."""
     return _translations(_current.get()).ngettext(singular, plural, count)
+
+
+def every_translation(message: str) -> tuple[str, ...]:
+    """`message` in every language, English first: for reading back what any language wrote.
+
+    A Danish workbook's `Ret` sheet and `Resultatkode` column must be recognised when the
+    workbook comes back as input, whatever language the reading run speaks.
+    """
+    found = [_translations(language).gettext(message) for language in LANGUAGES]
+    return tuple(dict.fromkeys([message, *found]))
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's own name for a marker, known to extractors

@@ -12,18 +12,17 @@ import contextlib
 import dataclasses
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
-from batch.errors import ConfigError, JournalLockedError, ReportWriteError, SetupError
+from batch.errors import SetupError
 from batch.fixback import lent_settings, open_all
 from batch.i18n import N_, _
 from batch.ingest import InputSource, ingest
 from batch.intake import InputFile, InputOptions, open_input
-from batch.journal import SIMULATOR, Journal, Service, open_read_only, snapshot
+from batch.journal import SIMULATOR, Journal, Service
 from batch.preflight import Startup, startup_checks
 from batch.preflight.wiring import (
     check_settings,
@@ -33,9 +32,18 @@ from batch.preflight.wiring import (
     submit_settings,
 )
 from batch.records import Outcome, StopCause
-from batch.report import ReportPaths, summary_facts, write_report
-from batch.report.from_journal import run_summary
 from batch.retention import after_run
+from batch.run_result import (
+    EXIT_FAILED_ROWS,
+    EXIT_OK,
+    EXIT_UNSENT,
+    RunResult,
+    exit_code_for,
+    next_flags_of,
+    open_journal_to_read,
+    rebuild_report,
+    write_result,
+)
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import plan_validate, share_key, submit_run
@@ -46,7 +54,6 @@ if TYPE_CHECKING:
 
     from batch.config import Settings
     from batch.records import Sender
-    from batch.service.certs import CertificateInfo
     from batch.submit import Snapshot, SubmitStats
 
 __all__ = [
@@ -66,9 +73,6 @@ __all__ = [
     "submit_settings",
 ]
 
-EXIT_OK = 0
-EXIT_FAILED_ROWS = 1  # the run finished; some rows are in Fix or Drop
-EXIT_UNSENT = 3  # some rows could not be sent (Retry); wins over 1
 SIMULATOR_NOTICE = N_(
     "no endpoint configured: sending to the built-in UDB simulator; nothing leaves this machine"
 )
@@ -78,44 +82,6 @@ FIRST_RUN_NOTICE = N_(
 )
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """What the CLI needs to tell the user and the scheduler."""
-
-    run_id: str
-    counts: dict[Outcome, int]
-    paths: ReportPaths
-    status: str
-    message: str | None
-    blank: int
-    stop_cause: StopCause | None = None
-    warnings: tuple[str, ...] = ()
-    certificates: tuple[CertificateInfo, ...] = ()
-    aged: int = 0  # of the Drop rows: aged 25 or more, needing nobody
-    still_wrong: int = 0  # rows fixed through a Fix sheet earlier, read again unfixed
-    new: tuple[int, int] = (0, 0)  # rows in Fix, Drop not reported on an earlier night
-    exit_code: int = EXIT_OK
-
-    @property
-    def setup_problem(self) -> bool:
-        """The run stopped on a set-up problem: exit 4, whatever the counts say."""
-        return self.stop_cause is not None and self.stop_cause.setup
-
-    @property
-    def rows(self) -> int:
-        """Rows in, blank rows not counted."""
-        return sum(self.counts.values())
-
-
-def exit_code_for(counts: dict[Outcome, int]) -> int:
-    """0 all accepted or unchanged; 3 some unsent (wins); 1 some to fix or drop."""
-    if counts.get(Outcome.RETRY, 0):
-        return EXIT_UNSENT
-    if counts.get(Outcome.FIX, 0) or counts.get(Outcome.DROP, 0):
-        return EXIT_FAILED_ROWS
-    return EXIT_OK
 
 
 @contextlib.contextmanager
@@ -294,17 +260,17 @@ def run_sources(
                     cause = clock.cause
                     message = f"{cause.text()}: rows not sent are in Retry; the next run sends them"
         except BaseException:
-            journal.mark_unsent_as_retry(run_id, "the run stopped before this row was sent")
-            journal.finish_run(run_id, status="failed", message="the run stopped on an error")
+            journal.mark_unsent_as_retry(run_id, _("the run stopped before this row was sent"))
+            journal.finish_run(run_id, status="failed", message=_("the run stopped on an error"))
             raise
         journal.finish_run(run_id, status=status, message=notice.joined(message))
-        result = _write(
+        result = write_result(
             journal,
             run_id,
             settings.report_dir,
             cause,
             startup,
-            next_flags=_next_flags(settings),
+            next_flags=next_flags_of(settings),
             stop_code=stop_code(),
         )
         if not dry_run:
@@ -344,7 +310,7 @@ def _submit(
                 on_status=on_status,
             )
     except SetupError as error:  # the WSDL could not be fetched: TLS, proxy
-        message = f"{error}: nothing was sent; fix it, then run again"
+        message = _("{error}: nothing was sent; fix it, then run again").format(error=error)
         journal.mark_unsent_as_retry(run_id, message)
         return "setup", message, error.cause
     return _stopped(journal, run_id, stats)
@@ -357,99 +323,20 @@ def _stopped(
     if stats.stopped_by is None:
         return "finished", None, None
     if stats.stopped_by == "setup":
-        status, message = "setup", f"{stats.message}: sending stopped; fix it, then run again"
+        why = stats.message or ""
+        status, message = (
+            "setup",
+            _("{why}: sending stopped; fix it, then run again").format(why=why),
+        )
     elif stats.stopped_by == "breaker":
         why = stats.message or _("the service kept failing")
         message = _("{why}: sending stopped; the next run sends the rest").format(why=why)
         status = "broken"
     elif stats.stopped_by in ("max_rows", "until"):  # as asked: --max-rows, --until
-        status = "stopped"
-        message = f"stopped: {stats.message}; rows not sent are in Retry; run again to send them"
+        status, asked = "stopped", _("stopped: {why}; rows not sent are in Retry; run again")
+        message = asked.format(why=stats.message)
     else:
         status = "interrupted"
         message = _("interrupted: rows not sent are in Retry; run again to send them")
     journal.mark_unsent_as_retry(run_id, message)
     return status, message, stats.cause
-
-
-def _next_flags(settings: Settings) -> tuple[str, ...]:
-    """Flags the next run needs to find this run again: those given on this command line."""
-    flags: list[str] = []
-    for name in ("state_dir", "wsdl", "endpoint"):
-        value = getattr(settings, name)
-        if settings.sources.get(name) == "flag" and value is not None:
-            flags += [f"--{name.replace('_', '-')}", str(value)]
-    return tuple(flags)
-
-
-def _write(
-    journal: Journal,
-    run_id: str,
-    report_dir: Path,
-    cause: StopCause | None = None,
-    startup: Startup | None = None,
-    *,
-    next_flags: tuple[str, ...] = (),
-    stop_code: int | None = None,
-) -> RunResult:
-    summary = dataclasses.replace(
-        run_summary(journal, run_id, cause, startup),
-        still_wrong=journal.still_wrong(run_id),
-        report_dir=str(report_dir),
-        next_flags=next_flags,
-    )
-    counts = dict(summary.counts)
-    code = SetupError.exit_code if cause is not None and cause.setup else exit_code_for(counts)
-    summary = dataclasses.replace(summary, exit_code=stop_code or code)
-    try:
-        paths = write_report(report_dir, summary, lambda outcome: journal.results(run_id, outcome))
-    except OSError as error:  # full, read-only, not ours: the operator's to fix, not a bug
-        facts = summary_facts(summary, ReportWriteError.exit_code)  # monitoring sees the run
-        raise ReportWriteError(report_dir, run_id, error, facts) from error
-    return RunResult(
-        run_id=run_id,
-        counts=counts,
-        paths=paths,
-        status=summary.status,
-        message=summary.message,
-        blank=sum(item.blank for item in summary.inputs),
-        stop_cause=cause,
-        warnings=summary.warnings,
-        certificates=startup.certificates if startup else (),
-        aged=summary.aged,
-        still_wrong=summary.still_wrong,
-        new=(summary.new_fix, summary.new_drop),
-        exit_code=stop_code or code,
-    )
-
-
-def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None) -> RunResult:
-    """Write the workbook of a run (the last one by default) again from the journal.
-
-    While another run holds the journal, it is read without the lock, as one snapshot: a run
-    under way gets the workbook of its state so far (rows not yet sent in Retry).
-    """
-    with open_journal_to_read(state_dir) as journal, snapshot(journal):
-        run_id = run_id or journal.last_run_id()
-        if run_id is None:
-            raise ConfigError(
-                _("the journal in {folder} holds no run yet").format(folder=state_dir)
-            )
-        purged = journal.purged(run_id)
-        if purged is not None:
-            raise ConfigError(
-                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
-                "workbook cannot be written again; `batch status` still shows its counts"
-            )
-        return _write(journal, run_id, report_dir)
-
-
-@contextlib.contextmanager
-def open_journal_to_read(state_dir: Path) -> Iterator[Journal]:
-    """The journal with its lock when free (closing dead runs), else read-only beside a run."""
-    try:
-        journal = Journal.open(state_dir)
-    except JournalLockedError:
-        journal = open_read_only(state_dir)
-    with journal:
-        yield journal

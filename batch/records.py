@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+from batch.i18n import N_, every_translation
+
 __all__ = [
     "CANONICAL_FIELDS",
     "RESULT_COLUMNS",
+    "UDB_TEXT_COLUMN",
     "Answer",
     "CellValue",
     "Contact",
@@ -33,6 +36,7 @@ __all__ = [
     "Sender",
     "StopCause",
     "Wish",
+    "result_column_names",
 ]
 
 # The spec's own field names (section 4.1), the canonical column names of an input file.
@@ -50,17 +54,27 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "ModtagerSystemID",
 )
 
-# Columns the result workbook appends after the input's own columns. On the way back in (the
-# Fix sheet fed to `batch run`) they are ignored, whatever the user did to them.
+# Columns the result workbook appends after the input's own columns, as English msgids (a
+# Danish workbook titles them in Danish). On the way back in (the Fix sheet fed to `batch run`)
+# they are ignored in any language, whatever the user did to them. `Result text` says in the
+# workbook's language what happened and what to do; `UDB text` is UDB's own text as UDB sent it.
+UDB_TEXT_COLUMN = N_("UDB text")
 RESULT_COLUMNS: tuple[str, ...] = (
-    "Source file",
-    "Source row",
-    "Origin",
-    "Result code",
-    "Result text",
-    "Attempts",
-    "Last attempt",
+    N_("Source file"),
+    N_("Source row"),
+    N_("Origin"),
+    N_("Result code"),
+    N_("Result text"),
+    UDB_TEXT_COLUMN,
+    N_("Attempts"),
+    N_("Last attempt"),
 )
+
+
+def result_column_names() -> frozenset[str]:
+    """Every result column's title in every language: what a fed-back workbook may hold."""
+    return frozenset(name for column in RESULT_COLUMNS for name in every_translation(column))
+
 
 # What an input cell may hold once read: text, a number, a boolean, an Excel datetime, or nothing.
 CellValue = str | int | float | bool | datetime | None
@@ -304,3 +318,8 @@ class RowResult:
     last_attempt: datetime | None = None
     sheet: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # UDB's own text with its code, as UDB sent it (None when UDB gave no error text).
+    answer_text: str | None = None
+    # Fix rows: the input columns (headers as the file names them) that need correcting, each
+    # with what is wrong there; the workbook highlights them and comments on each.
+    fix_cells: dict[str, str] = field(default_factory=dict)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batch.errors import InputError
-from batch.i18n import _
+from batch.i18n import _, every_translation
 from batch.intake.keys import ALIASES, CANONICAL_BY_KEY, header_key
 from batch.intake.mapping import IGNORE, FieldMapping, MappedFields, load_mapping
 from batch.records import RESULT_COLUMNS, CellValue
@@ -78,8 +78,11 @@ _FUZZY_MIN_KEY = 6  # shorter keys ("tlf2") are too easily close to something
 _MAPPED, _CANONICAL, _ALIAS, _FUZZY = 3, 2, 1, 0  # precedence of the ways to name a field
 _RULES = {_MAPPED: "mapping", _CANONICAL: "alias", _ALIAS: "alias", _FUZZY: "fuzzy"}
 
-# The result workbook's own columns: ignored on the way back in (the Fix sheet fed to a run).
-_RESULT_NAMES = {header_key(name): name for name in RESULT_COLUMNS}
+# The result workbook's own columns, in any language: ignored on the way back in (the Fix sheet
+# fed to a run); each key names its column by the English msgid.
+_RESULT_NAMES = {
+    header_key(name): column for column in RESULT_COLUMNS for name in every_translation(column)
+}
 _RESULT_KEYS = frozenset(_RESULT_NAMES)
 _ALIAS_KEYS = {
     field: (header_key(field), *(header_key(alias) for alias in aliases))

@@ -204,7 +204,7 @@ def _ages(cpr: pd.Series, ten: np.ndarray, now: datetime) -> np.ndarray:
 def _age_issue(headers: Mapping[str, str | None]) -> Issue:
     return Issue(
         slug="age-limit",
-        message=result_text(15, None, checked_locally=True),
+        message=result_text(15, checked_locally=True),
         field="CPRNr",
         column=headers.get("CPRNr"),
         code="15",
@@ -320,7 +320,7 @@ def _time_rules(fields: Fields, now: datetime, tolerance: timedelta) -> list[Rul
     latest = pd.Timestamp(now + tolerance)
     future = Issue(
         slug="registration-in-future",
-        message=result_text(280, None, checked_locally=True),
+        message=result_text(280, checked_locally=True),
         code="280",
     )
     for field in _TIMES:

@@ -31,6 +31,7 @@ from batch.intake.table import (
     cell_value,
     no_header_message,
 )
+from batch.outcomes import outcome_of_sheet
 from batch.privacy import mask_cpr
 
 if TYPE_CHECKING:
@@ -164,6 +165,12 @@ def _sheet_name(names: list[str], wanted: str | int, source: str, listed: str) -
     for name in names:
         if name == wanted or name.strip().casefold() == wanted.strip().casefold():
             return name
+    # A result workbook names its sheets in its own language: `--sheet Fix` finds `Ret`.
+    outcome = outcome_of_sheet(wanted)
+    if outcome is not None:
+        for name in names:
+            if outcome_of_sheet(name) is outcome:
+                return name
     raise InputError(
         _('{source}: has no sheet named "{sheet}" (sheets: {sheets}); check --sheet').format(
             source=source, sheet=wanted, sheets=listed

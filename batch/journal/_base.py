@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from batch.errors import JournalLockedError, StateError
+from batch.i18n import N_, _
 from batch.records import CellValue, Outcome, Report, Row
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "InputInfo",
     "PendingRow",
     "RunInfo",
+    "add_fix_cells",
     "connect",
     "create_private",
     "default_state_dir",
@@ -256,6 +258,31 @@ def group_by_cpr(page: list[Any]) -> list[tuple[bytes, list[PendingRow]]]:
     return groups
 
 
+_UNREADABLE = N_("The row could not be read.")
+
+
+def add_fix_cells(conn: sqlite3.Connection) -> None:
+    """Give `row_data` its `fix_cells` column (JSON: header -> what is wrong there) if missing.
+
+    Added to a journal of any age when it is opened, so the workbook can highlight the cells a
+    person must correct; rows written before it simply have none. It lives beside the row's
+    cells, so purging a row's data removes it too.
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(row_data)")}
+    if "fix_cells" not in columns:
+        conn.execute("ALTER TABLE row_data ADD COLUMN fix_cells TEXT")
+
+
+def _fix_cells(row: Row) -> str | None:
+    """The columns the row's issues name, each with its messages, as JSON (None: no column)."""
+    cells: dict[str, str] = {}
+    for issue in row.issues:
+        if issue.column is not None:
+            before = cells.get(issue.column)
+            cells[issue.column] = issue.message if before is None else f"{before} {issue.message}"
+    return json.dumps(cells, ensure_ascii=False) if cells else None
+
+
 def sort_micros(moment: datetime) -> int:
     """A moment as microseconds since 1970 (UTC): a row's place in its CPR's order, 8 bytes."""
     delta = moment - _EPOCH
@@ -286,8 +313,9 @@ def row_values(
         hard = any(issue.hard for issue in row.issues)
         outcome = Outcome.DROP if hard else Outcome.FIX
         code = ", ".join(issue.shown_code for issue in row.issues) or "invalid"
-        text = " ".join(issue.message for issue in row.issues) or "The row could not be read."
-        return (*where, None, None, None, "final", outcome.value, code), (row_id, cells, None, text)
+        text = " ".join(issue.message for issue in row.issues) or _(_UNREADABLE)
+        data = (row_id, cells, None, text, _fix_cells(row))
+        return (*where, None, None, None, "final", outcome.value, code), data
     payload = report.to_json()
     digest = keys.payload(payload)
     person = keys.person(report.cpr)
@@ -297,4 +325,4 @@ def row_values(
     # A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are
     # ready, as a run decides what to send.
     del dry_run
-    return (*keyed, "pending", None, None), (row_id, cells, payload, None)
+    return (*keyed, "pending", None, None), (row_id, cells, payload, None, None)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from batch.i18n import N_, _
 from batch.journal._base import GROUPS, CprHistory, GroupState, format_local, utc_key
 from batch.journal._writer import Accepted
 
@@ -47,8 +48,17 @@ class Send:
     note: str | None = None
 
 
+_GROUP_WORDS = {"contact": N_("contact"), "job": N_("job wish"), "education": N_("education wish")}
+
+
 def _when(state_at: str, run_id: str) -> str:
-    return f"{format_local(datetime.fromisoformat(state_at))} (run {run_id})"
+    moment = format_local(datetime.fromisoformat(state_at))
+    return _("{moment} (run {run_id})").format(moment=moment, run_id=run_id)
+
+
+def _groups(names: list[str]) -> str:
+    """The groups as a person names them, in the run's language."""
+    return ", ".join(_(_GROUP_WORDS[name]) for name in names)
 
 
 def _present(report: Report) -> list[tuple[str, Contact | Wish]]:
@@ -64,7 +74,8 @@ def plan_row(
     if resend_all:
         return Send(report, tuple(name for name, _ in present))
     if payload_hash in history.accepted:
-        return Skip(f"already accepted by UDB on {_when(*history.accepted[payload_hash])}")
+        when = _when(*history.accepted[payload_hash])
+        return Skip(_("already accepted by UDB on {when}").format(when=when))
     older, same = _held_already(report, present, history)
     if not older and not same:
         return Send(report, tuple(name for name, _ in present))
@@ -79,7 +90,8 @@ def plan_row(
         education=None if "education" in omitted else report.education,
     )
     kept = tuple(name for name, _ in present if name not in omitted)
-    return Send(reduced, kept, f"Left out: {', '.join(sorted(omitted))}, {text}.")
+    note = _("Left out: {groups}, {why}.").format(groups=_groups(sorted(omitted)), why=text)
+    return Send(reduced, kept, note)
 
 
 def _held_already(
@@ -108,13 +120,15 @@ def _left_out_text(older: list[tuple[str, GroupState]], same: list[tuple[str, Gr
     if older:
         _name, state = max(older, key=lambda item: item[1].accepted_at)
         registered = format_local(datetime.fromisoformat(state.registered))
-        names = ", ".join(name for name, _ in older)
-        return (
-            f"newer data already reported on {_when(state.accepted_at, state.run_id)}: "
-            f"{names} registered {registered} or later"
+        return _("newer data already reported on {when}: {groups} registered {at} or later").format(
+            when=_when(state.accepted_at, state.run_id),
+            groups=_groups([name for name, _state in older]),
+            at=registered,
         )
     _name, state = max(same, key=lambda item: item[1].accepted_at)
-    return f"already accepted by UDB on {_when(state.accepted_at, state.run_id)}"
+    return _("already accepted by UDB on {when}").format(
+        when=_when(state.accepted_at, state.run_id)
+    )
 
 
 def record_acceptance(

@@ -142,7 +142,8 @@ def unless_fixed(
 ) -> list[RowValues]:
     """Rows to insert (`row_values`), an original already fixed made Unchanged with its story.
 
-    `rows` columns end in status, outcome, code; `row_data` is (row id, cells, payload, text).
+    `rows` columns end in status, outcome, code; `row_data` is (row id, cells, payload, text,
+    fix cells): an Unchanged row has no cells to fix.
     """
     if not fixed:
         return values
@@ -153,5 +154,5 @@ def unless_fixed(
             marked.append((slim, data))
             continue
         unchanged = (*slim[:-3], "final", Outcome.UNCHANGED.value, FIXED_CODE)
-        marked.append((unchanged, (*data[:3], fixed_text(*found))))
+        marked.append((unchanged, (*data[:3], fixed_text(*found), None)))
     return marked

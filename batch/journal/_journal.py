@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from batch import __version__
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal import _memory, _purge
 from batch.journal._base import (
     FIX_SCHEMA,
@@ -23,6 +24,7 @@ from batch.journal._base import (
     PAGE,
     CprBatch,
     CprHistory,
+    add_fix_cells,
     connect,
     create_private,
     group_by_cpr,
@@ -65,8 +67,7 @@ class Journal(JournalReads, Closing):
     def open(cls, state_dir: Path, *, forget_memory: bool = False) -> Journal:
         """Open (creating if needed) the journal in `state_dir` and take its lock.
 
-        `forget_memory` forgets what every service accepted, and the key, on purpose
-        (`batch purge --memory`): the one way out when the key is lost.
+        `forget_memory` (`batch purge --memory`) forgets every service's memory and the key.
 
         Raises:
             JournalLockedError: another process holds the state directory.
@@ -84,6 +85,7 @@ class Journal(JournalReads, Closing):
             conn = connect(path)
             keys = open_schema(conn, path, state_dir, forget=forget_memory)
             conn.executescript(FIX_SCHEMA)
+            add_fix_cells(conn)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -219,7 +221,7 @@ class Journal(JournalReads, Closing):
     def _close_dead_runs(self) -> None:
         """Runs still 'running' when we get the lock died with their process: close them."""
         for (run_id,) in self._query("SELECT run_id FROM runs WHERE status = 'running'"):
-            reason = "the process stopped before the run finished (killed or crashed)"
+            reason = _("the process stopped before the run finished (killed or crashed)")
             self.mark_unsent_as_retry(run_id, reason)
             self._record_unrecorded_inputs(run_id)
             self.finish_run(run_id, status="interrupted", message=reason)
@@ -269,7 +271,9 @@ class Journal(JournalReads, Closing):
                 [slim for slim, _data in values],
             )
             conn.executemany(
-                "INSERT INTO row_data VALUES (?, ?, ?, ?)", [data for _slim, data in values]
+                "INSERT INTO row_data (row_id, cells, payload, text, fix_cells) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [data for _slim, data in values],
             )
 
     def settle_fixes(self, run_id: str) -> None:
@@ -293,8 +297,9 @@ class Journal(JournalReads, Closing):
         Returns how many rows it closed (0 when called again: it is idempotent).
         """
         reason = reason.rstrip(".")
-        in_flight = f"{reason.capitalize()}; its request may have reached UDB: sent again next run."
-        unsent = f"Not sent: {reason}; sent next run."
+        in_flight = _("{reason}; its request may have reached UDB: sent again next run.")
+        in_flight = in_flight.format(reason=reason[:1].upper() + reason[1:])
+        unsent = _("Not sent: {why}; sent next run.").format(why=reason)
         closed = 0
         with self._transaction() as conn:
             for status, text in (("in_flight", in_flight), ("pending", unsent)):
@@ -381,9 +386,8 @@ class Journal(JournalReads, Closing):
         """Every row of one person still in the journal, and what the memory holds for them."""
         person = self.keys.person(cpr)
         with self._mutex:
-            return _memory.person_rows(self._conn, person), _memory.person_memory(
-                self._conn, person
-            )
+            rows = _memory.person_rows(self._conn, person)
+            return rows, _memory.person_memory(self._conn, person)
 
     def new_issues(self, run_id: str) -> dict[Outcome, int]:
         """Fix and Drop rows this run reported first; see `batch.journal._issues`."""

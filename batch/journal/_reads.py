@@ -15,6 +15,20 @@ if TYPE_CHECKING:
 
 __all__ = ["JournalReads"]
 
+# A row's final state for the workbook, with UDB's own text of the row's last answer (kept as
+# UDB sent it; a failure without an answer has none) and the cells to fix with their messages.
+# A row that came through a Fix sheet carries its origin. Rows not yet final are Retry.
+_RESULTS = (
+    "SELECT r.id, r.source_file, r.source_row, d.cells, r.code, d.text, r.attempts, "
+    "r.last_attempt, r.sheet, d.payload, d.fix_cells, (SELECT a.text FROM attempts a "
+    "WHERE a.row_id = r.id AND a.failure_kind IS NULL AND a.code IS NOT NULL "
+    "ORDER BY a.n DESC LIMIT 1), (SELECT l.origin FROM fix_links l WHERE "
+    "l.run_id = r.run_id AND l.source_file = r.source_file AND l.sheet IS r.sheet "
+    "AND l.source_row = r.source_row) FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
+    "WHERE r.run_id = ? AND (r.outcome = ? OR (r.outcome IS NULL AND ? = 'retry')) "
+    "AND r.id > ? ORDER BY r.id LIMIT ?"
+)
+
 
 class JournalReads:
     """Queries that only read; `Journal` provides `path` and `_query`."""
@@ -78,17 +92,9 @@ class JournalReads:
         """
         after = 0
         while True:
-            page = self._query(
-                "SELECT r.id, r.source_file, r.source_row, d.cells, r.code, d.text, r.attempts, "
-                "r.last_attempt, r.sheet, d.payload, (SELECT l.origin FROM fix_links l WHERE "
-                "l.run_id = r.run_id AND l.source_file = r.source_file AND l.sheet IS r.sheet "
-                "AND l.source_row = r.source_row) FROM rows r "
-                "LEFT JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? AND (r.outcome = ? "
-                "OR (r.outcome IS NULL AND ? = 'retry')) AND r.id > ? ORDER BY r.id LIMIT ?",
-                (run_id, outcome.value, outcome.value, after, PAGE),
-            )
+            page = self._query(_RESULTS, (run_id, outcome.value, outcome.value, after, PAGE))
             for row_id, source_file, source_row, cells, code, text, tries, last, *rest in page:
-                sheet, sent, origin = rest
+                sheet, sent, fix, said, origin = rest
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
@@ -102,6 +108,8 @@ class JournalReads:
                     sheet=sheet,
                     # A dry run's Ready sheet shows what would be sent, field by field.
                     extra=_extra(outcome, sent, origin),
+                    answer_text=said,
+                    fix_cells=json.loads(fix) if fix else {},
                 )
                 after = row_id
             if len(page) < PAGE:

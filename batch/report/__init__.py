@@ -1,7 +1,8 @@
 """The result workbook and its JSON summary: every input row, in exactly one sheet, owner-only.
 
 The workbook has `Summary`, then one sheet per outcome (`Accepted` or, for a dry run, `Ready`,
-then `Fix`, `Drop`, `Retry`, `Unchanged`). Each row sheet shows the input's own columns with
+then `Fix`, `Drop`, `Retry`, `Unchanged`), named in the run's language (`Oversigt`, `Godkendt`,
+`Ret`, ... in Danish). Each row sheet shows the input's own columns with
 their original headers and values (a field that several inputs name differently shares one
 column), then the result columns, so the user recognises their data and the `Fix` sheet can be
 corrected in Excel and fed straight back to `batch run`.
@@ -16,9 +17,11 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from xlsxwriter.workbook import Workbook
 
+from batch.i18n import _
 from batch.intake.result_book import RUN_ID_PROPERTY
 from batch.records import Outcome, RowResult
 from batch.report._cells import Styles, excel_datetime
@@ -43,11 +46,13 @@ from batch.report._model import (
     needs_nobody,
     result_facts,
     run_facts,
+    sheet_names_for,
     sheet_outcomes,
+    sheet_title,
     summary_facts,
     summary_json,
 )
-from batch.report._sheets import EXCEL_MAX_ROWS, RowSheets
+from batch.report._sheets import EXCEL_MAX_ROWS, MAX_COMMENTED_ROWS, RowSheets
 from batch.report._summary_sheet import write_summary_sheet
 
 __all__ = [
@@ -62,7 +67,9 @@ __all__ = [
     "needs_nobody",
     "result_facts",
     "run_facts",
+    "sheet_names_for",
     "sheet_outcomes",
+    "sheet_title",
     "summary_facts",
     "summary_json",
     "write_metrics",
@@ -71,6 +78,13 @@ __all__ = [
 
 
 RowsFor = Callable[[Outcome], Iterable[RowResult]]
+
+
+class _Limits(NamedTuple):
+    """Rows per sheet (Excel's limit; tests pass less) and Fix rows that get comments."""
+
+    rows: int
+    commented: int
 
 
 def write_report(report_dir: Path, summary: RunSummary, rows_for: RowsFor) -> ReportPaths:
@@ -84,7 +98,12 @@ def write_report(report_dir: Path, summary: RunSummary, rows_for: RowsFor) -> Re
 
 
 def _write_report(
-    report_dir: Path, summary: RunSummary, rows_for: RowsFor, *, max_rows: int
+    report_dir: Path,
+    summary: RunSummary,
+    rows_for: RowsFor,
+    *,
+    max_rows: int,
+    max_commented: int = MAX_COMMENTED_ROWS,
 ) -> ReportPaths:
     counts = checked_counts(summary)
     report_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -101,7 +120,8 @@ def _write_report(
             # Read back when the workbook's Fix sheet is fed to a run: which run it reports.
             book.set_custom_property(RUN_ID_PROPERTY, summary.run_id)
             try:
-                _fill(book, summary, counts, rows_for, name=workbook.name, max_rows=max_rows)
+                limits = _Limits(max_rows, max_commented)
+                _fill(book, summary, counts, rows_for, name=workbook.name, limits=limits)
             except BaseException:
                 _abandon(book)
                 raise
@@ -122,16 +142,17 @@ def _fill(
     rows_for: RowsFor,
     *,
     name: str,
-    max_rows: int,
+    limits: _Limits,
 ) -> None:
     """Write every sheet, checking that each sheet got exactly as many rows as counted."""
     styles = Styles.create(book)
     write_summary_sheet(book, styles, summary, counts, name)
-    sheets = RowSheets(book, styles, column_layout(summary.inputs), max_rows=max_rows)
+    layout = column_layout(summary.inputs)
+    sheets = RowSheets(book, styles, layout, limits.rows, limits.commented)
     for outcome, expected in counts.items():
-        written = sheets.write(SHEET_NAMES[outcome], outcome, _apart(rows_for(outcome), aged=False))
+        written = sheets.write(sheet_title(outcome), outcome, _apart(rows_for(outcome), aged=False))
         if outcome is Outcome.DROP:  # the rows that need nobody, on a sheet of their own
-            written += sheets.write(AGED_SHEET, outcome, _apart(rows_for(outcome), aged=True))
+            written += sheets.write(_(AGED_SHEET), outcome, _apart(rows_for(outcome), aged=True))
         if written != expected:
             raise ReportIntegrityError(
                 f"{expected} rows were counted as {outcome.value} but {written} were handed over"

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DANISH_TIME",
+    "DATETIME_WIDTH",
     "Styles",
     "column_widths",
     "excel_datetime",
@@ -33,43 +34,56 @@ __all__ = [
 ]
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+# One display for every moment in the workbook, as a Danish case worker writes it. Midnight
+# too: the times here are moments (registrations, attempts), and one format reads calmly.
+DATETIME_FORMAT = r"dd\-mm\-yyyy hh\:mm"  # escaped: literal, whatever the reader's locale
+DATETIME_WIDTH = 18  # "dd-mm-yyyy hh:mm" and a margin: never `###` in Excel or LibreOffice
 
-_MIN_WIDTH, _MAX_WIDTH, _MAX_TEXT_WIDTH = 6, 60, 90
+_MIN_WIDTH, _MAX_WIDTH, _MAX_TEXT_WIDTH = 6, 40, 60
 _FILTER_BUTTON = 3  # the autofilter arrow covers the end of the header
 _EXCEL_EXACT = 10**15  # Excel shows 15 significant digits; larger numbers go as text
 _CPR_RANGE = range(10**8, 10**10)  # nine or ten digits: a CPR, maybe without its leading zero
 _EXCEL_FIRST_YEAR = 1900
+_MARK = {"bg_color": "#FFEB9C", "font_color": "#9C5700", "border": 1, "border_color": "#C65911"}
 
 
 @dataclass(frozen=True, slots=True)
 class Styles:
-    """The few cell formats a workbook needs, created once per workbook."""
+    """The cell formats a workbook needs, created once per workbook (never per cell).
+
+    Every body format aligns to the top, so a row made tall by one wrapped text still reads
+    from its first line. `mark*` is Excel's own "Neutral" look with a border: a cell to fix.
+    """
 
     header: Format
-    fill: Format
-    date: Format
-    datetime: Format
-    fill_date: Format
-    fill_datetime: Format
-    bold: Format
+    body: Format
     wrap: Format
+    datetime: Format
+    mark: Format
+    mark_wrap: Format
+    mark_datetime: Format
+    bold: Format
+    title: Format
     link: Format
 
     @classmethod
     def create(cls, book: Workbook) -> Styles:
         """Register the formats with `book`."""
-        fill = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}  # Excel's own "Neutral" style
-        date, stamp = {"num_format": "yyyy-mm-dd"}, {"num_format": "yyyy-mm-dd hh:mm:ss"}
+        top, wrap = {"valign": "top"}, {"valign": "top", "text_wrap": True}
+        stamp = {"valign": "top", "num_format": DATETIME_FORMAT}
         return cls(
-            header=book.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7"}),
-            fill=book.add_format(fill),
-            date=book.add_format(date),
+            header=book.add_format(
+                {"bold": True, "bottom": 1, "bg_color": "#DDEBF7", "valign": "top"}
+            ),
+            body=book.add_format(top),
+            wrap=book.add_format(wrap),
             datetime=book.add_format(stamp),
-            fill_date=book.add_format({**fill, **date}),
-            fill_datetime=book.add_format({**fill, **stamp}),
-            bold=book.add_format({"bold": True}),
-            wrap=book.add_format({"text_wrap": True, "valign": "top"}),
-            link=book.add_format({"font_color": "blue", "underline": 1}),
+            mark=book.add_format({**_MARK, **top}),
+            mark_wrap=book.add_format({**_MARK, **wrap}),
+            mark_datetime=book.add_format({**_MARK, **stamp}),
+            bold=book.add_format({"bold": True, "valign": "top"}),
+            title=book.add_format({"bold": True, "font_size": 14}),
+            link=book.add_format({"font_color": "blue", "underline": 1, "valign": "top"}),
         )
 
 
@@ -85,41 +99,33 @@ def write_value(
     row: int,
     col: int,
     value: CellValue,
-    styles: Styles,
+    cell_format: Format | None,
     *,
-    highlight: bool = False,
+    datetime_format: Format,
     cpr: bool = False,
 ) -> None:
-    """Write one value as the Excel cell type that matches it."""
-    fill = styles.fill if highlight else None
+    """Write one value as the Excel cell type that matches it.
+
+    `cell_format` is for text and numbers (None: the column's own format applies),
+    `datetime_format` for moments; a highlighted cell passes the marked variants of both.
+    """
     if isinstance(value, str):
-        sheet.write_string(row, col, value, fill)
+        sheet.write_string(row, col, value, cell_format)
     elif value is None:
-        if highlight:
-            sheet.write_blank(row, col, None, fill)
+        if cell_format is not None:
+            sheet.write_blank(row, col, None, cell_format)
     elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value, fill)
+        sheet.write_boolean(row, col, value, cell_format)
     elif isinstance(value, datetime):
-        _write_datetime(sheet, row, col, value, styles, highlight=highlight)
+        local = excel_datetime(value)
+        if local.year < _EXCEL_FIRST_YEAR:  # before Excel's epoch: keep it readable as text
+            sheet.write_string(row, col, local.isoformat(sep=" "), cell_format)
+        else:
+            sheet.write_datetime(row, col, local, datetime_format)
     elif isinstance(value, int | float):
-        _write_number(sheet, row, col, value, fill, cpr=cpr)
+        _write_number(sheet, row, col, value, cell_format, cpr=cpr)
     else:  # not a CellValue, but never lose it
-        sheet.write_string(row, col, str(value), fill)
-
-
-def _write_datetime(
-    sheet: Worksheet, row: int, col: int, value: datetime, styles: Styles, *, highlight: bool
-) -> None:
-    local = excel_datetime(value)
-    if local.year < _EXCEL_FIRST_YEAR:  # before Excel's epoch: keep it readable as text
-        sheet.write_string(row, col, local.isoformat(sep=" "), styles.fill if highlight else None)
-        return
-    midnight = local == local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if highlight:
-        style = styles.fill_date if midnight else styles.fill_datetime
-    else:
-        style = styles.date if midnight else styles.datetime
-    sheet.write_datetime(row, col, local, style)
+        sheet.write_string(row, col, str(value), cell_format)
 
 
 def _write_number(
@@ -144,7 +150,7 @@ def _display_width(value: CellValue) -> int:
     if value is None:
         return 0
     if isinstance(value, datetime):
-        return 19
+        return DATETIME_WIDTH
     if isinstance(value, str):
         return max((len(line) for line in value.splitlines()), default=0)
     return len(str(value))
@@ -152,13 +158,19 @@ def _display_width(value: CellValue) -> int:
 
 def column_widths(
     headers: Sequence[str], samples: Iterable[Sequence[CellValue]], wide: frozenset[int]
-) -> list[float]:
-    """Widths from the headers and a sample of rows; columns in `wide` may grow further."""
+) -> tuple[list[float], frozenset[int]]:
+    """Widths from the headers and a sample of rows, and the columns whose texts must wrap.
+
+    Columns in `wide` (the result's texts) may grow further and always wrap; any other column
+    wraps when its longest sampled text is wider than the column may be.
+    """
     widths = [len(header) + _FILTER_BUTTON for header in headers]
     for values in samples:
         for col, value in enumerate(values):
             widths[col] = max(widths[col], _display_width(value) + 1)
+    limits = [_MAX_TEXT_WIDTH if col in wide else _MAX_WIDTH for col in range(len(widths))]
+    wrap = frozenset(col for col, width in enumerate(widths) if col in wide or width > limits[col])
     return [
-        float(min(max(width, _MIN_WIDTH), _MAX_TEXT_WIDTH if col in wide else _MAX_WIDTH))
-        for col, width in enumerate(widths)
-    ]
+        float(min(max(width, _MIN_WIDTH), limit))
+        for width, limit in zip(widths, limits, strict=True)
+    ], wrap

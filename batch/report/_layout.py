@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch.i18n import _
 from batch.intake.columns import ALIASES, IGNORE, header_key
-from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, CellValue
+from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, CellValue, result_column_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,11 +35,16 @@ class Layout:
     titles: tuple[str, ...]
     members: tuple[tuple[str, ...], ...]
     cpr: frozenset[int]  # input columns holding CPR numbers
+    fields: tuple[str | None, ...] = ()  # the canonical field each input column holds, if any
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Every column title of a row sheet, in order."""
-        return (*self.titles, *RESULT_COLUMNS)
+        """Every column title of a row sheet, in order; the result's in the current language."""
+        return (*self.titles, *(_(name) for name in RESULT_COLUMNS))
+
+    def holding(self, fields: frozenset[str]) -> tuple[int, ...]:
+        """The input columns that hold one of `fields` (canonical names)."""
+        return tuple(i for i, name in enumerate(self.fields) if name in fields)
 
     def values(self, cells: Mapping[str, CellValue]) -> list[CellValue]:
         """A row's input values in column order (a row holds one member of each column at most)."""
@@ -75,10 +81,11 @@ def column_layout(inputs: tuple[InputSheet, ...]) -> Layout:
     """Columns in order of first appearance; result columns of a fed-back workbook left out."""
     members: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
+    results = result_column_names()
     for sheet in inputs:
         fields = fields_of(sheet)
         for header in sheet.headers:
-            if header in RESULT_COLUMNS:
+            if header in results:
                 continue
             key = f"field:{fields[header]}" if header in fields else f"header:{header}"
             titles.setdefault(key, header)
@@ -89,4 +96,5 @@ def column_layout(inputs: tuple[InputSheet, ...]) -> Layout:
         for index, key in enumerate(titles)
         if key == f"field:{CPR_FIELD}" or "cpr" in titles[key].casefold()
     )
-    return Layout(tuple(titles.values()), tuple(tuple(m) for m in members.values()), cpr)
+    held = tuple(key.removeprefix("field:") if key.startswith("field:") else None for key in titles)
+    return Layout(tuple(titles.values()), tuple(tuple(m) for m in members.values()), cpr, held)

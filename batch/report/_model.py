@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch import __version__
+from batch.i18n import N_
+from batch.outcomes import SHEET_TITLES, sheet_names_for, sheet_title
 from batch.privacy import mask_cpr
 from batch.records import Outcome, StopCause
 
@@ -29,25 +31,23 @@ __all__ = [
     "needs_nobody",
     "result_facts",
     "run_facts",
+    "sheet_names_for",
     "sheet_outcomes",
+    "sheet_title",
     "summary_facts",
     "summary_json",
 ]
 
-SHEET_NAMES: Mapping[Outcome, str] = {
-    Outcome.ACCEPTED: "Accepted",
-    Outcome.READY: "Ready",
-    Outcome.FIX: "Fix",
-    Outcome.DROP: "Drop",
-    Outcome.RETRY: "Retry",
-    Outcome.UNCHANGED: "Unchanged",
-}
+# The sheets' English names (the catalog's msgids); `sheet_title` gives the current
+# language's, `sheet_names_for` every language's (the table lives in `batch.outcomes`, which
+# the intake may import too).
+SHEET_NAMES: Mapping[Outcome, str] = SHEET_TITLES
 
 
 # Drop rows that need nobody: the young person is 25 or more (UDB's 15, or our check before
 # sending). They share the outcome `drop` (never sent, never accepted) but get their own sheet
 # and their own line in the Summary, apart from the 14/86 rows a person must look at.
-AGED_SHEET = "Aged 25+"
+AGED_SHEET = N_("Aged 25+")  # msgid: Danish "25 år eller ældre"
 _AGED_CODE = "15"
 
 

@@ -2,17 +2,22 @@
 
 Rows are written as they come (xlsxwriter's constant-memory mode flushes each finished row to
 disk), so memory stays flat however long the run; only a small sample is held back to size the
-columns. Every row is checked on its way through: it must belong to this sheet and must not
-have been written before.
+columns and decide which of them wrap. Everything a row needs is written in that one pass, in
+row order as constant-memory mode demands: its height (when a wrapped text needs more than one
+line), its cells, and on `Fix` the highlighted cells with their comments. Formats are created
+once per workbook (`Styles`). Every row is checked on its way through: it must belong to this
+sheet and must not have been written before.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from batch.records import RESULT_COLUMNS, CellValue, Outcome, RowResult
+from batch.i18n import N_, _
+from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
 from batch.report._cells import Styles, column_widths, write_value
 from batch.report._model import ReportIntegrityError
 from batch.report._sent import SENT_COLUMNS, sent_values
@@ -23,20 +28,87 @@ if TYPE_CHECKING:
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
+    from batch.records import RowResult
     from batch.report._layout import Layout
 
-__all__ = ["EXCEL_MAX_ROWS", "RowSheets"]
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "LINE_POINTS",
+    "MAX_COMMENTED_ROWS",
+    "TAB_COLORS",
+    "RowSheets",
+    "print_setup",
+    "text_lines",
+]
 
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
 _SAMPLE_ROWS = 200  # rows looked at to size the columns
-_TAB_COLORS = {
+TAB_COLORS = {  # the Summary's chart uses the same colours, so chart and tabs speak alike
     Outcome.ACCEPTED: "#63BE7B",
     Outcome.READY: "#63BE7B",
     Outcome.FIX: "#FFC000",
     Outcome.DROP: "#C00000",
     Outcome.RETRY: "#5B9BD5",
+    Outcome.UNCHANGED: "#A5A5A5",
 }
-_RESULT_CODE, _RESULT_TEXT = (RESULT_COLUMNS.index(c) for c in ("Result code", "Result text"))
+_RESULT_CODE, _RESULT_TEXT, _UDB_TEXT = (
+    RESULT_COLUMNS.index(c) for c in ("Result code", "Result text", UDB_TEXT_COLUMN)
+)
+_TIME_FIELDS = frozenset(name for name in CANONICAL_FIELDS if name.endswith("Registreringstid"))
+_EXACT = 10**15  # whole numbers below this are exact in Excel: written as numbers directly
+_IDENTIFYING = 3  # a CPR column among the first three is frozen with the columns before it
+LINE_POINTS, _MAX_ROW_POINTS = 15.0, 409.0  # Calibri 11's line; Excel's tallest row
+_COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
+# xlsxwriter holds comments in memory until the workbook closes (about 0.7 KB each): the first
+# this many Fix rows get theirs, the rest are highlighted only (their Result text says the same).
+MAX_COMMENTED_ROWS = 10_000
+PAGE_FOOTER = N_("Page &P of &N")
+
+
+def print_setup(sheet: Worksheet, *, landscape: bool, header_rows: int = 0) -> None:
+    """A4, one page wide, the header row on every page, the sheet's name and page numbers."""
+    if landscape:
+        sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+    sheet.set_header("&L&A&R&F")
+    sheet.set_footer("&C" + _(PAGE_FOOTER))
+    if header_rows:
+        sheet.repeat_rows(0, header_rows - 1)
+        sheet.hide_gridlines(0)  # gridlines on paper too: rows of data are read across
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One sheet's column widths and which columns wrap: decided once, from the sample."""
+
+    widths: list[float]
+    wrap: frozenset[int]
+
+    def height(self, values: list[CellValue]) -> float | None:
+        """The row height that shows every wrapped text whole; None for one line."""
+        lines = 1
+        for col in self.wrap:
+            value = values[col]
+            if type(value) is str and (len(value) >= self.widths[col] - 1 or "\n" in value):
+                lines = max(lines, text_lines(value, self.widths[col]))
+        return None if lines == 1 else min(lines * LINE_POINTS, _MAX_ROW_POINTS)
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a text wraps to in a column: LibreOffice keeps the row heights a file gives.
+
+    Text is narrower than the digits a width counts, and wrapping at words loses a little of
+    each line; the two about cancel out.
+    """
+    per_line = max(int(width) - 1, 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
+
+
+def _comment_size(text: str) -> dict[str, Any]:
+    lines = sum(max(math.ceil(len(p) / _COMMENT_CHARS), 1) for p in text.split("\n")) + 1
+    return {"x_scale": 2.5, "y_scale": max(lines * LINE_POINTS * 1.33 / 74, 1.0)}
 
 
 @dataclass
@@ -47,11 +119,14 @@ class RowSheets:
     styles: Styles
     layout: Layout
     max_rows: int = EXCEL_MAX_ROWS
+    max_commented: int = MAX_COMMENTED_ROWS
     _seen: set[int] = field(default_factory=set)
     columns: tuple[str, ...] = field(init=False)
+    _times: tuple[int, ...] = field(init=False)  # the registration times' columns
 
     def __post_init__(self) -> None:
         self.columns = self.layout.columns
+        self._times = self.layout.holding(_TIME_FIELDS)
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
@@ -60,33 +135,41 @@ class RowSheets:
             self.columns = (*self.columns, *SENT_COLUMNS)
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
-        wide = frozenset({len(self.layout.titles) + _RESULT_TEXT})
-        widths = column_widths(self.columns, (self._values(r) for r in sample), wide)
-        sheets = self._sheets(name, outcome, widths)
+        inputs = len(self.layout.titles)
+        wide = frozenset({inputs + _RESULT_TEXT, inputs + _UDB_TEXT})
+        plan = _Plan(*column_widths(self.columns, (self._values(r) for r in sample), wide))
+        sheets = self._sheets(name, outcome, plan)
         sheet, line, written = next(sheets), 0, 0
+        fix = outcome is Outcome.FIX
         for result in chain(sample, iterator):
             if line == self.max_rows - 1:
                 self._finish(sheet, line)
                 sheet, line = next(sheets), 0
             self._check(result, outcome)
             line += 1
-            self._write_row(sheet, line, result, highlight=outcome is Outcome.FIX)
+            notes = fix and written < self.max_commented
+            self._write_row(sheet, line, result, plan, fix=fix, notes=notes)
             written += 1
         self._finish(sheet, line)
         return written
 
-    def _sheets(self, name: str, outcome: Outcome, widths: list[float]) -> Iterator[Worksheet]:
-        """The sheet, then its continuations, each with its header row."""
-        part = 1
+    def _sheets(self, name: str, outcome: Outcome, plan: _Plan) -> Iterator[Worksheet]:
+        """The sheet, then its continuations, each with its header row and page set-up."""
+        styles, part = self.styles, 1
+        cpr = min(self.layout.cpr, default=_IDENTIFYING)
+        frozen = cpr + 1 if cpr < _IDENTIFYING else 0
         while True:
             sheet = self.book.add_worksheet(name if part == 1 else f"{name} {part}")
-            if outcome in _TAB_COLORS:
-                sheet.set_tab_color(_TAB_COLORS[outcome])
-            for col, width in enumerate(widths):
-                sheet.set_column(col, col, width)
+            sheet.set_tab_color(TAB_COLORS[outcome])
+            for col, width in enumerate(plan.widths):
+                # Only wrapped columns get a column format: a format on every cell costs the
+                # writer about a tenth of its speed (benchmarks/report_bench.py).
+                sheet.set_column(col, col, width, styles.wrap if col in plan.wrap else None)
             for col, header in enumerate(self.columns):
-                sheet.write_string(0, col, header, self.styles.header)
-            sheet.freeze_panes(1, 0)
+                sheet.write_string(0, col, header, styles.header)
+            sheet.freeze_panes(1, frozen)
+            print_setup(sheet, landscape=True, header_rows=1)
+            sheet.set_comments_author("batch")
             yield sheet
             part += 1
 
@@ -115,29 +198,69 @@ class RowSheets:
             result.extra.get("origin"),
             result.code,
             result.text,
+            result.answer_text,
             result.attempts,
             result.last_attempt,
             *sent_values(result),
         ]
 
     def _write_row(
-        self, sheet: Worksheet, line: int, result: RowResult, *, highlight: bool
+        self,
+        sheet: Worksheet,
+        line: int,
+        result: RowResult,
+        plan: _Plan,
+        *,
+        fix: bool,
+        notes: bool,
     ) -> None:
-        marked = self._marked(result) if highlight else frozenset()
+        values = self._values(result)
+        height = plan.height(values)
+        if height is not None:
+            sheet.set_row(line, height)
+        marked = self._marked(result, values) if fix else {}
         styles, cpr = self.styles, self.layout.cpr
-        for col, value in enumerate(self._values(result)):
+        for col, value in enumerate(values):
             if col in marked:
-                write_value(sheet, line, col, value, styles, highlight=True, cpr=col in cpr)
+                mark = styles.mark_wrap if col in plan.wrap else styles.mark
+                write_value(
+                    sheet,
+                    line,
+                    col,
+                    value,
+                    mark,
+                    datetime_format=styles.mark_datetime,
+                    cpr=col in cpr,
+                )
+                if notes and (note := marked[col]):
+                    sheet.write_comment(line, col, note, _comment_size(note))
             elif type(value) is str:  # the common case, kept short: most cells are text
                 sheet.write_string(line, col, value)
+            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
+                sheet.write_number(line, col, value)
             elif value is not None:
-                write_value(sheet, line, col, value, styles, cpr=col in cpr)
+                write_value(
+                    sheet, line, col, value, None, datetime_format=styles.datetime, cpr=col in cpr
+                )
 
-    def _marked(self, result: RowResult) -> frozenset[int]:
-        """The cells to highlight on a Fix row: its result, and the columns its issues name."""
+    def _marked(self, result: RowResult, values: list[CellValue]) -> dict[int, str | None]:
+        """The cells to highlight on a Fix row, each with its comment (None: no comment).
+
+        The result's code and text always; then the columns the row's issues name, with what
+        is wrong in each. UDB names no column, so for its answers the columns are found from
+        the code (280 is about registration times) or the fields the text names.
+        """
         inputs = len(self.layout.titles)
-        marked = {inputs + _RESULT_CODE, inputs + _RESULT_TEXT}
-        for header in result.extra.get("fix_columns", ()):
+        marked: dict[int, str | None] = {inputs + _RESULT_CODE: None, inputs + _RESULT_TEXT: None}
+        for header, message in result.fix_cells.items():
             if (index := self.layout.index(header)) is not None:
-                marked.add(index)
-        return frozenset(marked)
+                marked[index] = message
+        if len(marked) == 2 and result.text:  # noqa: PLR2004 - only the result's two cells
+            columns = self._times if result.code == "280" else ()
+            named = [name for name in CANONICAL_FIELDS if name in result.text]
+            if named:
+                columns = (*columns, *self.layout.holding(frozenset(named)))
+            for index in columns:
+                if values[index] is not None:
+                    marked[index] = result.text
+        return marked

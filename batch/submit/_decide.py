@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from batch.i18n import N_, _, ngettext
 from batch.outcomes import UDB_CODES, outcome_of_answer, result_text
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
@@ -28,16 +29,26 @@ def service_health(result: Answer | Failure) -> bool | None:
     return result.kind is FailureKind.SENDER_FAULT
 
 
+# What a person reads in the workbook's Result text (translated where it is written; the
+# technical detail after it, from the transport or the platform, stays as it came).
 _KIND_TEXT = {
-    FailureKind.TIMEOUT: "No answer within the time limit",
-    FailureKind.CONNECTION: "The service could not be reached",
-    FailureKind.RATE_LIMITED: "The service asked us to slow down (HTTP 429)",
-    FailureKind.SERVER_ERROR: "The service had an error",
-    FailureKind.RECEIVER_FAULT: "The platform had an internal error",
-    FailureKind.SENDER_FAULT: "Rejected by the platform's schema check",
-    FailureKind.BAD_RESPONSE: "The service's answer could not be read",
-    FailureKind.CLIENT_ERROR: "The service refused the request (check the configuration)",
+    FailureKind.TIMEOUT: N_("No answer within the time limit"),
+    FailureKind.CONNECTION: N_("The service could not be reached"),
+    FailureKind.RATE_LIMITED: N_("The service asked us to slow down (HTTP 429)"),
+    FailureKind.SERVER_ERROR: N_("The service had an error"),
+    FailureKind.RECEIVER_FAULT: N_("The platform had an internal error"),
+    FailureKind.SENDER_FAULT: N_("Rejected by the platform's schema check"),
+    FailureKind.BAD_RESPONSE: N_("The service's answer could not be read"),
+    FailureKind.CLIENT_ERROR: N_("The service refused the request (check the configuration)"),
 }
+_NOT_SENT = N_("Not sent: {why}; sent next run.")
+_RUN_STOPPED = N_("the run stopped")
+_SCHEMA_FIX = N_("{what}: {detail}. Correct the field it names and send the row again.")
+_RETRY_LATER = N_("{what} ({detail}); {tries}. The next run sends the row again.")
+_RETRY_STOPPED = N_("{what} ({detail}); {tries}, then {stopped}. The next run sends the row again.")
+_ACCEPTED = N_("Accepted by UDB.")
+_NO_CODE = N_("UDB rejected the row without an error code; contact STIL's support with the row.")
+_TRIES = N_("{advice} ({tries})")
 
 
 def final_outcome(
@@ -45,38 +56,37 @@ def final_outcome(
 ) -> tuple[Outcome, str | None, str]:
     """A row's outcome, code and text from its last result (None: never sent)."""
     if result is None:
-        return Outcome.RETRY, None, f"Not sent: {stopped or 'the run stopped'}; sent next run."
+        return Outcome.RETRY, None, _(_NOT_SENT).format(why=stopped or _(_RUN_STOPPED))
     if isinstance(result, Answer):
         return _answer_outcome(result, attempts)
     code = result.fault_code or (f"HTTP {result.http_status}" if result.http_status else None)
-    message = mask_cpr(result.message).rstrip(".")
+    what, detail = _(_KIND_TEXT[result.kind]), mask_cpr(result.message).rstrip(".")
     if result.kind is FailureKind.SENDER_FAULT:
-        advice = "Correct the field it names and send the row again."
-        return (
-            Outcome.FIX,
-            code or result.kind.value,
-            f"{_KIND_TEXT[result.kind]}: {message}. {advice}",
-        )
-    why = f"{_KIND_TEXT[result.kind]} ({message}); {_tries(attempts)}"
+        text = _(_SCHEMA_FIX).format(what=what, detail=detail)
+        return Outcome.FIX, code or result.kind.value, text
+    tries = _tries(attempts)
     if stopped:
-        why += f", then {stopped}"
-    return Outcome.RETRY, code or result.kind.value, f"{why}. The next run sends the row again."
+        text = _(_RETRY_STOPPED).format(what=what, detail=detail, tries=tries, stopped=stopped)
+    else:
+        text = _(_RETRY_LATER).format(what=what, detail=detail, tries=tries)
+    return Outcome.RETRY, code or result.kind.value, text
 
 
 def _answer_outcome(answer: Answer, attempts: int) -> tuple[Outcome, str | None, str]:
+    """Our explanation in the run's language; UDB's own text is kept beside it, as sent."""
     if answer.ok:
-        return Outcome.ACCEPTED, None, "Accepted by UDB."
+        return Outcome.ACCEPTED, None, _(_ACCEPTED)
     outcome = outcome_of_answer(answer)
     if answer.code is None:
-        return outcome, None, f"UDB rejected the row without an error code: {answer.text or ''}"
-    text = result_text(answer.code, answer.text)
+        return outcome, None, _(_NO_CODE)
+    text = result_text(answer.code)
     if outcome is Outcome.RETRY:
-        text = f"{text} ({_tries(attempts)})"
+        text = _(_TRIES).format(advice=text, tries=_tries(attempts))
     return outcome, str(answer.code), text
 
 
 def _tries(attempts: int) -> str:
-    return "1 attempt" if attempts == 1 else f"{attempts} attempts"
+    return ngettext("{n} attempt", "{n} attempts", attempts).format(n=attempts)
 
 
 def describe(result: Answer | Failure) -> str:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from batch.i18n import _
 from batch.records import Outcome
 from batch.submit._progress import ProgressTicker
-from batch.submit._send import Context, process
+from batch.submit._send import INTERRUPTED, Context, process
 from batch.submit._settings import SubmitStats
 from batch.submit.breaker import CircuitBreaker
 from batch.submit.ratelimit import TokenBucket
@@ -155,7 +156,7 @@ def _run_threads(ctx: Context, journal: Journal, watch: _Watch) -> None:
     try:
         _supervise(ctx, threads, watch)
     except BaseException:
-        ctx.stop("the run was interrupted", "signal")
+        ctx.stop(_(INTERRUPTED), "signal")
         for thread in threads:
             thread.join()
         raise

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import structlog
 import tenacity
 
-from batch.i18n import _
+from batch.i18n import N_, _
 from batch.journal import AttemptRecord, Rejected, Skip, format_local, record_acceptance
 from batch.privacy import mask_cpr
 from batch.records import Answer, Failure, FailureKind, Outcome
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Context", "process"]
 
 log = structlog.get_logger("batch.submit")
+INTERRUPTED = N_("the run was interrupted")
 
 
 @dataclass
@@ -142,7 +143,7 @@ class Context:
         """Checked before every row and attempt, so a stop needs no supervisor round trip."""
         if self.interrupt.is_set() and not self.halt.is_set():
             log.warning("stopping: requests on the wire finish, no new rows are sent")
-            self.stop("the run was interrupted", "signal")
+            self.stop(_(INTERRUPTED), "signal")
         deadline = self.settings.deadline
         if deadline is not None and not self.halt.is_set() and self.now() >= deadline:
             log.info("stopping: the --until time has come", until=deadline.isoformat())
@@ -167,7 +168,7 @@ class Context:
 
     def fail(self, error: BaseException) -> None:
         self.errors.append(error)
-        self.stop("the run stopped on an error", "error")
+        self.stop(_("the run stopped on an error"), "error")
 
 
 def _call(sender: Sender, report: Report) -> Answer | Failure:
@@ -369,4 +370,7 @@ def _open_breaker(ctx: Context, reason: str, last: Answer | Failure | None) -> N
     log.warning(
         "the service keeps failing: sending stops", reason=reason, **_cause(ctx.sender, last)
     )
-    ctx.stop(f"sending stopped because the service kept failing: {reason}", "breaker")
+    ctx.stop(
+        _("sending stopped because the service kept failing: {reason}").format(reason=reason),
+        "breaker",
+    )

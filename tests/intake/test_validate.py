@@ -83,7 +83,7 @@ def test_aged_25_today_is_dropped_with_code_15(tmp_path):
     assert old.issues == (
         Issue(
             slug="age-limit",
-            message=result_text(15, None, checked_locally=True),
+            message=result_text(15, checked_locally=True),
             field="CPRNr",
             column="CPR-nr.",
             code="15",
@@ -105,7 +105,7 @@ def test_registration_in_the_future_is_code_280(tmp_path):
     assert future.issues == (
         Issue(
             slug="registration-in-future",
-            message=result_text(280, None, checked_locally=True),
+            message=result_text(280, checked_locally=True),
             field="JobRegistreringstid",
             column="Jobønske registreret",
             code="280",

@@ -90,6 +90,28 @@ def test_invalid_rows_are_final_at_once(journal):
     }
 
 
+def test_the_cells_to_fix_come_back_with_their_messages(journal):
+    """A Fix row remembers which columns its issues name and what is wrong in each."""
+    run_id = journal.start_run(inputs=["in.csv"], settings={})
+    short = Issue("cpr-invalid", "Too short.", column="CPR")
+    empty = Issue("cpr-missing", "Fill it in.", column="CPR")
+    mail = Issue("mail-invalid", "Not an address.", column="Mail")
+    nothing = Issue("nothing-to-report", "No group.")
+    journal.add_rows(
+        run_id,
+        [
+            Row("in.csv", 2, {"CPR": "1", "Mail": "x"}, None, (short, empty, mail)),
+            Row("in.csv", 3, {"CPR": "y"}, None, (nothing,)),
+        ],
+    )
+    fixes = list(journal.results(run_id, Outcome.FIX))
+    assert [r.fix_cells for r in fixes] == [
+        {"CPR": "Too short. Fill it in.", "Mail": "Not an address."},
+        {},
+    ]
+    assert [r.answer_text for r in fixes] == [None, None]  # UDB never saw them
+
+
 def _plan(journal, run_id) -> int:
     """Decide a dry run's rows as `batch validate` does (no memory, no selection)."""
     return plan_dry_run(journal, run_id, SubmitSettings(), stop=threading.Event())

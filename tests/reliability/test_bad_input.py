@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from batch.records import RESULT_COLUMNS
 from batch.simulator import ReceivedRequest, SimulatorConfig, start_simulator
 from tests.e2e.helpers import Run, run_cli
 from tests.reliability.kit import (
@@ -300,7 +301,7 @@ def test_ten_thousand_columns_are_kept(cases):
     assert len(case.received) == 3
     last = f"Ekstra {WIDE - len(HEADER) - 1}"
     rows = book.rows("Accepted")
-    assert len(rows[0]) == WIDE + 7  # the input's columns, then the seven result columns
+    assert len(rows[0]) == WIDE + len(RESULT_COLUMNS)  # the input's columns, then the results
     assert [row[last] for row in rows] == [f"v{WIDE - len(HEADER) - 1}"] * 3
 
 

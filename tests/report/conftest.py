@@ -66,9 +66,10 @@ def sample_rows() -> dict[Outcome, list[RowResult]]:
                     "Registreret": datetime(2030, 1, 1),
                 },
                 code="280",
-                text="Registreringstid ... må ikke fremdateres (checked before sending). Set the "
-                "registration time to the moment it was registered, not later.",
-                extra={"fix_columns": ["Registreret"]},
+                text="The registration time is later than now: set it to the moment it was "
+                "registered, then send the row again. (Checked before sending, as UDB's code "
+                "280: not sent.)",
+                fix_cells={"Registreret": 'Column "Registreret" is later than now.'},
             ),
             _row(
                 "migrering.xlsx",
@@ -97,7 +98,9 @@ def sample_rows() -> dict[Outcome, list[RowResult]]:
                     "Registreret": datetime(2026, 3, 1, 8, 0),
                 },
                 code="14",
-                text="Den unge findes ikke i Ungedatabasen. Drop the row.",
+                text="UDB has no data on this young person; check the CPR number, otherwise "
+                "drop the row.",
+                answer_text="Den unge findes ikke i Ungedatabasen",
                 attempts=1,
                 last_attempt=STARTED,
             ),

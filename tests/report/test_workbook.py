@@ -78,7 +78,7 @@ def test_original_values_and_result_kept(written):
     assert accepted[1]["Attempts"] == 2
     assert accepted[1]["Bemærkning"] is None
     assert fix[0]["Result code"] == "280"
-    assert fix[0]["Result text"].startswith("Registreringstid")
+    assert fix[0]["Result text"].startswith("The registration time is later")
     assert fix[1]["Result code"] == "cpr-invalid, missing-time"
 
 
@@ -112,10 +112,10 @@ def test_excel_friendly_layout(written):
     book = _load(written.workbook)
     for name in ROW_SHEETS:
         sheet = book[name]
-        assert sheet.freeze_panes == "A2"
+        assert sheet.freeze_panes == "B2"  # the header row and the CPR column
         assert sheet.auto_filter.ref.startswith("A1:")
         assert sheet.column_dimensions["A"].width >= len("CPR-nummer")
-    assert book["Fix"].auto_filter.ref == "A1:M3"  # five input columns, seven result columns
+    assert book["Fix"].auto_filter.ref == "A1:N3"  # the input's columns, eight result columns
 
 
 def test_fix_cells_highlighted(written):

@@ -142,7 +142,7 @@ def test_each_answer_reaches_its_outcome(journal, script, expected):
 
 
 def test_result_texts_explain(journal):
-    """Texts carry UDB's Danish text plus advice, or the failure and the attempts made."""
+    """Texts say what to do (UDB's own text is kept apart), or the failure and the attempts."""
     script = {cpr(1): [Answer(ok=False, code=280, text="Registreringstid ... fremdateres")]}
     script[cpr(2)] = [TIMEOUT] * 3
     script[cpr(3)] = [SCHEMA]
@@ -150,7 +150,9 @@ def test_result_texts_explain(journal):
     rows = [row(2, report(cpr(1))), row(3, report(cpr(2))), row(4, report(cpr(3)))]
     run_id, _ = run(journal, rows, sender, max_attempts=3)
     texts = {s["source_row"]: s["text"] for s in journal.row_states(run_id)}
-    assert texts[2].startswith("Registreringstid ... fremdateres. Set the registration time")
+    assert texts[2].startswith("The registration time is later than now: set it to the moment")
+    fix = next(iter(journal.results(run_id, Outcome.FIX)))
+    assert fix.answer_text == "Registreringstid ... fremdateres"  # as UDB sent it
     assert texts[3] == (
         "No answer within the time limit (read timed out); 3 attempts. "
         "The next run sends the row again."
