@@ -125,7 +125,7 @@ def pyspy_top(raw: Path, count: int = 15) -> dict[str, Any]:
 
 _PROJECT = " @ batch/"
 # The command's entry points: on nearly every main-thread stack, they say nothing.
-_WRAPPERS = ("batch/__main__.py", "batch/cli.py", "run_job @ batch/pipeline.py")
+_WRAPPERS = ("batch/__main__.py", "batch/cli/", "run_job @ batch/pipeline/__init__.py")
 
 
 def _pyspy_frame(frame: str) -> tuple[str, str]:

@@ -15,13 +15,13 @@ from batch.config import RETENTION_HINT, retention_days
 from batch.errors import BatchError
 from batch.i18n import _
 from batch.journal import Journal, format_local
+from batch.journal.retention import cutoff_for, purge
 from batch.records import Report
-from batch.retention import cutoff_for, purge
 
 if TYPE_CHECKING:
     from batch.console import Console
     from batch.journal import PersonRow, Remembered
-    from batch.retention import PurgeResult
+    from batch.journal.retention import PurgeResult
 
 __all__ = ["history", "purge_command", "retention_option"]
 

@@ -30,12 +30,12 @@ from batch.cli.options import (
 )
 from batch.errors import BatchError, ReportWriteError, SetupError
 from batch.i18n import N_, _
+from batch.journal.retention import remember_inbox
 from batch.logging import RESULT_LOGGER
 from batch.pipeline import EXIT_UNSENT, exit_code_for, run_job
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.report import NightTally, result_facts, write_metrics
-from batch.retention import remember_inbox
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

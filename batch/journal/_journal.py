@@ -355,8 +355,6 @@ class Journal(JournalReads, Closing):
             [run_id, *params],
         )
 
-    # -- retention and the memory -------------------------------------------------------------
-
     def compact(self, run_id: str) -> int:
         """After the run's workbook is written: Unchanged rows drop their cells (see `_purge`)."""
         with self._mutex:
@@ -379,8 +377,8 @@ class Journal(JournalReads, Closing):
 
     def places(self, kind: str) -> list[Path]:
         """The report directories or inboxes runs used."""
-        found = self._query("SELECT path FROM places WHERE kind = ? ORDER BY path", (kind,))
-        return [Path(path) for (path,) in found]
+        query = "SELECT path FROM places WHERE kind = ? ORDER BY path"
+        return [Path(path) for (path,) in self._query(query, (kind,))]
 
     def person_history(self, cpr: str) -> tuple[list[_memory.PersonRow], list[_memory.Remembered]]:
         """Every row of one person still in the journal, and what the memory holds for them."""
@@ -390,10 +388,9 @@ class Journal(JournalReads, Closing):
             return rows, _memory.person_memory(self._conn, person)
 
     def new_issues(self, run_id: str) -> dict[Outcome, int]:
-        """Fix and Drop rows this run reported first; see `batch.journal._issues`."""
-        if self._conn.in_transaction:  # a snapshot (`batch report`, maybe beside a run): read
-            with self._mutex:
-                return count_new_issues(self._conn, run_id, self.keys.payload, record=False)
+        """Fix/Drop rows this run reported first (see `_issues`); read-only in a snapshot."""
+        if self._conn.in_transaction:
+            return count_new_issues(self._conn, run_id, self.keys.payload, record=False)
         with self._transaction() as conn:
             return count_new_issues(conn, run_id, self.keys.payload)
 

@@ -9,7 +9,7 @@ import pytest
 from batch.config import resolve_settings
 from batch.errors import ConfigError
 from batch.journal import Journal
-from batch.retention import expired_files, purge
+from batch.journal.retention import expired_files, purge
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=1)
 

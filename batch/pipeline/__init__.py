@@ -18,22 +18,13 @@ from typing import TYPE_CHECKING
 import structlog
 
 from batch.errors import SetupError
-from batch.fixback import lent_settings, open_all
 from batch.i18n import N_, _
-from batch.ingest import InputSource, ingest
 from batch.intake import InputFile, InputOptions, open_input
 from batch.journal import SIMULATOR, Journal, Service
-from batch.preflight import Startup, startup_checks
-from batch.preflight.wiring import (
-    check_settings,
-    check_system_id,
-    client_settings,
-    input_options,
-    submit_settings,
-)
-from batch.records import Outcome, StopCause
-from batch.retention import after_run
-from batch.run_result import (
+from batch.journal.retention import after_run
+from batch.pipeline.fixback import lent_settings, open_all
+from batch.pipeline.ingest import InputSource, ingest
+from batch.pipeline.result import (
     EXIT_FAILED_ROWS,
     EXIT_OK,
     EXIT_UNSENT,
@@ -44,6 +35,15 @@ from batch.run_result import (
     rebuild_report,
     write_result,
 )
+from batch.preflight import Startup, startup_checks
+from batch.preflight.wiring import (
+    check_settings,
+    check_system_id,
+    client_settings,
+    input_options,
+    submit_settings,
+)
+from batch.records import Outcome, StopCause
 from batch.service.client import UdbClient
 from batch.simulator import SimulatorConfig, start_simulator
 from batch.submit import plan_validate, share_key, submit_run
@@ -171,7 +171,7 @@ def run_job(
     notice = _Notes(notice)
     if settings.uses_simulator and not dry_run:
         notice(_(SIMULATOR_NOTICE))  # the first thing the user reads
-    # A result workbook fed back lends the settings of its run (see batch.fixback), before
+    # A result workbook fed back lends the settings of its run (see batch.pipeline.fixback), before
     # the settings are checked.
     settings = lent_settings(paths, settings)
     startup = _startup(settings, notice, dry_run=dry_run)
