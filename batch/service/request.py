@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from batch.records import CANONICAL_FIELDS
+
 if TYPE_CHECKING:
     import datetime as dt
 
@@ -16,19 +18,11 @@ __all__ = ["LOCAL_TIME", "REQUEST_FIELDS", "build_request", "request_values"]
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 
 
-# The request's fields in the order of the spec (4.1), one column each where they are shown.
+# The request's fields in the order of the spec (4.1), one column each where they are shown:
+# the input's canonical fields with the receiving system first.
 REQUEST_FIELDS: tuple[str, ...] = (
     "ModtagerSystemID",
-    "CPRNr",
-    "KommuneInstitutionNummer",
-    "KontaktNavn",
-    "KontaktMail",
-    "KontaktTelefon",
-    "KontaktRegistreringstid",
-    "JobOnsker",
-    "JobRegistreringstid",
-    "UddannelsesOnsker",
-    "UddannelsesRegistreringstid",
+    *(name for name in CANONICAL_FIELDS if name != "ModtagerSystemID"),
 )
 
 

@@ -13,21 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from batch.records import CANONICAL_FIELDS
 from tests.reliability.kit import KUI, accepted_people, write_csv
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-HEADER = (
-    "CPRNr",
-    "KommuneInstitutionNummer",
-    "KontaktNavn",
-    "KontaktMail",
-    "KontaktTelefon",
-    "KontaktRegistreringstid",
-    "JobOnsker",
-    "JobRegistreringstid",
-)
+HEADER = CANONICAL_FIELDS[:8]  # CPR, institution, contact, job wish: what the history has
 OLD_PEOPLE = ("1503901234", "2207921234", "0101951234")  # born in the 1990s: 25 or more
 UNKNOWN_PEOPLE = ("0202104321", "1712114321")  # born 2010/2011, not in the registry
 START = datetime.now().replace(microsecond=0) - timedelta(days=400)
