@@ -36,6 +36,7 @@ from batch.pipeline.result import (
     write_result,
 )
 from batch.preflight import Startup, startup_checks
+from batch.preflight.startup import address_warning
 from batch.preflight.wiring import (
     check_settings,
     check_system_id,
@@ -297,9 +298,11 @@ def _submit(
     try:
         with _sender(settings) as (sender, service):
             journal.use_service(run_id, service)
+            plain = address_warning(service.endpoint) if settings.endpoint is None else None
             note = first_run_note(journal, service)
-            if note is not None:
-                notice(note, keep=True)
+            for text in (plain, note):
+                if text is not None:
+                    notice(text, keep=True)
             stats = submit_run(
                 journal,
                 run_id,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from batch.errors import BatchError
 from batch.i18n import _
 from batch.preflight import checks_text as T  # noqa: N812 - the texts, short
-from batch.preflight.startup import certificate_warnings, risk_warnings
+from batch.preflight.startup import address_warning, certificate_warnings, risk_warnings
 from batch.preflight.wiring import check_system_id, client_settings, input_options
 from batch.service.certs import configured_certificates
 from batch.service.client import UdbClient
@@ -106,6 +106,9 @@ def _wsdl_check(client: ClientSettings) -> tuple[Check, str | None]:
             endpoint = udb.endpoint
     except BatchError as error:
         return Check("wsdl", Status.FAIL, str(error), _(T.FIX_WSDL)), client.endpoint
+    plain = address_warning(endpoint) if client.endpoint is None else None
+    if plain is not None:  # the settings named only the WSDL; its address is plain http
+        return Check("wsdl", Status.WARN, _(T.WSDL_OK).format(endpoint=endpoint), plain), endpoint
     return Check("wsdl", Status.OK, _(T.WSDL_OK).format(endpoint=endpoint)), endpoint
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from batch.config import Settings
     from batch.service.client import ClientSettings
 
-__all__ = ["Startup", "is_loopback_url", "risk_warnings", "startup_checks"]
+__all__ = ["Startup", "address_warning", "is_loopback_url", "risk_warnings", "startup_checks"]
 
 _EXPIRES = {
     "tls": N_(
@@ -87,15 +87,24 @@ def certificate_warnings(
     return warnings
 
 
+def address_warning(url: str | None) -> str | None:
+    """The warning for a plain-http address off this machine, else None.
+
+    Checked on the settings before the run, and again on the address the WSDL names once it is
+    read: with no `endpoint` set, that address is where the CPR numbers really go.
+    """
+    if url and url.lower().startswith("http://") and not is_loopback_url(url):
+        return _(PLAIN_HTTP).format(url=url)
+    return None
+
+
 def risk_warnings(settings: Settings, client: ClientSettings) -> list[str]:
     """Allowed but risky: no verification, plain http off this machine, no signing."""
     warnings = []
     if not settings.tls_verify:
         warnings.append(_(NO_VERIFY))
-    for url in (settings.endpoint, settings.wsdl):
-        if url and url.lower().startswith("http://") and not is_loopback_url(url):
-            warnings.append(_(PLAIN_HTTP).format(url=url))
-            break
+    plain = [address_warning(url) for url in (settings.endpoint, settings.wsdl)]
+    warnings += [text for text in plain if text is not None][:1]
     if client.signing is None and not settings.uses_simulator:
         warnings.append(_(NO_SIGNING))
     return warnings

@@ -1,12 +1,15 @@
 """The start of a run: certificates dated and refused when expired, risky settings warned."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from batch.config import Settings
 from batch.errors import ConfigError
 from batch.preflight import startup_checks
+from batch.preflight.checks import Status, _wsdl_check
+from batch.preflight.startup import address_warning
 from batch.preflight.wiring import client_settings
 from tests.pki_kit import issue
 
@@ -51,3 +54,23 @@ def test_a_signing_pem_holding_its_key_is_read(tmp_path):
     startup = startup_checks(chosen, client_settings(chosen))
     assert [(c.role, c.days_left()) for c in startup.certificates] == [("signing", 99)]
     assert startup.warnings == ()
+
+
+def test_a_plain_http_address_named_only_by_the_wsdl_is_warned(tmp_path):
+    """With no endpoint set, the WSDL's own address is where the CPR numbers go: check it too."""
+    bundled = Path(__file__).parents[2] / "batch" / "contract"
+    text = (bundled / "IndberetningKontaktJobOgUddOensker.wsdl").read_text(encoding="utf-8")
+    https = "https://integrationsplatformen.dk/"
+    assert https in text
+    wsdl = tmp_path / "plain.wsdl"
+    wsdl.write_text(text.replace(https, "http://udb.example/"), encoding="utf-8")
+    for xsd in bundled.glob("*.xsd"):
+        (tmp_path / xsd.name).write_bytes(xsd.read_bytes())
+    chosen = Settings(wsdl=str(wsdl), system_id="KUI")
+    check, endpoint = _wsdl_check(client_settings(chosen))
+    assert endpoint is not None
+    assert endpoint.startswith("http://udb.example/")
+    assert check.status is Status.WARN
+    assert "travels unencrypted" in check.advice
+    assert address_warning("https://udb.example/s") is None
+    assert address_warning("http://[::1]:8080/s") is None
