@@ -15,10 +15,12 @@ import re
 import secrets
 import shlex
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,6 +172,37 @@ def install(root: Path, wheel: Path) -> Installation:
     return installed
 
 
+@contextlib.contextmanager
+def serving(installed: Installation, state: Path) -> Iterator[str]:
+    """`batch serve` from the installed venv on a free loopback port; its address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = installed.venv / "bin" / "batch"
+    command = [program, "serve", "--port", str(port), "--state-dir", state, "--quiet"]
+    env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "HOME": str(state)}
+    with subprocess.Popen(command, cwd="/", env=env, stderr=subprocess.PIPE) as server:
+        try:
+            _wait_for_port(port, server)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Until the server takes connections; fails at once if it ends first (a start-up error)."""
+    deadline = time.monotonic() + 120  # a bound for a stuck start, not a speed expectation
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            assert server.stderr is not None
+            pytest.fail(f"batch serve ended: {server.stderr.read().decode(errors='replace')}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        time.sleep(0.1)
+    pytest.fail("batch serve did not start listening")
+
+
 def write_config(root: Path, wsdl: str) -> Path:
     """The unit's BATCH_CONFIG file: the service to send to (the simulator), as root writes it."""
     path = Path(unit_environment(root)["BATCH_CONFIG"])
@@ -205,6 +238,8 @@ def service_user(root: Path) -> Iterator[str]:
     shared = Path(sysconfig.get_paths()["purelib"])
     if not readable_by_all(shared):
         pytest.skip(f"the service user cannot read the dev venv's dependencies in {shared}")
+    if not readable_by_all(Path(base_python())):
+        pytest.skip(f"no python{sys.version_info.major}.{sys.version_info.minor} for all users")
     missing = [
         t for t in ("useradd", "userdel", "runuser") if not shutil.which(t, path=SYSTEM_PATH)
     ]

@@ -16,10 +16,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 
 from batch import __version__
 from tests.e2e import install_kit as kit
-from tests.e2e.helpers import summary_of
+from tests.e2e.helpers import UNMASKED_CPR, summary_of
 from tests.e2e.nightly_kit import events, json_lines
 
 pytestmark = [pytest.mark.install, pytest.mark.slow]
@@ -66,6 +67,7 @@ def root():
 def _finished(night):
     """The night's `run finished` line, after checking that stderr is JSON only, stdout empty."""
     assert night.stdout == "", night.output  # the table is for a terminal only
+    assert not UNMASKED_CPR.search(night.stderr)
     assert json_lines(night.stderr)
     (finished,) = events(night.stderr, "run finished")
     return finished
@@ -110,6 +112,17 @@ def test_the_installed_wheel_is_what_runs_not_the_checkout(installed):
             cwd="/",
         )
         assert version.stdout.strip() == f"batch, version {__version__}"
+
+
+def test_the_installed_wheel_serves_the_web_app(installed, tmp_path):
+    """`batch serve` from the venv finds its pages and scripts in the installed package."""
+    with kit.serving(installed, tmp_path / "state") as url:
+        login = requests.get(f"{url}/login", timeout=30)
+        script = requests.get(f"{url}/static/app.js", timeout=30)
+    assert login.status_code == 200
+    assert 'name="csrf"' in login.text
+    assert script.status_code == 200
+    assert script.content == (kit.ROOT / "batch" / "web" / "static" / "app.js").read_bytes()
 
 
 def test_the_readme_and_the_test_install_alike():
