@@ -49,6 +49,12 @@ BACKUP = (
     "runuser -u {user} -- {root}/opt/batch/bin/batch backup --state-dir {root}/var/lib/batch"
     " {root}/var/lib/batch/journal-before-upgrade.sqlite3"
 )
+CRON_SETUP = (
+    "install -d -o {user} -g {user} -m 0700 {root}/var/log/batch {root}/etc/batch/kui",
+    "printf '%s' 'the PKCS#12 password' > {root}/etc/batch/kui/tls.pass",
+    "printf '%s' 'the PKCS#12 password' > {root}/etc/batch/kui/sign.pass",
+    "chown {user}:{user} {root}/etc/batch/kui/*.pass && chmod 0400 {root}/etc/batch/kui/*.pass",
+)
 ROWS = 30  # rows of the nightly export, plus one that UDB cannot take (it stays in Fix)
 _VERSION = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
 _ABSOLUTE = re.compile(r"(?<![\w./-])/(?=(?:opt|etc|var|srv)/)")  # the unit's own paths
@@ -260,7 +266,7 @@ def service_user(root: Path) -> Iterator[str]:
 def readme_line(template: str, root: Path, user: str) -> Run:
     """One of README's lines as root runs it, its paths under `root`, `kui` being `user`."""
     done = subprocess.run(
-        shlex.split(template.format(root=root, user=user)),
+        ["/bin/sh", "-c", template.format(root=root, user=user)],
         capture_output=True,
         text=True,
         check=False,
@@ -288,6 +294,33 @@ def as_user(user: str, root: Path, *command: str | Path) -> Run:
 def night(user: str, root: Path) -> Run:
     """One night: the unit's ExecStart as the service user."""
     return as_user(user, root, *unit_command(root))
+
+
+def cron_night(user: str, root: Path) -> Run:
+    """One night by README's cron line, as cron runs it: `/bin/sh -c` as the user.
+
+    Cron's own environment only (the unit's is not there); the log is the file the line
+    appends to.
+    """
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = re.findall(r"^```cron\n(.*)\n```$", readme, flags=re.MULTILINE)
+    fields = line.split(maxsplit=6)
+    assert fields[5] == "kui", "README's cron line runs as kui"
+    command = rebase(fields[6], root)
+    log = Path(re.findall(r">>(\S+)", command)[0])
+    home = root / "var" / "lib" / "batch"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "SHELL": "/bin/sh", "LOGNAME": user}
+    runuser = shutil.which("runuser", path=SYSTEM_PATH) or "runuser"
+    done = subprocess.run(
+        [runuser, "-u", user, "--", "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=home,
+        env=env,
+        timeout=180,
+    )
+    return Run(done.returncode, done.stdout + done.stderr, log.read_text(encoding="utf-8"))
 
 
 def nightly_export(root: Path, user: str, *, changed: int = 0, tag: str = "") -> Path:

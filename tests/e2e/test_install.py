@@ -128,14 +128,14 @@ def test_the_installed_wheel_serves_the_web_app(installed, tmp_path):
 def test_the_readme_and_the_test_install_alike():
     """README's "Nightly use" has the very lines this test runs, and cleans build/ first."""
     readme = (kit.ROOT / "README.md").read_text(encoding="utf-8")
-    for line in (kit.USERADD, kit.FOLDERS, kit.BACKUP):
+    for line in (kit.USERADD, kit.FOLDERS, kit.BACKUP, *kit.CRON_SETUP):
         assert line.format(root="", user="kui") in readme
     assert "rm -rf build && .venv/bin/pip wheel --no-deps --no-build-isolation" in readme
     assert "/opt/batch/bin/pip install --upgrade" in readme
 
 
 def test_two_nights_as_the_service_user(installed, fresh_simulator):
-    """The unit's command as a system user: two good nights, the second sends only changes.
+    """A system user's nights, by the unit, then by the cron line: the second sends only changes.
 
     A row in Fix is exit 1, which the unit counts as success; what the nights leave behind is
     the user's alone.
@@ -161,9 +161,11 @@ def _two_nights(installed, user, sim):
     assert (finished["accepted"], finished["fix"], finished["new_fix"]) == (kit.ROWS, 1, 1)
     assert finished["version"] == __version__
 
+    for line in kit.CRON_SETUP:
+        assert kit.readme_line(line, root, user).code == 0, line
     kit.nightly_export(root, user, changed=2, tag="night2-")
     sim.clear()
-    second = kit.night(user, root)
+    second = kit.cron_night(user, root)
     assert second.code == 1, second.output
     finished = _finished(second)
     assert (finished["accepted"], finished["unchanged"]) == (2, kit.ROWS - 2)
