@@ -260,7 +260,8 @@ def service_user(root: Path) -> Iterator[str]:
         assert folders.code == 0, folders.output
         yield user
     finally:
-        subprocess.run(["userdel", user], capture_output=True, check=False)
+        userdel = shutil.which("userdel", path=SYSTEM_PATH) or "userdel"
+        subprocess.run([userdel, user], capture_output=True, check=False)
 
 
 def readme_line(template: str, root: Path, user: str) -> Run:

@@ -52,16 +52,20 @@ def _stand_in_root() -> Path:
 def installed(wheel):
     """The wheel in a venv at the unit's path: shared by the tests that do not upgrade it."""
     root = _stand_in_root()
-    yield kit.install(root, wheel)
-    shutil.rmtree(root)
+    try:
+        yield kit.install(root, wheel)
+    finally:
+        shutil.rmtree(root)
 
 
 @pytest.fixture
 def root():
     """A stand-in for `/` of one test's own."""
     folder = _stand_in_root()
-    yield folder
-    shutil.rmtree(folder)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
 
 def _finished(night):
