@@ -43,7 +43,13 @@ group-commit writer thread), `_changes` (changed-only and never-older-over-newer
 
 from __future__ import annotations
 
-from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
+from batch.journal._across import (
+    MemoryReader,
+    RowVerdict,
+    fixed_originals,
+    service_for,
+    verdicts,
+)
 from batch.journal._backup import backup_journal
 from batch.journal._base import (
     GROUPS,
@@ -99,6 +105,7 @@ __all__ = [
     "backup_journal",
     "default_state_dir",
     "dump_cells",
+    "fixed_originals",
     "format_local",
     "load_cells",
     "open_read_only",
