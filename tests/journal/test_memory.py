@@ -56,11 +56,11 @@ def test_schema_1_fixture_opens_migrated_and_keeps_its_memory(tmp_path):
         last = journal.runs()[-1].run_id
         assert journal.counts(last)[Outcome.UNCHANGED] == 3
     with sqlite3.connect(state / JOURNAL_NAME) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)  # by way of schema 2
         columns = {name for _, name, *_ in conn.execute("PRAGMA table_info(rows)")}
         assert "cpr" not in columns
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"accepted", "rows_v1", "latest_v1"}.isdisjoint(tables)
+        assert {"accepted", "rows_v1", "latest_v1", "rows_v2", "latest_v2"}.isdisjoint(tables)
 
 
 def test_memory_is_kept_per_service(tmp_path):
