@@ -1,9 +1,9 @@
-"""Schema 1 -> 2: the memory per service and pseudonymised (see `_schema` for schema 3).
+"""Schema 1 -> 2: the memory per service and pseudonymised (see `_schema` for the current schema).
 
 Schema 1 kept `accepted` and `latest` keyed by the CPR number in clear, without a service.
 Migrating it (on first open, in one transaction) gives every run the service its settings name
 and keys every digest anew, into schema 2's tables (`SCHEMA_V2`, kept here as schema 2 wrote
-them); `_migrate_v2` then takes the journal on to schema 3. What cannot be carried over and
+them); `_migrate_v2` then takes the journal on to schema 4. What cannot be carried over and
 is dropped: acceptances of a row sent with groups left out (their payload is not in the
 journal; `latest` still holds those groups, so they stay left out).
 """

@@ -1,7 +1,8 @@
-"""Schema 2 -> 3: slim rows, run numbers, the Fix-sheet tables and `issues_seen` under retention.
+"""Schema 2 or 3 -> 4: slim rows, run numbers, the Fix-sheet tables and `issues_seen` retained.
 
-One transaction on first open (a kill rolls it back; the next open does it again). Nothing is
-re-keyed: the digests and the key stay. What changes (see `_schema` for why):
+One transaction on first open (a kill rolls it back; the next open does it again). Schema 3 is
+schema 2 with the audit log, which is left as it is. Nothing is re-keyed: the digests and the
+key stay. What changes (see `_schema` for why):
 - every run gets its number `n` (its rowid, so the order of the runs is kept);
 - `rows` becomes `slim_rows` (run number, source number, no text repeated per row) with one
   `sources` record per run and input; `rows` is a view of the same columns as before;
@@ -44,8 +45,8 @@ INSERT INTO issues_seen SELECT i.source_name, i.digest, i.outcome, i.run_id,
 """
 
 
-def migrate_v2(conn: sqlite3.Connection, schema: str) -> None:
-    """Schema 2 -> 3 in one transaction; `schema` is schema 3's DDL (`IF NOT EXISTS`)."""
+def migrate_v2(conn: sqlite3.Connection, schema: str, version: int) -> None:
+    """Schema 2 or 3 -> `version` in one transaction; `schema` is its DDL (`IF NOT EXISTS`)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         _set_aside(conn)
@@ -58,7 +59,7 @@ def migrate_v2(conn: sqlite3.Connection, schema: str) -> None:
         _check_every_row(conn)
         for table in ("rows_v2", "payloads_v2", "latest_v2", "issues_seen_v2"):
             conn.execute(f"DROP TABLE {table}")
-        conn.execute("PRAGMA user_version = 3")
+        conn.execute(f"PRAGMA user_version = {version}")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -66,7 +67,7 @@ def migrate_v2(conn: sqlite3.Connection, schema: str) -> None:
 
 
 def _set_aside(conn: sqlite3.Connection) -> None:
-    """Rename schema 2's tables that schema 3 makes anew; add the columns it adds in place."""
+    """Rename schema 2's tables that schema 4 makes anew; add the columns it adds in place."""
     conn.execute("ALTER TABLE runs ADD COLUMN n INTEGER")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(row_data)")}
     if "fix_cells" not in columns:

@@ -1,6 +1,6 @@
 """The journal's schema, its creation and the migration of journals written by older versions.
 
-Schema 3 (this version). The memory of what UDB accepted is kept per service (`services`) and
+Schema 4 (this version). The memory of what UDB accepted is kept per service (`services`) and
 pseudonymised (`person`, `payload_hash` and `content_hash` are keyed digests, see `_keys`).
 A row is two records: `slim_rows`, what the journal keeps of every row while the run's rows
 are kept (where it came from, its pseudonym and payload digest, its state), and `row_data`,
@@ -20,14 +20,18 @@ removes by age. `issues_seen` remembers the Fix/Drop rows reported (by keyed dig
 last run that reported each (`seen`), so it goes with retention like the rows. `fix_links` and
 `fixed` are the memory of rows fixed through a Fix sheet (see `_fixes`).
 
+The web app's audit log (`audit`, see `_audit`) is part of the schema since schema 3 (schema 2
+and that log); it is made, idempotently, on every open of an older journal.
+
 Older journals are migrated on first open, one version at a time, each in one transaction:
-schema 1 by `_migrate_v1`, schema 2 by `_migrate_v2`.
+schema 1 to 2 by `_migrate_v1`, schema 2 or 3 to 4 by `_migrate_v2`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from batch.journal._audit import AUDIT_SCHEMA, add_audit
 from batch.journal._base import unusable
 from batch.journal._keys import forget_key, load_key
 from batch.journal._migrate_v1 import SCHEMA_V2, migrate_v1
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "open_schema"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -118,7 +122,9 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
 def create(conn: sqlite3.Connection) -> None:
     """The tables of a new journal; incremental auto-vacuum so a purge can give space back."""
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect before any table
-    conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    conn.executescript(
+        f"BEGIN; {_SCHEMA} {AUDIT_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+    )
 
 
 def memory_exists(conn: sqlite3.Connection) -> bool:
@@ -147,7 +153,8 @@ def open_schema(
         if version == 2:  # noqa: PLR2004 - schema 2
             _add_nightly(conn)
         if version < SCHEMA_VERSION:
-            migrate_v2(conn, _SCHEMA)
+            migrate_v2(conn, _SCHEMA, SCHEMA_VERSION)
+        add_audit(conn, SCHEMA_VERSION)  # idempotent: also after a kill right after migrating
         if forget:
             _forget(conn, state_dir)
         return load_key(state_dir, memory_exists=memory_exists(conn))

@@ -19,7 +19,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from batch.i18n import LANGUAGES, _, use_language
-from batch.web import pages, sendpages
+from batch.web import pages, runs, sendpages
 from batch.web.accounts import Accounts
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
@@ -143,6 +143,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *pages.ROUTES,
         *sendpages.ROUTES,
+        *runs.ROUTES,
         Mount("/static", app=static, name="static"),
     ]
     middleware = [

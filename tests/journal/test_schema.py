@@ -1,7 +1,8 @@
-"""Schema 3: the migration of a real schema-2 journal, cells stored once per source, retention."""
+"""Schema 4: the migration of a real schema-2 journal, cells stored once per source, retention."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,8 @@ import pytest
 from batch.config import Settings
 from batch.errors import StateError
 from batch.journal import JOURNAL_NAME, KEY_NAME, Journal
+from batch.journal._audit import add_audit, append, entries
+from batch.journal._schema import SCHEMA_VERSION
 from batch.pipeline import run_job
 from batch.records import Outcome
 from tests.journal.fixtures.make_v1_journal import HEADER, SECOND
@@ -32,7 +35,7 @@ def _v2_state(tmp_path: Path) -> Path:
 
 
 def test_schema_2_fixture_migrates_with_its_memory_and_its_fix_rows(tmp_path):
-    """A real schema-2 journal opens as schema 3: runs, rows, memory and Fix rows seen kept."""
+    """A real schema-2 journal opens as schema 4: runs, rows, memory and Fix rows seen kept."""
     state = _v2_state(tmp_path)
     with Journal.open(state) as journal:
         first, second = (info.run_id for info in journal.runs())
@@ -42,7 +45,7 @@ def test_schema_2_fixture_migrates_with_its_memory_and_its_fix_rows(tmp_path):
         assert list(fix.fix_cells) == ["Kontakt e-mail"]
         assert fix.cells["Kontaktperson"] == "Ole Sko"
     with sqlite3.connect(state / JOURNAL_NAME) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert conn.execute("SELECT run_id, seen FROM issues_seen").fetchall() == [(first, 1)]
     source = tmp_path / "export.csv"  # the fixture's file name: its Fix row is known
     source.write_text(HEADER + SECOND + BROKEN, encoding="utf-8")
@@ -109,3 +112,18 @@ def test_purge_forgets_a_fix_row_seen_once_its_last_report_is_past_retention(jou
         journal.purge(datetime.now(UTC) + timedelta(seconds=5))
         assert conn.execute("SELECT COUNT(*) FROM issues_seen").fetchone() == (0,)
     conn.close()
+
+
+def test_a_schema_3_journal_keeps_its_audit_log(tmp_path):
+    """Schema 3 (schema 2 and the web app's audit log, as its code left it) migrates alike."""
+    state = _v2_state(tmp_path)
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        add_audit(conn, 3)
+        append(conn, "anna", "edit", "row 2", old_value="x", new_value="y")
+        conn.commit()
+    with Journal.open(state) as journal:
+        assert journal.memories()[0].remembered == 4
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        (entry,) = entries(conn)
+    assert (entry.actor, entry.old_value, entry.new_value) == ("anna", "x", "y")
