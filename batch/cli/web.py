@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from batch.cli.helptext import LanguageGroup
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.i18n import _
@@ -60,7 +61,7 @@ def serve(host: str, port: int, config_file: Path | None, **flags: Any) -> None:
     )
 
 
-@click.group()
+@click.group(cls=LanguageGroup)
 def user() -> None:
     """Local accounts of the web app (names and Argon2 hashes in the state directory)."""
 

@@ -259,8 +259,10 @@ def take_lock(state_dir: Path) -> int:
         os.close(fd)
         who = f" (pid {holder})" if holder.isdigit() else ""
         raise JournalLockedError(
-            f"another batch run{who} is using the state directory {state_dir}; "
-            "wait for it to finish, or use another --state-dir"
+            _(
+                "another batch run{who} is using the state directory {folder}; "
+                "wait for it to finish, or use another --state-dir"
+            ).format(who=who, folder=state_dir)
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode("ascii"))

@@ -76,7 +76,8 @@ class Journal(JournalReads, Closing):
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock_fd = take_lock(state_dir)
         except OSError as exc:
-            raise StateError(f"the state directory {state_dir} cannot be used: {exc}") from exc
+            message = _("the state directory {folder} cannot be used: {error}")
+            raise StateError(message.format(folder=state_dir, error=exc)) from exc
         try:
             path = state_dir / JOURNAL_NAME
             create_private(path)

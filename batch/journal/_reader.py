@@ -18,6 +18,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal._base import JOURNAL_NAME, InputInfo
 from batch.journal._ingest import first_row_columns
 from batch.journal._journal import Journal
@@ -34,7 +35,11 @@ def open_read_only(state_dir: Path) -> Journal:
     """The journal in `state_dir`, read-only and unlocked; `StateError` if there is none."""
     path = state_dir.expanduser() / JOURNAL_NAME
     if not path.is_file():
-        raise StateError(f"there is no journal in {state_dir} yet: nothing has been run there")
+        raise StateError(
+            _("there is no journal in {folder} yet: nothing has been run there").format(
+                folder=state_dir
+            )
+        )
     try:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
@@ -46,7 +51,9 @@ def open_read_only(state_dir: Path) -> Journal:
         conn.execute("SELECT COUNT(*) FROM runs").fetchone()
         handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
     except (sqlite3.Error, OSError) as exc:
-        raise StateError(f"the journal {path} cannot be read ({exc})") from exc
+        raise StateError(
+            _("the journal {path} cannot be read ({error})").format(path=path, error=exc)
+        ) from exc
     # Reading needs no key: the digests are only compared by the run that holds the lock.
     return Journal(path, conn, handle, Pseudonyms(b""))
 

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal._base import PAGE, InputInfo, RunInfo, load_cells, parse_time
 from batch.records import Outcome, RowResult
 
@@ -43,7 +44,8 @@ class JournalReads:
         """One run's record, with its inputs in the order they were read."""
         found = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
         if not found:
-            raise StateError(f"the journal {self.path} holds no run {run_id}")
+            message = _("the journal {path} holds no run {run_id}")
+            raise StateError(message.format(path=self.path, run_id=run_id))
         return self._run_info(found[0])
 
     def _run_info(self, row: Sequence[Any]) -> RunInfo:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal._base import connect, iso_micros
 
 if TYPE_CHECKING:
@@ -173,7 +174,8 @@ class JournalWriter(Closing):
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
-            raise StateError(f"the journal {self._path} cannot be written: {self._error}")
+            message = _("the journal {path} cannot be written: {error}")
+            raise StateError(message.format(path=self._path, error=self._error))
 
     def _loop(self) -> None:
         # After a failure the loop keeps draining, so that no worker waits forever.
