@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from batch.i18n import LANGUAGES, _, use_language
 from batch.web import pages, sendpages
 from batch.web.accounts import Accounts
+from batch.web.api import ApiDoor, create_api
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
 from batch.web.sending import Runner
@@ -146,6 +147,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
+        Middleware(ApiDoor, api=create_api(context)),  # /api: bearer tokens, no session
         Middleware(
             SessionMiddleware,
             key=secret_key(state_dir),
