@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["PROBLEMS", "SPEC", "docs", "openapi"]
+__all__ = ["PROBLEMS", "ROW", "RUN", "SPEC", "docs", "openapi"]
 
 PROBLEMS = {
     "token-missing": "No `Authorization: Bearer <token>` header (401).",
@@ -45,7 +45,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_RUN = {
+RUN = {
     "type": "object",
     "required": ["id", "status", "rows", *_OUTCOMES, "links"],
     "properties": {
@@ -68,7 +68,7 @@ _RUN = {
     },
     "additionalProperties": True,
 }
-_ROW = {
+ROW = {
     "type": "object",
     "properties": {
         "file": {"type": "string"},
@@ -79,6 +79,8 @@ _ROW = {
         "message": {"type": ["string", "null"]},
         "udb_text": {"type": ["string", "null"]},
         "problems": {"type": "object", "additionalProperties": {"type": "string"}},
+        "attempts": {"type": "integer", "description": "Requests sent for the row."},
+        "last_attempt": {"type": ["string", "null"], "format": "date-time"},
         "cells": {"type": "object", "description": "The row's cells as read (CPR unmasked)."},
     },
 }
@@ -134,7 +136,7 @@ SPEC: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "202": _json(_RUN, "Queued; poll the Location."),
+                    "202": _json(RUN, "Queued; poll the Location."),
                     "413": _PROBLEM,
                     "415": _PROBLEM,
                     "422": _PROBLEM,
@@ -149,7 +151,7 @@ SPEC: dict[str, Any] = {
                     "200": _json(
                         {
                             "type": "object",
-                            "properties": {"runs": {"type": "array", "items": _RUN}},
+                            "properties": {"runs": {"type": "array", "items": RUN}},
                         },
                         "The runs.",
                     )
@@ -160,7 +162,7 @@ SPEC: dict[str, Any] = {
             **_BY_ID,
             "get": {
                 "summary": "One run: status, rows per outcome, its JSON summary once finished",
-                "responses": {"200": _json(_RUN, "The run."), "404": _PROBLEM},
+                "responses": {"200": _json(RUN, "The run."), "404": _PROBLEM},
             },
         },
         "/api/runs/{run}/workbook": {
@@ -202,7 +204,7 @@ SPEC: dict[str, Any] = {
                     "200": _json(
                         {
                             "type": "object",
-                            "properties": {"rows": {"type": "array", "items": _ROW}},
+                            "properties": {"rows": {"type": "array", "items": ROW}},
                         },
                         "The rows.",
                     ),

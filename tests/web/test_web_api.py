@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from batch.journal import Journal
+from batch.web.api_spec import ROW, RUN
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
@@ -74,6 +75,8 @@ def test_a_validation_by_api_counts_as_batch_validate(served, tmp_path):
     fix = client.get(f"{served.url}{shown['links']['rows']}?outcome=fix", timeout=30).json()
     assert len(fix["rows"]) == expected["fix"]
     assert all(row["outcome"] == "fix" and row["message"] for row in fix["rows"])
+    assert set(RUN["required"]) <= set(shown)  # the description holds for a real answer
+    assert all(set(row) == set(ROW["properties"]) for row in fix["rows"])
     assert not (served.settings.state_dir / "journal.sqlite3").exists()  # as validate: no trace
 
 
@@ -214,3 +217,21 @@ def test_the_openapi_description_matches_the_routes(served):
         assert f"{method.upper()} {path}" in page.text
     assert 'id="problem-token-invalid"' in page.text
     json.dumps(spec)  # plain JSON, nothing a client cannot read
+
+
+def test_problems_speak_danish_when_asked(served):
+    """`Accept-Language: da` gets the problem's detail in Danish, as the pages would."""
+    client = api(token_for(served.settings.state_dir))
+    client.headers["Accept-Language"] = "da"
+    answer = client.get(f"{served.url}/api/runs/abcdefghijklmnopqrstuvwx", timeout=10)
+    assert answer.json()["detail"] == "Der er ingen sådan kørsel eller adresse."
+
+
+def test_the_docs_page_is_browsable_when_signed_in(served):
+    """/help/api shows /api/docs' page to a signed-in browser; to nobody else."""
+    session, _csrf = signed_in(served.url)
+    page = session.get(f"{served.url}/help/api", timeout=10)
+    assert page.status_code == 200
+    assert "GET /api/runs/{run}/rows" in page.text
+    anonymous = requests.get(f"{served.url}/help/api", timeout=10, allow_redirects=False)
+    assert anonymous.status_code == 303
