@@ -62,6 +62,11 @@ RUN = {
         "started": {"type": ["string", "null"], "format": "date-time"},
         "finished": {"type": ["string", "null"], "format": "date-time"},
         "message": {"type": ["string", "null"]},
+        "notice": {
+            "type": "string",
+            "description": "On POST, when no endpoint is configured: the run goes to the "
+            "built-in simulator and nothing leaves the machine.",
+        },
         "rows": {"type": "integer"},
         **_COUNTS,
         "links": {"type": "object", "additionalProperties": {"type": "string"}},

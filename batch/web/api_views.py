@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from batch.errors import BatchError
 from batch.i18n import _, current_language
 from batch.intake import open_input
+from batch.pipeline import SIMULATOR_NOTICE
 from batch.privacy import mask_cpr
 from batch.records import Outcome
 from batch.web.api_jobs import ApiJob, ApiJobs, now
@@ -119,12 +120,13 @@ def _find(context: WebContext, jobs: ApiJobs, run: str) -> tuple[ApiJob | None, 
 
 
 def _listing(context: WebContext, jobs: ApiJobs, limit: int) -> list[dict[str, Any]]:
-    by_run = {job.run_id: job for job in jobs.all() if job.run_id is not None}
-    listed = [
-        view(by_run.pop(found[0].run_id, None), found)
-        for found in journal_runs(context.settings.state_dir)
-    ]
-    listed += [view(job, None) for job in jobs.all() if job.run_id is None or job.run_id in by_run]
+    """The journal's runs, each with the job that asked for it, then the jobs it does not hold."""
+    asked = jobs.all()
+    by_run = {job.run_id: job for job in asked if job.run_id is not None}
+    journal = journal_runs(context.settings.state_dir)
+    held = {info.run_id for info, _counts in journal}
+    listed = [view(by_run.get(found[0].run_id), found) for found in journal]
+    listed += [view(job, None) for job in asked if job.run_id not in held]
     listed.sort(key=lambda item: item["started"] or item["submitted"] or "", reverse=True)
     return listed[:limit]
 
@@ -267,6 +269,8 @@ async def submit(request: Request) -> Response:
     )
     jobs.submit(job)
     shown = view(job, None)
+    if job.send and context.settings.uses_simulator:
+        shown["notice"] = _(SIMULATOR_NOTICE)  # as the pages' banner says
     return JSONResponse(shown, status_code=202, headers={"Location": shown["links"]["self"]})
 
 

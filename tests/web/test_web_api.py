@@ -85,6 +85,7 @@ def test_a_send_by_api_counts_as_batch_run(served, tmp_path):
     client = api(token_for(served.settings.state_dir))
     answer = submit(client, served.url)
     assert answer.status_code == 202, answer.text
+    assert "simulator" in answer.json()["notice"]  # no endpoint configured: said at once
     shown = finished(client, served.url, answer.json()["id"])
     by_cli = cli("run", tmp_path / "cli", EXPORT)
     assert by_cli.code == 1, by_cli.output  # some rows to fix or drop
