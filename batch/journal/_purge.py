@@ -10,6 +10,9 @@ its record and its counts (`runs.counts`), so `batch status` still shows it.
 The pseudonymised memory (`payloads`, `latest`) is not touched: it holds no CPR number and no
 content, only keyed digests, and it is what makes the next night send only what changed.
 
+The audit log's entries stay; their old and new cell values past retention are blanked
+(`_audit.redact_audit`).
+
 Within retention, an Unchanged row is compacted once its run's workbook is written (`compact`):
 it keeps its source position, pseudonym and payload digest, not its cells, payload or text.
 
@@ -25,6 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch.journal._audit import redact_audit
 from batch.journal._base import now_text
 
 if TYPE_CHECKING:
@@ -76,6 +80,8 @@ def purge_rows(conn: sqlite3.Connection, cutoff: datetime, *, dry_run: bool) -> 
             conn.execute("DELETE FROM attempts WHERE row_id IN (SELECT id FROM doomed)")
             conn.execute("DELETE FROM row_data WHERE row_id IN (SELECT id FROM doomed)")
             conn.execute("DELETE FROM rows WHERE id IN (SELECT id FROM doomed)")
+        if not dry_run:  # edited cells' old and new values in the audit log expire alike
+            redact_audit(conn, cutoff.isoformat(timespec="microseconds"))
     except BaseException:
         conn.execute("ROLLBACK")
         raise

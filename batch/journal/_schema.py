@@ -1,6 +1,9 @@
 """The journal's schema, its creation and the migration of journals written by older versions.
 
-Schema 2 (this version): the memory of what UDB accepted is kept per service (`services`) and
+Schema 3 (this version): schema 2 and the web app's audit log (`audit`, see `_audit`), added
+to a schema-2 journal on its first open.
+
+Schema 2: the memory of what UDB accepted is kept per service (`services`) and
 pseudonymised (`person`, `payload_hash` and `content_hash` are keyed digests, see `_keys`);
 rows hold the CPR number only as its pseudonym (`person`); what holds it in clear (cells,
 payload, answer text) is in `row_data`, one record per row, so that removing it (an Unchanged
@@ -26,6 +29,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from batch.journal._audit import AUDIT_SCHEMA, add_audit
 from batch.journal._base import iso_micros, sort_micros, unusable, utc_key
 from batch.journal._keys import forget_key, load_key
 from batch.journal._purge import reclaim_space
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "open_schema"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -102,7 +106,9 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
 def create(conn: sqlite3.Connection) -> None:
     """The tables of a new journal; incremental auto-vacuum so a purge can give space back."""
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect before any table
-    conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    conn.executescript(
+        f"BEGIN; {_SCHEMA} {AUDIT_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+    )
 
 
 def memory_exists(conn: sqlite3.Connection) -> bool:
@@ -239,8 +245,10 @@ def open_schema(
         if version == 1:  # schema 1 remembered CPR numbers in clear: a new key is harmless
             keys = load_key(state_dir, memory_exists=False)
             migrate_v1(conn, keys)
+            add_audit(conn, SCHEMA_VERSION)
             return keys
         _add_nightly(conn)
+        add_audit(conn, SCHEMA_VERSION)
         return load_key(state_dir, memory_exists=memory_exists(conn))
     except BaseException:
         conn.close()

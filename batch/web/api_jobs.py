@@ -161,7 +161,6 @@ class ApiJobs:
         """The run, tried again while another run holds the journal's lock."""
         options = upload_options(self.settings, upload)
         path = upload.path(self.uploads.root)
-        keep = None if job.send else functools.partial(self._keep_rows, job)
         named = _('API upload "{name}" by {token}').format(name=job.file, token=job.token)
         while True:
             try:
@@ -171,7 +170,7 @@ class ApiJobs:
                     inputs=[named],
                     dry_run=not job.send,
                     on_run=lambda run_id: self._started(job, run_id),
-                    on_end=keep,
+                    on_end=functools.partial(self._keep_rows, job),
                 )
             except JournalLockedError:
                 if job.status != "waiting":
@@ -185,6 +184,8 @@ class ApiJobs:
 
     def _keep_rows(self, job: ApiJob, journal: Journal, run_id: str) -> None:
         """A validation's rows, from its dry run's journal before that is removed."""
+        if job.send:
+            return  # a sent run's rows stay in the state directory's journal
         lines = (
             json.dumps(row_json(result), ensure_ascii=False)
             for outcome in Outcome

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from batch.i18n import LANGUAGES, _, use_language
-from batch.web import pages, sendpages
+from batch.web import pages, runs, sendpages
 from batch.web.accounts import Accounts
 from batch.web.api import ApiDoor, create_api
 from batch.web.api_spec import docs as api_docs
@@ -145,6 +145,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *pages.ROUTES,
         *sendpages.ROUTES,
+        *runs.ROUTES,
         Route("/help/api", api_docs, methods=["GET"]),  # /api/docs for a signed-in browser
         Mount("/static", app=static, name="static"),
     ]
