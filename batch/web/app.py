@@ -19,10 +19,11 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from batch.i18n import LANGUAGES, _, use_language
-from batch.web import pages, runs, sendpages
+from batch.web import admin, pages, runs, sendpages
 from batch.web.accounts import Accounts
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
+from batch.web.roles import RoleGuard
 from batch.web.sending import Runner
 from batch.web.sessions import LoginThrottle, SessionMiddleware, secret_key
 from batch.web.templating import Pages
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> Starlette:
         *pages.ROUTES,
         *sendpages.ROUTES,
         *runs.ROUTES,
+        *admin.ROUTES,
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
@@ -153,6 +155,7 @@ def create_app(settings: Settings) -> Starlette:
             idle_seconds=settings.session_idle_minutes * IDLE_SECONDS_PER_MINUTE,
         ),
         Middleware(_Guard, default_language=default_language),
+        Middleware(RoleGuard),
     ]
     handlers: dict[Any, Any] = {HTTPException: _error_page, Exception: _error_page}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)

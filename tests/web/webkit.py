@@ -68,14 +68,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def signed_in(url: str) -> tuple[requests.Session, str]:
-    """A client signed in as the test user, and its CSRF token."""
+def signed_in(url: str, name: str = USER) -> tuple[requests.Session, str]:
+    """A client signed in as `name` (the test user), and its CSRF token."""
     client = requests.Session()
     client.headers["Accept-Language"] = "en"
     token = csrf_of(client.get(f"{url}/login", timeout=10).text)
     answer = client.post(
         f"{url}/login",
-        data={"csrf": token, "name": USER, "password": PASSWORD},
+        data={"csrf": token, "name": name, "password": PASSWORD},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
