@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from batch.cli.options import _common_options, _fail, _start
+from batch.config import header_name, proxy_addresses
 from batch.errors import BatchError
 from batch.i18n import _
 
@@ -40,6 +41,17 @@ def _is_loopback(host: str) -> bool:
 @click.option(
     "--session-idle-minutes", type=int, help="Sign-in ends after this idle time (default 30)."
 )
+@click.option(
+    "--trusted-proxies",
+    callback=lambda _ctx, _param, value: _parsed(proxy_addresses, value),
+    help="Addresses or networks of the reverse proxies in front, comma-separated: only their "
+    "X-Forwarded-For/-Proto and --sso-header are believed.",
+)
+@click.option(
+    "--sso-header",
+    callback=lambda _ctx, _param, value: _parsed(header_name, value),
+    help="Header in which a trusted proxy's single sign-on names the account (X-Remote-User).",
+)
 @_common_options
 def serve(host: str, port: int, config_file: Path | None, **flags: Any) -> None:
     """Serve the web app: upload, check, fix and send from the browser.
@@ -61,9 +73,20 @@ def serve(host: str, port: int, config_file: Path | None, **flags: Any) -> None:
         )
     app = create_app(settings)
     console.notice(_("the web app is at http://{host}:{port}/").format(host=host, port=port))
+    # Forwarded headers are believed by the app, from `trusted_proxies` only (web/proxies.py).
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+        app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
     )
+
+
+def _parsed(parse: Any, value: str | None) -> Any:
+    """A flag's text read as the config file's would be; a wrong one is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.group()

@@ -23,6 +23,7 @@ from batch.web import admin, pages, runs, sendpages
 from batch.web.accounts import Accounts
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
+from batch.web.proxies import HeaderSignIn, TrustedProxy
 from batch.web.roles import RoleGuard
 from batch.web.sending import Runner
 from batch.web.sessions import LoginThrottle, SessionMiddleware, secret_key
@@ -149,11 +150,13 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
+        Middleware(TrustedProxy, trusted=settings.trusted_proxies, sso_header=settings.sso_header),
         Middleware(
             SessionMiddleware,
             key=secret_key(state_dir),
             idle_seconds=settings.session_idle_minutes * IDLE_SECONDS_PER_MINUTE,
         ),
+        Middleware(HeaderSignIn, header=settings.sso_header),
         Middleware(_Guard, default_language=default_language),
         Middleware(RoleGuard),
     ]

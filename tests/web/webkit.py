@@ -41,7 +41,8 @@ def serve(settings: Settings) -> Iterator[Served]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    # As `batch serve`: uvicorn trusts no proxy; the app decides (`trusted_proxies`).
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
