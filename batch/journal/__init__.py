@@ -44,7 +44,13 @@ audit log).
 
 from __future__ import annotations
 
-from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
+from batch.journal._across import (
+    MemoryReader,
+    RowVerdict,
+    fixed_originals,
+    service_for,
+    verdicts,
+)
 from batch.journal._audit import AuditEntry, audit_connection
 from batch.journal._audit import append as append_audit
 from batch.journal._audit import entries as audit_entries
@@ -107,6 +113,7 @@ __all__ = [
     "backup_journal",
     "default_state_dir",
     "dump_cells",
+    "fixed_originals",
     "format_local",
     "load_cells",
     "open_read_only",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.journal._base import JOURNAL_NAME
+from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
 from batch.journal._memory import histories
 from batch.journal._services import SIMULATOR, Service
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from batch.journal._base import CprHistory
 
-__all__ = ["MemoryReader", "RowVerdict", "service_for", "verdicts"]
+__all__ = ["MemoryReader", "RowVerdict", "fixed_originals", "service_for", "verdicts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,22 @@ def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
 
 def _escaped(name: str) -> str:
     return name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fixed_originals(state_dir: Path) -> dict[bytes, tuple[str, str]]:
+    """The originals fixed through a Fix sheet and accepted, for `batch validate`'s journal.
+
+    Read like the memory: no lock, no write; a journal not there yet, or one from before the
+    Fix sheet was remembered, knows none.
+    """
+    conn = _read_only(state_dir)
+    if conn is None:
+        return {}
+    with contextlib.closing(conn):
+        try:
+            return fixed_hashes(conn)
+        except sqlite3.Error:  # no `fixed` table yet
+            return {}
 
 
 class MemoryReader(Closing):

@@ -82,8 +82,12 @@ def utc_key(moment: datetime) -> str:
 
 
 def format_local(moment: datetime) -> str:
-    """Minutes in Danish local time: how a case worker reads a moment in the workbook."""
-    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    """Minutes in Danish local time: how a case worker reads a moment in the workbook.
+
+    `dd-mm-yyyy hh:mm`, the display of the workbook's date-time cells, so a time reads the same
+    in a Result text, a cell and `batch status`.
+    """
+    return moment.astimezone(LOCAL_ZONE).strftime("%d-%m-%Y %H:%M")
 
 
 def now_text() -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from batch.i18n import _
+from batch.journal._base import format_local
 from batch.records import Outcome
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ __all__ = [
     "unless_fixed",
 ]
 
-_DANISH = ZoneInfo("Europe/Copenhagen")
 FIXED_CODE = "fixed"  # Result code of an original row already fixed through a Fix sheet
 RowValues = tuple[tuple[object, ...], tuple[object, ...]]  # `rows` and `row_data` columns
 
@@ -130,7 +129,7 @@ def fixed_hashes(conn: sqlite3.Connection) -> dict[bytes, tuple[str, str]]:
 
 def fixed_text(fixed_at: str, run_id: str) -> str:
     """The Result text of an original row met again after it was fixed."""
-    day = datetime.fromisoformat(fixed_at).astimezone(_DANISH).date()
+    day = format_local(datetime.fromisoformat(fixed_at))
     return _(
         "Fixed on {date} through the Fix sheet (run {run}) and accepted by UDB; this row is still "
         "wrong in the source system: correct it there."

@@ -190,19 +190,12 @@ class Journal(JournalReads, Closing):
         (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
         columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
+        text = json.dumps(columns, ensure_ascii=False)
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
                 "SELECT ?, COUNT(*), ?, ?, ?, ?, ? FROM inputs WHERE run_id = ?",
-                (
-                    run_id,
-                    source_file,
-                    sheet,
-                    json.dumps(columns, ensure_ascii=False),
-                    rows,
-                    blank,
-                    run_id,
-                ),
+                (run_id, source_file, sheet, text, rows, blank, run_id),
             )
 
     def finish_run(self, run_id: str, *, status: str, message: str | None = None) -> None:
@@ -275,6 +268,10 @@ class Journal(JournalReads, Closing):
                 "VALUES (?, ?, ?, ?, ?)",
                 [data for _slim, data in values],
             )
+
+    def meet_fixed(self, fixed: Mapping[bytes, tuple[str, str]]) -> None:
+        """Know these originals as fixed (a dry run's journal: the real journal's, read)."""
+        self._fixed = dict(fixed)
 
     def settle_fixes(self, run_id: str) -> None:
         """Remember the originals of this run's accepted fixed rows as fixed."""

@@ -20,7 +20,7 @@ import structlog
 from batch.errors import SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.journal import SIMULATOR, Journal, Service
+from batch.journal import SIMULATOR, Journal, Service, fixed_originals
 from batch.journal.retention import after_run
 from batch.pipeline.fixback import lent_settings, open_all
 from batch.pipeline.ingest import InputSource, ingest
@@ -233,6 +233,8 @@ def run_sources(
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
             share_key(settings.state_dir, state_dir)
         journal = stack.enter_context(Journal.open(state_dir))
+        if dry_run:  # an original fixed through a Fix sheet is Unchanged here too, as in a run
+            journal.meet_fixed(fixed_originals(settings.state_dir))
         run_id = journal.start_run(
             inputs=list(inputs), settings=settings.printable(), dry_run=dry_run
         )
