@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from batch.errors import JournalLockedError, StateError
+from batch.i18n import _
 from batch.records import CellValue, Report
 
 if TYPE_CHECKING:
