@@ -8,7 +8,9 @@ list or a shell history.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
@@ -145,6 +147,21 @@ def _choice(*choices: str) -> Callable[[str], str]:
 HIDDEN_ROWS = ("send", "skip")
 
 
+def proxy_addresses(text: str) -> tuple[str, ...]:
+    """Addresses or networks (`10.0.0.0/8`), by commas or spaces, or a TOML list of them."""
+    found = tuple(part for part in re.split(r"[\s,\[\]'\"]+", text) if part)
+    for part in found:
+        ipaddress.ip_network(part, strict=False)  # ValueError names the bad one
+    return found
+
+
+def header_name(text: str) -> str:
+    """An HTTP header's name, lower case."""
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", text):
+        raise ValueError(f"must be an HTTP header name (letters, digits, -), not {text!r}")
+    return text.lower()
+
+
 def parse_time(text: str) -> time:
     """A time of day from a flag or a file; `ValueError` if it is none."""
     return _parse_time(text)
@@ -197,6 +214,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("metrics_file", Path, help="Prometheus textfile written after each run"),
     Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
     Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
+    Option("trusted_proxies", proxy_addresses, help="web: proxies whose X-Forwarded-* count"),
+    Option("sso_header", header_name, help="web: header a trusted proxy names the user in"),
     Option(
         "retention_days",
         retention_days,
@@ -261,6 +280,8 @@ class Settings:
     metrics_file: Path | None = None
     upload_max_mb: int = 50
     session_idle_minutes: int = 30
+    trusted_proxies: tuple[str, ...] = ()  # none: X-Forwarded-* and `sso_header` never honoured
+    sso_header: str | None = None
     retention_days: int = 30
     proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
     max_run_minutes: float | None = None  # None: no limit

@@ -9,7 +9,7 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, web
+from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, tokens, web
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.cli.helptext import LanguageGroup, help_language
 from batch.cli.options import early_log_format
@@ -109,5 +109,6 @@ for _command in (
     simulator.simulator,
     web.serve,
     web.user,
+    tokens.token,
 ):
     main.add_command(_command)

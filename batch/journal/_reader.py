@@ -13,7 +13,6 @@ here can change the journal, not even by mistake.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from batch.errors import StateError
 from batch.i18n import _
 from batch.journal._base import JOURNAL_NAME, InputInfo
+from batch.journal._ingest import first_row_columns
 from batch.journal._journal import Journal
 from batch.journal._keys import Pseudonyms
 
@@ -84,7 +84,6 @@ def unrecorded_inputs(journal: Journal, run_id: str) -> list[InputInfo]:
     )
     inputs = []
     for source_file, sheet, count, first_id in found:
-        found = journal._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))  # noqa: SLF001
-        cells = found[0][0] if found and found[0][0] else "{}"
-        inputs.append(InputInfo(source_file, sheet, list(json.loads(cells)), count, 0))
+        names = first_row_columns(journal._query, first_id)  # noqa: SLF001
+        inputs.append(InputInfo(source_file, sheet, names, count, 0))
     return inputs
