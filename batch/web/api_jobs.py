@@ -35,6 +35,7 @@ from batch.records import Outcome
 from batch.report import result_facts
 from batch.web.accounts import write_private
 from batch.web.api_rows import row_json
+from batch.web.audit import record
 from batch.web.options import upload_options
 from batch.web.sendpages import UploadRows
 
@@ -181,6 +182,9 @@ class ApiJobs:
     def _started(self, job: ApiJob, run_id: str) -> None:
         job.status, job.run_id = "running", run_id
         self.save(job)
+        if job.send:  # a validation's run is in a temporary journal: no run of this one
+            actor = f"token:{job.token}"
+            record(self.settings.state_dir, actor, "send", run_id, detail=job.file)
 
     def _keep_rows(self, job: ApiJob, journal: Journal, run_id: str) -> None:
         """A validation's rows, from its dry run's journal before that is removed."""

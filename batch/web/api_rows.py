@@ -22,26 +22,14 @@ from typing import TYPE_CHECKING, Any
 from batch.errors import StateError
 from batch.journal import open_read_only, snapshot
 from batch.privacy import mask_cpr
-from batch.records import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
 
-    from batch.journal import RunInfo
-    from batch.records import CellValue, RowResult
+    from batch.records import CellValue, Outcome, RowResult
 
-__all__ = [
-    "JournalRun",
-    "find_summary",
-    "journal_rows",
-    "journal_run",
-    "journal_runs",
-    "report_dirs",
-    "row_json",
-]
-
-JournalRun = tuple["RunInfo", dict[Outcome, int]]
+__all__ = ["find_summary", "journal_rows", "report_dirs", "row_json"]
 
 
 def _value(value: CellValue) -> str | int | float | bool | None:
@@ -63,29 +51,6 @@ def row_json(result: RowResult) -> dict[str, Any]:
         "last_attempt": None if result.last_attempt is None else result.last_attempt.isoformat(),
         "cells": {header: _value(value) for header, value in result.cells.items()},
     }
-
-
-def journal_runs(state_dir: Path) -> list[JournalRun]:
-    """Every run the journal holds with its rows per outcome; none when there is no journal."""
-    try:
-        journal = open_read_only(state_dir)
-    except StateError:
-        return []
-    with journal, snapshot(journal):
-        return [(info, journal.counts(info.run_id)) for info in journal.runs()]
-
-
-def journal_run(state_dir: Path, run_id: str) -> JournalRun | None:
-    """One run with its rows per outcome; None when the journal holds no such run."""
-    try:
-        journal = open_read_only(state_dir)
-    except StateError:
-        return None
-    with journal, snapshot(journal):
-        try:
-            return journal.run_info(run_id), journal.counts(run_id)
-        except StateError:
-            return None
 
 
 def journal_rows(

@@ -12,6 +12,7 @@ import requests
 
 from batch.journal import Journal
 from batch.web.api_spec import ROW, RUN
+from batch.web.runs_data import run_detail
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
@@ -77,7 +78,7 @@ def test_a_validation_by_api_counts_as_batch_validate(served, tmp_path):
     assert all(row["outcome"] == "fix" and row["message"] for row in fix["rows"])
     assert set(RUN["required"]) <= set(shown)  # the description holds for a real answer
     assert all(set(row) == set(ROW["properties"]) for row in fix["rows"])
-    assert not (served.settings.state_dir / "journal.sqlite3").exists()  # as validate: no trace
+    assert run_detail(served.settings.state_dir, shown["run_id"]) is None  # as validate: no trace
 
 
 def test_a_send_by_api_counts_as_batch_run(served, tmp_path):
@@ -93,7 +94,9 @@ def test_a_send_by_api_counts_as_batch_run(served, tmp_path):
     assert shown["status"] == "finished"
     assert counts(shown) == expected
     assert shown["exit_code"] == 1
-    assert shown["token"] == "sagssystem"
+    assert shown["started_by"] == "token:sagssystem"
+    runs_page = signed_in(served.url)[0].get(f"{served.url}/runs", timeout=30).text
+    assert "token:sagssystem" in runs_page  # the Runs page knows who started it
     book = client.get(f"{served.url}{shown['links']['workbook']}", timeout=30)
     assert book.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)
@@ -116,7 +119,7 @@ def test_a_nightly_cli_run_shows_up_in_the_list(served, tmp_path):
     (run,) = [item for item in listed if item["run_id"] == summary["run_id"]]
     assert run["id"] == summary["run_id"]
     assert counts(run) == counts(summary)
-    assert run["token"] is None
+    assert run["started_by"] is None  # the command line
     one = client.get(f"{served.url}/api/runs/{run['id']}", timeout=30).json()
     assert one["exit_code"] == summary["exit_code"]
     assert "workbook" not in one  # a path on the server; the link serves the file
