@@ -1,9 +1,7 @@
-"""What the HTTP API reads from the journal and the report folders, never taking the lock.
+"""A run's rows as the HTTP API gives them, read from the journal without taking its lock.
 
-Every read opens the journal read-only (`open_read_only`, WAL lets it read beside a run): an
-API call must never hold the lock at the moment the nightly job wants it. A run's JSON summary
-and workbook are the files its run wrote (found by the run id the summary names), so the API
-serves what the nightly job left, not a copy made again.
+The journal is opened read-only (`open_read_only`, WAL lets it read beside a run): an API call
+must never hold the lock at the moment the nightly job wants it.
 
 Rows carry their cells unmasked, CPR numbers included: the API serves the municipality's own
 systems, holding a token, which fix the rows in the system the file came from, and need to know
@@ -13,8 +11,6 @@ log line and URL stays masked as everywhere else.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -24,12 +20,12 @@ from batch.journal import open_read_only, snapshot
 from batch.privacy import mask_cpr
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
     from pathlib import Path
 
     from batch.records import CellValue, Outcome, RowResult
 
-__all__ = ["find_summary", "journal_rows", "report_dirs", "row_json"]
+__all__ = ["journal_rows", "row_json"]
 
 
 def _value(value: CellValue) -> str | int | float | bool | None:
@@ -55,44 +51,12 @@ def row_json(result: RowResult) -> dict[str, Any]:
 
 def journal_rows(
     state_dir: Path, run_id: str, outcomes: Iterable[Outcome], offset: int, limit: int
-) -> list[dict[str, Any]] | None:
-    """A page of a run's rows of `outcomes`; None when the journal holds no such run."""
+) -> list[dict[str, Any]]:
+    """A page of a run's rows of `outcomes`, in that order, each in input order."""
     try:
         journal = open_read_only(state_dir)
     except StateError:
-        return None
+        return []
     with journal, snapshot(journal):
-        try:
-            journal.run_info(run_id)
-        except StateError:
-            return None
         found = (row_json(row) for outcome in outcomes for row in journal.results(run_id, outcome))
         return list(islice(found, offset, offset + limit))
-
-
-def report_dirs(state_dir: Path, report_dir: Path) -> list[Path]:
-    """The report folder of these settings, then every other one runs here have written to."""
-    places: list[Path] = []
-    with contextlib.suppress(StateError), open_read_only(state_dir) as journal:
-        places = journal.places("reports")
-    return list(dict.fromkeys([report_dir, *places]))
-
-
-def find_summary(folders: Iterable[Path], run_id: str) -> dict[str, Any] | None:
-    """The JSON summary a run wrote beside its workbook, found by the run id it names."""
-    for folder in folders:
-        for path in _summaries(folder):
-            with contextlib.suppress(OSError, ValueError):
-                text = path.read_text(encoding="utf-8")
-                if run_id in text:
-                    data: dict[str, Any] = json.loads(text)
-                    if data.get("run_id") == run_id:
-                        return data
-    return None
-
-
-def _summaries(folder: Path) -> Iterator[Path]:
-    try:
-        yield from sorted(folder.glob("*.json"))
-    except OSError:
-        return

@@ -7,6 +7,7 @@ lock); such a run also answers to its journal run id. Reads never take the journ
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -24,9 +25,9 @@ from batch.intake import open_input
 from batch.pipeline import SIMULATOR_NOTICE
 from batch.privacy import mask_cpr
 from batch.records import Outcome
-from batch.web.api_jobs import ApiJob, ApiJobs, now
+from batch.web.api_jobs import ACTIVE, ApiJob, ApiJobs, now
 from batch.web.api_problem import problem
-from batch.web.api_rows import find_summary, journal_rows, report_dirs
+from batch.web.api_rows import journal_rows
 from batch.web.api_upload import received_form
 from batch.web.audit import record
 from batch.web.options import upload_options
@@ -142,13 +143,21 @@ async def one_run(request: Request) -> Response:
     context, jobs = _context(request), _jobs(request)
     job, line = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
     shown = view(job, line)
-    if shown["run_id"] is not None and shown["status"] not in {"queued", "waiting", "running"}:
-        folders = report_dirs(context.settings.state_dir, context.settings.report_dir)
-        summary = await run_in_threadpool(find_summary, folders, shown["run_id"])
-        if summary is not None:
-            summary.pop("workbook", None)  # a path on the server: the link serves it
-            shown = {**summary, **shown}
+    if shown["status"] not in ACTIVE:
+        summary = await run_in_threadpool(_summary, context, job, line)
+        summary.pop("workbook", None)  # a path on the server: the link serves the file
+        shown = {**summary, **shown}
     return JSONResponse(shown)
+
+
+def _summary(context: WebContext, job: ApiJob | None, line: RunLine | None) -> dict[str, Any]:
+    """The JSON summary beside the run's workbook; nothing once retention removed both."""
+    path = _workbook_path(context, job, line)
+    try:
+        found = json.loads(path.with_suffix(".json").read_text("utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _workbook_path(context: WebContext, job: ApiJob | None, line: RunLine | None) -> Path | None:
@@ -191,7 +200,7 @@ def _rows_page(
     if line is None:
         return []
     state_dir = context.settings.state_dir
-    return journal_rows(state_dir, line.run_id, outcomes, offset, limit) or []
+    return journal_rows(state_dir, line.run_id, outcomes, offset, limit)
 
 
 async def rows(request: Request) -> Response:
