@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from batch.web.context import WebContext
+    from batch.web.uploads import Upload
 
 __all__ = ["list_runs", "one_run", "rows", "submit", "workbook"]
 
@@ -238,12 +239,10 @@ def _number(request: Request, name: str, default: int) -> int:
     given = request.query_params.get(name)
     if given is None:
         return default
-    most = MAX_LIMIT if name == "limit" else None
-    if not given.isdigit() or (most is not None and int(given) > most):
-        text = _("{name} must be a whole number from 0 to {most}").format(
-            name=name, most=most or "∞"
-        )
-        raise _BadQuery(text)
+    if not given.isdigit():
+        raise _BadQuery(_("{name} must be a whole number").format(name=name))
+    if name == "limit" and int(given) > MAX_LIMIT:
+        raise _BadQuery(_("limit must be at most {most}").format(most=MAX_LIMIT))
     return int(given)
 
 
@@ -285,7 +284,7 @@ async def submit(request: Request) -> Response:
     return JSONResponse(shown, status_code=202, headers={"Location": shown["links"]["self"]})
 
 
-def _readable(context: WebContext, upload: Any) -> str | None:  # noqa: ANN401 - an Upload
+def _readable(context: WebContext, upload: Upload) -> str | None:
     """None when the stored file opens with the upload's options, else what is wrong (masked)."""
     path = upload.path(context.uploads.root)
     try:

@@ -166,7 +166,7 @@ def test_a_bad_submission_gets_a_problem(served, fields, status, slug):
 
 
 def test_an_empty_file_and_a_plain_post_get_problems(served, tmp_path):
-    """An empty file: 422 with the upload page's message; a body not multipart: 415."""
+    """An empty file: 422 with the upload page's message; not multipart: 415; bad query: 400."""
     client = api(token_for(served.settings.state_dir))
     empty = tmp_path / "tom.csv"
     empty.write_bytes(b"")
@@ -178,8 +178,13 @@ def test_an_empty_file_and_a_plain_post_get_problems(served, tmp_path):
     unknown = client.get(f"{served.url}/api/runs/abcdefghijklmnopqrstuvwx", timeout=10)
     assert unknown.status_code == 404
     assert unknown.json()["type"] == "/api/docs#problem-not-found"
-    bad = client.get(f"{served.url}/api/runs/abcdefghijklmnopqrstuvwx/rows?outcome=x", timeout=10)
-    assert bad.status_code in {400, 404}
+    night = cli("run", tmp_path, EXPORT)
+    run_id = summary_of(workbook_of(tmp_path / "reports"))["run_id"]
+    assert night.code == 1, night.output
+    for query, wrong in (("outcome=x", "outcome must be"), ("limit=-1", "whole number")):
+        bad = client.get(f"{served.url}/api/runs/{run_id}/rows?{query}", timeout=10)
+        assert bad.status_code == 400
+        assert wrong in bad.json()["detail"]
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path):
