@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from batch.pipeline import RunResult
     from batch.web.uploads import Upload, UploadStore
 
-__all__ = ["ACTIVE", "ApiJob", "ApiJobs"]
+__all__ = ["ACTIVE", "ApiJob", "ApiJobs", "now", "write_job"]
 
 log = structlog.get_logger(__name__)
 JOB_FILE = "api.json"
@@ -76,6 +76,12 @@ class ApiJob:
     error: str | None = None
 
 
+def write_job(uploads: UploadStore, job: ApiJob) -> None:
+    """Write a job's record beside its upload (atomically, owner-only)."""
+    text = json.dumps(asdict(job), ensure_ascii=False, indent=1)
+    write_private(uploads.folder(job.id) / JOB_FILE, text.encode("utf-8"))
+
+
 class ApiJobs:
     """The API's jobs in one state directory, and the thread that runs them in turn."""
 
@@ -100,8 +106,7 @@ class ApiJobs:
 
     def save(self, job: ApiJob) -> None:
         """Write the job's record (atomically, owner-only)."""
-        text = json.dumps(asdict(job), ensure_ascii=False, indent=1)
-        write_private(self.path(job.id), text.encode("utf-8"))
+        write_job(self.uploads, job)
 
     def all(self) -> list[ApiJob]:
         """Every job whose upload is still kept (retention removes both together)."""

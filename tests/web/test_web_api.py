@@ -11,8 +11,10 @@ import pytest
 import requests
 
 from batch.journal import Journal
+from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
 from batch.web.runs_data import run_detail
+from batch.web.uploads import UploadStore
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
@@ -244,3 +246,23 @@ def test_the_docs_page_is_browsable_when_signed_in(served):
     assert "GET /api/runs/{run}/rows" in page.text
     anonymous = requests.get(f"{served.url}/help/api", timeout=10, allow_redirects=False)
     assert anonymous.status_code == 303
+
+
+def test_a_restart_runs_queued_jobs_and_fails_the_one_cut_off(tmp_path):
+    """Jobs a stopped server left: a queued one runs after the restart; a running one failed."""
+    settings = settings_for(tmp_path)
+    uploads = UploadStore(settings.state_dir)
+    left = {}
+    for status in ("queued", "running"):
+        with EXPORT.open("rb") as handle:
+            upload = uploads.receive("token:sagssystem", EXPORT.name, handle)
+        job = ApiJob(upload.id, "sagssystem", EXPORT.name, send=True, submitted=now())
+        job.status = status
+        write_job(uploads, job)
+        left[status] = job.id
+    with serve(settings) as served:
+        client = api(token_for(served.settings.state_dir))
+        cut = client.get(f"{served.url}/api/runs/{left['running']}", timeout=10).json()
+        assert cut["status"] == "failed"
+        assert "send the file again" in cut["message"]
+        assert finished(client, served.url, left["queued"])["status"] == "finished"
