@@ -195,9 +195,7 @@ def _rows_page(
     job, line = found
     outcomes, offset, limit = query
     if job is not None and not job.send:
-        wanted = {outcome.value for outcome in outcomes}
-        kept = (row for row in jobs.kept_rows(job) if row["outcome"] in wanted)
-        return list(islice(kept, offset, offset + limit))
+        return list(islice(jobs.kept_rows(job, outcomes), offset, offset + limit))
     if line is None:
         return []
     state_dir = context.settings.state_dir
