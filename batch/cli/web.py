@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from batch.cli.helptext import LanguageGroup
 from batch.cli.options import _common_options, _fail, _start
 from batch.config import header_name, proxy_addresses
 from batch.errors import BatchError
@@ -89,7 +90,7 @@ def _parsed(parse: Any, value: str | None) -> Any:
         raise click.BadParameter(str(error)) from None
 
 
-@click.group()
+@click.group(cls=LanguageGroup)
 def user() -> None:
     """Local accounts of the web app (names and Argon2 hashes in the state directory)."""
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.i18n import N_, _
 from batch.journal._base import JOURNAL_NAME
 from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from batch.journal._base import CprHistory
 
 __all__ = ["MemoryReader", "RowVerdict", "fixed_originals", "service_for", "verdicts"]
+
+
+_UNREADABLE = N_("the journal {path} cannot be read ({error})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,7 @@ def _read_only(state_dir: Path) -> sqlite3.Connection | None:
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error as error:
-        raise StateError(f"the journal {path} cannot be read: {error}") from error
+        raise StateError(_(_UNREADABLE).format(path=path, error=error)) from error
 
 
 def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:

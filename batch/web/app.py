@@ -15,12 +15,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from batch.i18n import LANGUAGES, _, use_language
 from batch.web import admin, pages, runs, sendpages
 from batch.web.accounts import Accounts
+from batch.web.api import ApiDoor, create_api
+from batch.web.api_spec import docs as api_docs
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
 from batch.web.proxies import HeaderSignIn, TrustedProxy
@@ -146,11 +148,13 @@ def create_app(settings: Settings) -> Starlette:
         *pages.ROUTES,
         *sendpages.ROUTES,
         *runs.ROUTES,
+        Route("/help/api", api_docs, methods=["GET"]),  # /api/docs for a signed-in browser
         *admin.ROUTES,
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
         Middleware(TrustedProxy, trusted=settings.trusted_proxies, sso_header=settings.sso_header),
+        Middleware(ApiDoor, api=create_api(context)),  # /api: bearer tokens, no session
         Middleware(
             SessionMiddleware,
             key=secret_key(state_dir),

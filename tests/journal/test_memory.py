@@ -61,7 +61,7 @@ def test_schema_1_fixture_opens_migrated_and_keeps_its_memory(tmp_path):
         columns = {name for _, name, *_ in conn.execute("PRAGMA table_info(rows)")}
         assert "cpr" not in columns
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"accepted", "rows_v1", "latest_v1"}.isdisjoint(tables)
+        assert {"accepted", "rows_v1", "latest_v1", "rows_v2", "latest_v2"}.isdisjoint(tables)
 
 
 def test_memory_is_kept_per_service(tmp_path):
