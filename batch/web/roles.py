@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["RoleGuard", "allowed"]
 
 _OPEN = ("/login", "/static/", "/api/", "/api")
-_VIEWER_READS = ("/runs",)
+_VIEWER_READS = ("/runs", "/help")
 
 
 def allowed(role: str, method: str, path: str) -> bool:

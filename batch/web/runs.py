@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -33,6 +33,7 @@ from batch.web.runs_data import (
     run_detail,
     run_lines,
     run_rows,
+    written_again,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES"]
 
 ROWS_PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUN_ID = re.compile(r"\d{8}T\d{6}-[a-z]{4}")
 STATUS_NAMES = {
     "running": N_("Running"),
@@ -142,20 +144,26 @@ async def run_page(request: Request) -> Response:
 
 
 async def run_workbook(request: Request) -> Response:
-    """The workbook the run wrote, found by its JSON summary; 404 once retention removed it."""
+    """The workbook the run wrote (found by its JSON summary), else written again; by run id."""
     context = web_context(request)
     run_id = _run_id(request)
     settings = context.settings
     found = await run_in_threadpool(find_workbook, settings.state_dir, settings.report_dir, run_id)
-    if found is None:
-        raise HTTPException(404)
-    await audit(request, "download", run_id, detail=found.name)
-    return FileResponse(
-        found,
-        filename=Path(found).name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Cache-Control": "no-store"},
-    )
+    headers = {"Cache-Control": "no-store"}
+    if found is not None:
+        await audit(request, "download", run_id, detail=found.name)
+        return FileResponse(found, filename=found.name, media_type=XLSX, headers=headers)
+    # Moved away, or a run under way: written afresh from the journal, kept in memory only.
+    again = await run_in_threadpool(written_again, settings.state_dir, run_id)
+    if again is None:
+        text = _(
+            "The rows of this run were deleted when their retention ended; its counts are kept."
+        )
+        return context.pages.render(request, "error.html", 404, message=text)
+    name, content = again
+    await audit(request, "download", run_id, detail=name)
+    headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
+    return Response(content, media_type=XLSX, headers=headers)
 
 
 ROUTES = [

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch.errors import StateError
+from batch.errors import ConfigError, StateError
 from batch.journal import open_read_only, snapshot
 from batch.journal._base import LOCAL_ZONE
+from batch.pipeline import rebuild_report
+from batch.web.accounts import private_dir
 from batch.web.audit import run_starters
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ __all__ = [
     "run_detail",
     "run_lines",
     "run_rows",
+    "written_again",
 ]
 
 # The order of the chart's stacks and the tables' columns: good news first, trouble last.
@@ -135,6 +139,22 @@ def run_rows(
             return list(itertools.islice(rows, page * size, (page + 1) * size))
     finally:
         journal.close()
+
+
+def written_again(state_dir: Path, run_id: str) -> tuple[str, bytes] | None:
+    """The run's workbook (name, bytes) written afresh from the journal; nothing left on disk.
+
+    For a run whose workbook was moved away or is not written yet (a run under way: its rows
+    so far). None once retention deleted the run's rows.
+    """
+    with tempfile.TemporaryDirectory(
+        prefix="workbook-", dir=private_dir(state_dir / "web")
+    ) as work:
+        try:
+            result = rebuild_report(state_dir, Path(work), run_id)
+        except (ConfigError, StateError):
+            return None
+        return result.paths.workbook.name, result.paths.workbook.read_bytes()
 
 
 def find_workbook(state_dir: Path, report_dir: Path, run_id: str) -> Path | None:

@@ -150,3 +150,16 @@ def test_no_runs_yet_is_an_empty_list_not_an_error(served):
     page = client.get(f"{served.url}/runs", timeout=30)
     assert page.status_code == 200
     assert re.search(r'id="runs-count">\s*0 of 0 runs', page.text)
+
+
+def test_a_moved_workbook_is_written_again_from_the_journal(served, simulator, tmp_path):
+    """The run's workbook moved away: the download writes it afresh, leaving no copy on disk."""
+    run_id = str(_cli_run(simulator, tmp_path)["run_id"])
+    for written in (tmp_path / "reports").iterdir():
+        written.rename(tmp_path / written.name)
+    client, _token = signed_in(served.url)
+    book = client.get(f"{served.url}/runs/{run_id}/workbook", timeout=60)
+    assert book.status_code == 200
+    assert book.content[:2] == b"PK"
+    web = served.settings.state_dir / "web"
+    assert not list(web.glob("workbook-*"))  # written in a temporary folder, gone
