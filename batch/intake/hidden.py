@@ -220,7 +220,7 @@ _RECORD = struct.Struct("<HH")  # record type, size
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _BOF, _EOF, _BOUNDSHEET, _BIFF8 = 0x0809, 0x000A, 0x0085, 0x0600
-_ROW, _COLINFO, _AUTOFILTERINFO, _INDEX = 0x0208, 0x007D, 0x009D, 0x020B
+_ROW, _COLINFO, _AUTOFILTERINFO = 0x0208, 0x007D, 0x009D
 _ROW_HIDDEN, _COLUMN_HIDDEN = 0x20, 0x01
 
 
@@ -253,9 +253,8 @@ def _sheet_starts(stream: bytes) -> dict[str, int]:
         if kind == _BOUNDSHEET:
             count, wide = stream[body + 6], stream[body + 7] & 1
             raw = stream[body + 8 : body + 8 + count * (2 if wide else 1)]
-            starts[raw.decode("utf-16-le" if wide else "latin-1")] = _U32.unpack_from(stream, body)[
-                0
-            ]
+            (start,) = _U32.unpack_from(stream, body)
+            starts[raw.decode("utf-16-le" if wide else "latin-1")] = start
         elif kind == _EOF:
             break
         position = body + size
@@ -263,47 +262,25 @@ def _sheet_starts(stream: bytes) -> dict[str, int]:
 
 
 def _scan_xls(stream: bytes, position: int) -> Hidden:
-    """One sheet: its header records up to the first row, then the rows' blocks.
+    """Walk one sheet's records to its end: a tight loop, as a large sheet has a record a cell.
 
-    The columns and the filter come before the cells; the INDEX record among them lists where
-    each block of 32 rows ends (a DBCELL record, which says where the block's ROW records
-    start), so the rows are read without stepping over every cell's record. A sheet without an
-    INDEX is walked record by record to its end.
+    The columns and the filter come before the cells, the rows' ROW records among them.
     """
+    rows: set[int] = set()
     columns: set[int] = set()
-    filtered, blocks = False, None
-    while position + 4 <= len(stream):
-        kind, size = _RECORD.unpack_from(stream, position)
-        body = position + 4
-        if kind == _INDEX:
-            blocks = struct.unpack_from(f"<{(size - 16) // 4}I", stream, body + 16)
-        elif kind == _COLINFO and stream[body + 8] & _COLUMN_HIDDEN:
-            first, last = _RECORD.unpack_from(stream, body)
-            columns.update(range(first, last + 1))
-        elif kind == _AUTOFILTERINFO:
-            filtered = True
-        elif kind in {_ROW, _EOF}:
-            break
-        position = body + size
-    if blocks is None:
-        rows = _rows_from(stream, position, every=True)
-    else:
-        rows = set()
-        for cell in blocks:  # DBCELL: how far back its block's first ROW record is
-            rows |= _rows_from(stream, cell - _U32.unpack_from(stream, cell + 4)[0], every=False)
-    return Hidden(frozenset(rows), frozenset(columns), filtered)
-
-
-def _rows_from(stream: bytes, position: int, *, every: bool) -> set[int]:
-    """The hidden rows among the ROW records from `position`: a block's run, or all to the end."""
-    rows = set()
-    end, record = len(stream) - 4, _RECORD.unpack_from  # a record a cell: kept tight
+    filtered = False
+    end, record = len(stream) - 4, _RECORD.unpack_from
     while position <= end:
         kind, size = record(stream, position)
         if kind == _ROW:
             if stream[position + 16] & _ROW_HIDDEN:
                 rows.add(_U16.unpack_from(stream, position + 4)[0] + 1)
-        elif kind == _EOF or not every:
+        elif kind == _COLINFO and stream[position + 12] & _COLUMN_HIDDEN:
+            first, last = record(stream, position + 4)
+            columns.update(range(first, last + 1))
+        elif kind == _AUTOFILTERINFO:
+            filtered = True
+        elif kind == _EOF:
             break
         position += 4 + size
-    return rows
+    return Hidden(frozenset(rows), frozenset(columns), filtered)
