@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from batch.cli.helptext import LanguageGroup
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.i18n import _
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["token"]
 
 
-@click.group()
+@click.group(cls=LanguageGroup)
 def token() -> None:
     """Bearer tokens for the HTTP API (/api) of `batch serve`; only their hashes are kept."""
 

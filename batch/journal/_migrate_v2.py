@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
+from batch.i18n import _
 
 if TYPE_CHECKING:
     import sqlite3
@@ -89,6 +90,8 @@ def _check_every_row(conn: sqlite3.Connection) -> None:
     (after,) = conn.execute("SELECT COUNT(*) FROM slim_rows").fetchone()
     if before != after:
         raise StateError(
-            f"the journal cannot be upgraded: {before - after} of its {before} rows belong to "
-            "no recorded run; it is left as it was (keep it, and report this as a bug)"
+            _(
+                "the journal cannot be upgraded: {lost} of its {rows} rows belong to no recorded "
+                "run; it is left as it was (keep it, and report this as a bug)"
+            ).format(lost=before - after, rows=before)
         )
