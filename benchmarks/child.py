@@ -13,7 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from benchmarks import intake_tasks, submit_tasks, web_tasks
+from benchmarks import intake_tasks, pool_signing, signed_tasks, submit_tasks, web_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +50,8 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "client-loop": submit_tasks.client_loop,
     "client-profile": submit_tasks.client_profile,
     "client-breakdown": submit_tasks.client_breakdown,
+    "signed-breakdown": signed_tasks.signed_breakdown,
+    "engine-pool-signed": pool_signing.pool_signed_engine,
     "web-grid": web_tasks.web_grid,
 }
 

@@ -173,9 +173,16 @@ def rounds(
 class Simulator:
     """The UDB simulator as `python -m batch simulator` in its own process, on loopback."""
 
-    def __init__(self, *, latency_ms: float = 0.0, registry: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        latency_ms: float = 0.0,
+        registry: Path | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
+        """Start it; `options` are more command-line options (TLS, `--require-signature`)."""
         command = [sys.executable, "-m", "batch", "simulator", "--port", "0"]
-        command += ["--latency-ms", str(latency_ms)]
+        command += ["--latency-ms", str(latency_ms), *options]
         if registry is not None:
             command += ["--registry", str(registry)]
         self._process = subprocess.Popen(

@@ -1,5 +1,7 @@
 """Measurements 4 and 5: sending to the simulator with 50 ms latency, free and rate-limited.
 
+Measurement 4 also runs signed over mutual TLS, as production does (`benchmarks.measure_signed`).
+
 The simulator runs as `python -m batch simulator` in its own process, so the CPU figures are
 the client's alone. Sequential runs (the plain zeep loop, our client alone, the scheduler at
 concurrency 1) send fewer rows than the concurrent ones: 2,000 rows one after the other at
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import Context, Line, Section, Simulator, Task, Verdict, rounds, run_child
 from benchmarks.data import write_registry
+from benchmarks.measure_signed import measure_signed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,6 +94,7 @@ def measure_submit(ctx: Context) -> Section:
         "simulator runs in another process; 'whole run' includes scheduler and SQLite journal."
     )
     _profile(ctx, registry, section)
+    measure_signed(ctx, registry, section, lambda result: _figures(result, zeep), LATENCY_MS)
     return section
 
 

@@ -13,19 +13,23 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zeep
 from pyinstrument import Profiler
 from pyinstrument.stack_sampler import get_stack_sampler
 
 from batch.journal import JOURNAL_NAME, Journal
-from batch.records import Answer, Contact, Report, Row, Wish
+from batch.records import Answer, Contact, Report, Row, Sender, Wish
 from batch.service.client import ClientSettings, UdbClient
 from batch.service.request import build_request
 from batch.submit import SubmitSettings, submit_run
 from benchmarks.data import JOBS, KUI, fictitious_cpr
 from benchmarks.profiles import pyinstrument_top
+from benchmarks.signed_tasks import client_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "client_breakdown",
@@ -34,6 +38,7 @@ __all__ = [
     "engine",
     "max_in_window",
     "reports",
+    "run_engine",
     "zeep_loop",
 ]
 
@@ -72,19 +77,40 @@ def _attempt_times(state: Path) -> list[float]:
 
 
 def engine(
-    wsdl: str, rows: int, concurrency: int, rate: float | None = None, burst: int = 5
+    wsdl: str,
+    rows: int,
+    concurrency: int,
+    rate: float | None = None,
+    burst: int = 5,
+    *,
+    secure: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The real scheduler (`submit_run`) with a fresh journal; times the sending phase only."""
-    settings = SubmitSettings(concurrency=concurrency, rate=rate, burst=burst)
+    """The real scheduler (`submit_run`) with a fresh journal; times the sending phase only.
+
+    `secure` (the PEM files of `benchmarks.pki`): mutual TLS and every request signed.
+    """
+    with UdbClient(client_settings(wsdl, concurrency, secure)) as client:
+        return run_engine(
+            client, rows, SubmitSettings(concurrency=concurrency, rate=rate, burst=burst)
+        )
+
+
+def run_engine(
+    client: Sender,
+    rows: int,
+    settings: SubmitSettings,
+    cpu_clock: Callable[[], float] = time.process_time,
+) -> dict[str, Any]:
+    """`rows` reports through `submit_run` and `client`; `cpu_clock` counts the client's CPU."""
     items = [Row("bench.csv", n + 2, {}, report) for n, report in enumerate(reports(rows))]
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch)
-        with Journal.open(state) as journal, UdbClient(_client(wsdl, concurrency)) as client:
+        with Journal.open(state) as journal:
             run_id = journal.start_run(inputs=["bench.csv"], settings={})
             journal.add_rows(run_id, items)
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu = time.perf_counter(), cpu_clock()
             stats = submit_run(journal, run_id, client, settings, stop=threading.Event())
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            wall, cpu = time.perf_counter() - wall, cpu_clock() - cpu
         moments = _attempt_times(state)
     if stats.accepted != rows:
         raise RuntimeError(f"only {stats.accepted} of {rows} rows accepted: {stats}")
@@ -99,8 +125,8 @@ def engine(
     }
 
 
-def _client(wsdl: str, pool_size: int = 1) -> ClientSettings:
-    return ClientSettings(wsdl=wsdl, pool_size=pool_size)
+def _client(wsdl: str) -> ClientSettings:
+    return client_settings(wsdl, 1, None)
 
 
 def zeep_loop(wsdl: str, rows: int) -> dict[str, Any]:

@@ -68,6 +68,9 @@ def print_section(section: Section) -> None:
             console.print(
                 _table(key.replace("_", " "), headers, [[k, number(v)] for k, v in values.items()])
             )
+    for extra in section.extra.get("tables", ()):
+        rows = [[row[0], *(number(v) for v in row[1:])] for row in extra["rows"]]
+        console.print(_table(extra["title"], extra["headers"], rows))
     profile = section.extra.get("profile")
     if profile:
         _print_profile(profile)

@@ -38,12 +38,22 @@ accepted per CPR and group (contact, job, education). Both only ever move forwar
 
 Pieces: `_base` (schema, lock, codecs, types), `_journal` (the `Journal`), `_writer` (the
 group-commit writer thread), `_changes` (changed-only and never-older-over-newer), `_issues`
-(which Fix/Drop rows are new tonight), `_backup` (`batch backup`).
+(which Fix/Drop rows are new tonight), `_backup` (`batch backup`), `_audit` (the web app's
+audit log).
 """
 
 from __future__ import annotations
 
-from batch.journal._across import MemoryReader, RowVerdict, service_for, verdicts
+from batch.journal._across import (
+    MemoryReader,
+    RowVerdict,
+    fixed_originals,
+    service_for,
+    verdicts,
+)
+from batch.journal._audit import AuditEntry, audit_connection
+from batch.journal._audit import append as append_audit
+from batch.journal._audit import entries as audit_entries
 from batch.journal._backup import backup_journal
 from batch.journal._base import (
     GROUPS,
@@ -78,6 +88,7 @@ __all__ = [
     "SIMULATOR",
     "Accepted",
     "AttemptRecord",
+    "AuditEntry",
     "CprBatch",
     "CprHistory",
     "GroupState",
@@ -96,9 +107,13 @@ __all__ = [
     "Service",
     "ServiceMemory",
     "Skip",
+    "append_audit",
+    "audit_connection",
+    "audit_entries",
     "backup_journal",
     "default_state_dir",
     "dump_cells",
+    "fixed_originals",
     "format_local",
     "load_cells",
     "open_read_only",

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
+from batch.i18n import N_, _
 from batch.journal._base import JOURNAL_NAME
+from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
 from batch.journal._memory import histories
 from batch.journal._services import SIMULATOR, Service
@@ -30,7 +32,10 @@ if TYPE_CHECKING:
 
     from batch.journal._base import CprHistory
 
-__all__ = ["MemoryReader", "RowVerdict", "service_for", "verdicts"]
+__all__ = ["MemoryReader", "RowVerdict", "fixed_originals", "service_for", "verdicts"]
+
+
+_UNREADABLE = N_("the journal {path} cannot be read ({error})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ def _read_only(state_dir: Path) -> sqlite3.Connection | None:
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error as error:
-        raise StateError(f"the journal {path} cannot be read: {error}") from error
+        raise StateError(_(_UNREADABLE).format(path=path, error=error)) from error
 
 
 def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
@@ -77,6 +82,22 @@ def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
 
 def _escaped(name: str) -> str:
     return name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fixed_originals(state_dir: Path) -> dict[bytes, tuple[str, str]]:
+    """The originals fixed through a Fix sheet and accepted, for `batch validate`'s journal.
+
+    Read like the memory: no lock, no write; a journal not there yet, or one from before the
+    Fix sheet was remembered, knows none.
+    """
+    conn = _read_only(state_dir)
+    if conn is None:
+        return {}
+    with contextlib.closing(conn):
+        try:
+            return fixed_hashes(conn)
+        except sqlite3.Error:  # no `fixed` table yet
+            return {}
 
 
 class MemoryReader(Closing):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DANISH_TIME",
     "DATETIME_WIDTH",
+    "EXCEL_FIRST_YEAR",
     "Styles",
     "column_widths",
     "excel_datetime",
@@ -43,7 +44,7 @@ _MIN_WIDTH, _MAX_WIDTH, _MAX_TEXT_WIDTH = 6, 40, 60
 _FILTER_BUTTON = 3  # the autofilter arrow covers the end of the header
 _EXCEL_EXACT = 10**15  # Excel shows 15 significant digits; larger numbers go as text
 _CPR_RANGE = range(10**8, 10**10)  # nine or ten digits: a CPR, maybe without its leading zero
-_EXCEL_FIRST_YEAR = 1900
+EXCEL_FIRST_YEAR = 1900
 _MARK = {"bg_color": "#FFEB9C", "font_color": "#9C5700", "border": 1, "border_color": "#C65911"}
 
 
@@ -118,7 +119,7 @@ def write_value(
         sheet.write_boolean(row, col, value, cell_format)
     elif isinstance(value, datetime):
         local = excel_datetime(value)
-        if local.year < _EXCEL_FIRST_YEAR:  # before Excel's epoch: keep it readable as text
+        if local.year < EXCEL_FIRST_YEAR:  # before Excel's epoch: keep it readable as text
             sheet.write_string(row, col, local.isoformat(sep=" "), cell_format)
         else:
             sheet.write_datetime(row, col, local, datetime_format)

@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from batch.i18n import N_, _
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
-from batch.report._cells import Styles, column_widths, write_value
+from batch.report._cells import (
+    EXCEL_FIRST_YEAR,
+    Styles,
+    column_widths,
+    excel_datetime,
+    write_value,
+)
 from batch.report._model import ReportIntegrityError
 from batch.report._sent import SENT_COLUMNS, sent_values
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
+    from xlsxwriter.format import Format
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
@@ -63,6 +71,7 @@ _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
 # this many Fix rows get theirs, the rest are highlighted only (their Result text says the same).
 MAX_COMMENTED_ROWS = 10_000
 PAGE_FOOTER = N_("Page &P of &N")
+_NONE_MARKED: dict[int, str | None] = {}  # a row that is not on the Fix sheet
 
 
 def print_setup(sheet: Worksheet, *, landscape: bool, header_rows: int = 0) -> None:
@@ -111,6 +120,29 @@ def _comment_size(text: str) -> dict[str, Any]:
     return {"x_scale": 2.5, "y_scale": max(lines * LINE_POINTS * 1.33 / 74, 1.0)}
 
 
+@dataclass(frozen=True, slots=True)
+class _CellWriters:
+    """One sheet's cell-writing methods, looked up once for all its cells.
+
+    xlsxwriter's public `write_string`, `write_number` and `write_datetime` first try
+    `int(row)` to accept "A1" notation, then call an undecorated twin with the same arguments
+    (its own `write_row` calls the twins). Row sheets always pass numbers, so they call the
+    twins: about a tenth of the writer's CPU on 15 columns (BENCHMARKS.md, 3b). A version of
+    xlsxwriter without a twin gets the public method, which writes the same cell.
+    """
+
+    sheet: Worksheet
+    string: Callable[[int, int, str, Format | None], object]
+    number: Callable[[int, int, float, Format | None], object]
+    datetime: Callable[[int, int, datetime, Format | None], object]
+
+    @classmethod
+    def of(cls, sheet: Worksheet) -> _CellWriters:
+        """The twins of `sheet`'s writers, or its public writers where a twin is missing."""
+        names = ("write_string", "write_number", "write_datetime")
+        return cls(sheet, *(getattr(sheet, f"_{name}", getattr(sheet, name)) for name in names))
+
+
 @dataclass
 class RowSheets:
     """Writes the row sheets of one workbook, remembering which rows it has already placed."""
@@ -123,10 +155,14 @@ class RowSheets:
     _seen: set[int] = field(default_factory=set)
     columns: tuple[str, ...] = field(init=False)
     _times: tuple[int, ...] = field(init=False)  # the registration times' columns
+    _names: tuple[str, ...] = field(init=False)  # one header a column: read by `map`, else ()
 
     def __post_init__(self) -> None:
         self.columns = self.layout.columns
         self._times = self.layout.holding(_TIME_FIELDS)
+        members = self.layout.members
+        single = all(len(names) == 1 for names in members)
+        self._names = tuple(names[0] for names in members) if single and members else ()
 
     def write(self, name: str, outcome: Outcome, rows: Iterable[RowResult]) -> int:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
@@ -139,18 +175,18 @@ class RowSheets:
         wide = frozenset({inputs + _RESULT_TEXT, inputs + _UDB_TEXT})
         plan = _Plan(*column_widths(self.columns, (self._values(r) for r in sample), wide))
         sheets = self._sheets(name, outcome, plan)
-        sheet, line, written = next(sheets), 0, 0
+        cells, line, written = _CellWriters.of(next(sheets)), 0, 0
         fix = outcome is Outcome.FIX
         for result in chain(sample, iterator):
             if line == self.max_rows - 1:
-                self._finish(sheet, line)
-                sheet, line = next(sheets), 0
+                self._finish(cells.sheet, line)
+                cells, line = _CellWriters.of(next(sheets)), 0
             self._check(result, outcome)
             line += 1
             notes = fix and written < self.max_commented
-            self._write_row(sheet, line, result, plan, fix=fix, notes=notes)
+            self._write_row(cells, line, result, plan, fix=fix, notes=notes)
             written += 1
-        self._finish(sheet, line)
+        self._finish(cells.sheet, line)
         return written
 
     def _sheets(self, name: str, outcome: Outcome, plan: _Plan) -> Iterator[Worksheet]:
@@ -191,8 +227,9 @@ class RowSheets:
         source = result.source_file
         if result.sheet is not None:
             source = f"{source} [{result.sheet}]"
-        return [
-            *self.layout.values(result.cells),
+        cells = result.cells
+        values = list(map(cells.get, self._names)) if self._names else self.layout.values(cells)
+        values += (
             source,
             result.source_row,
             result.extra.get("origin"),
@@ -201,12 +238,13 @@ class RowSheets:
             result.answer_text,
             result.attempts,
             result.last_attempt,
-            *sent_values(result),
-        ]
+        )
+        values += sent_values(result)
+        return values
 
     def _write_row(
         self,
-        sheet: Worksheet,
+        cells: _CellWriters,
         line: int,
         result: RowResult,
         plan: _Plan,
@@ -214,34 +252,69 @@ class RowSheets:
         fix: bool,
         notes: bool,
     ) -> None:
+        """One row: its height first, then its cells; on a Fix row the marked ones highlighted.
+
+        This loop runs for every cell of the workbook, so the common types are decided first
+        and go straight to xlsxwriter's methods bound once per sheet (`_CellWriters`); marked
+        cells and the rarer types go through `write_value`.
+        """
         values = self._values(result)
         height = plan.height(values)
         if height is not None:
-            sheet.set_row(line, height)
-        marked = self._marked(result, values) if fix else {}
-        styles, cpr = self.styles, self.layout.cpr
+            cells.sheet.set_row(line, height)
+        marked = self._marked(result, values) if fix else _NONE_MARKED
+        string, number, stamp = cells.string, cells.number, cells.datetime
+        cpr, datetime_format = self.layout.cpr, self.styles.datetime
         for col, value in enumerate(values):
             if col in marked:
-                mark = styles.mark_wrap if col in plan.wrap else styles.mark
+                note = marked[col] if notes else None
+                self._write_marked(cells.sheet, line, col, value, wrap=col in plan.wrap, note=note)
+            elif isinstance(value, str):
+                string(line, col, value, None)
+            elif value is None:
+                continue
+            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
+                number(line, col, value, None)
+            elif (
+                isinstance(value, datetime)
+                and (local := excel_datetime(value)).year >= EXCEL_FIRST_YEAR
+            ):
+                stamp(line, col, local, datetime_format)
+            else:
                 write_value(
-                    sheet,
+                    cells.sheet,
                     line,
                     col,
                     value,
-                    mark,
-                    datetime_format=styles.mark_datetime,
+                    None,
+                    datetime_format=datetime_format,
                     cpr=col in cpr,
                 )
-                if notes and (note := marked[col]):
-                    sheet.write_comment(line, col, note, _comment_size(note))
-            elif type(value) is str:  # the common case, kept short: most cells are text
-                sheet.write_string(line, col, value)
-            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
-                sheet.write_number(line, col, value)
-            elif value is not None:
-                write_value(
-                    sheet, line, col, value, None, datetime_format=styles.datetime, cpr=col in cpr
-                )
+
+    def _write_marked(
+        self,
+        sheet: Worksheet,
+        line: int,
+        col: int,
+        value: CellValue,
+        *,
+        wrap: bool,
+        note: str | None,
+    ) -> None:
+        """A cell to fix: highlighted (wrapped if its column wraps), with its comment if any."""
+        styles = self.styles
+        mark = styles.mark_wrap if wrap else styles.mark
+        write_value(
+            sheet,
+            line,
+            col,
+            value,
+            mark,
+            datetime_format=styles.mark_datetime,
+            cpr=col in self.layout.cpr,
+        )
+        if note:
+            sheet.write_comment(line, col, note, _comment_size(note))
 
     def _marked(self, result: RowResult, values: list[CellValue]) -> dict[int, str | None]:
         """The cells to highlight on a Fix row, each with its comment (None: no comment).

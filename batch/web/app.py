@@ -15,14 +15,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from batch.i18n import _, use_language
-from batch.web import language, pages, sendpages
+from batch.web import admin, language, pages, runs, sendpages
 from batch.web.accounts import Accounts
+from batch.web.api import ApiDoor, create_api
+from batch.web.api_spec import docs as api_docs
 from batch.web.assets import PublicStatic
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
+from batch.web.proxies import HeaderSignIn, TrustedProxy
+from batch.web.roles import RoleGuard
 from batch.web.sending import Runner
 from batch.web.sessions import LoginThrottle, SessionMiddleware, secret_key
 from batch.web.templating import Pages
@@ -129,16 +133,23 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *pages.ROUTES,
         *sendpages.ROUTES,
+        *runs.ROUTES,
+        Route("/help/api", api_docs, methods=["GET"]),  # /api/docs for a signed-in browser
+        *admin.ROUTES,
         *language.ROUTES,
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
+        Middleware(TrustedProxy, trusted=settings.trusted_proxies, sso_header=settings.sso_header),
+        Middleware(ApiDoor, api=create_api(context)),  # /api: bearer tokens, no session
         Middleware(
             SessionMiddleware,
             key=secret_key(state_dir),
             idle_seconds=settings.session_idle_minutes * IDLE_SECONDS_PER_MINUTE,
         ),
+        Middleware(HeaderSignIn, header=settings.sso_header),
         Middleware(_Guard, default_language=default_language),
+        Middleware(RoleGuard),
     ]
     handlers: dict[Any, Any] = {HTTPException: _error_page, Exception: _error_page}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)

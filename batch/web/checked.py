@@ -229,6 +229,12 @@ class CheckedRows:
         fields = self._fact("summary")["fields"]
         return total, [_grid_row(*values, fields=fields) for values in found]
 
+    def cell(self, n: int, header: str) -> str | None:
+        """Row `n`'s text under `header` as it stands (edited or read); None when empty."""
+        found = self._conn.execute("SELECT cells FROM rows WHERE n = ?", [n]).fetchone()
+        value = None if found is None else load_cells(found[0]).get(header)
+        return None if value is None else str(value)
+
     def edit(
         self,
         n: int,

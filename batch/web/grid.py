@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from batch.errors import BatchError
 from batch.i18n import N_, _, current_language, ngettext
+from batch.web.audit import audit
 from batch.web.checked import CheckedRows
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
@@ -191,6 +192,7 @@ async def edit_cell(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"error": _("The change could not be read. Reload the page.")}, 400)
     options = upload_options(context.settings, upload)
+    edited_cell: list[str | None] = []  # the header and its text before the edit
 
     def edit() -> dict[str, Any]:
         with CheckedRows(context.uploads.folder(upload.id)) as rows:
@@ -199,6 +201,7 @@ async def edit_cell(request: Request) -> Response:
                 raise KeyError(column)
             header = headers[int(column[1:])]
             settings = context.settings
+            edited_cell.extend([header, rows.cell(n, header)])
             row = rows.edit(
                 n,
                 header,
@@ -214,6 +217,9 @@ async def edit_cell(request: Request) -> Response:
         answer = await run_in_threadpool(edit)
     except (KeyError, IndexError):
         raise HTTPException(404) from None
+    header, old = edited_cell
+    where = f"{upload.name}: row {n}, column {header}"
+    await audit(request, "edit", upload.id, detail=where, old=old, new=value)
     return JSONResponse(answer)
 
 

@@ -11,6 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from batch import i18n
+from batch.cli import main
+from batch.cli.helptext import help_texts
 from batch.i18n import _, current_language, language_from_env, resolve_language, use_language
 from batch.pipeline import SIMULATOR_NOTICE
 
@@ -21,7 +23,10 @@ METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
 def _code_messages() -> dict[str, tuple[str, ...]]:
-    """Every literal passed to _(), N_() or ngettext() in the package (and its templates)."""
+    """Every literal passed to _(), N_() or ngettext() in the package (and its templates).
+
+    And every help text of the `batch` command's help pages, read from click's commands.
+    """
     found: dict[str, tuple[str, ...]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(PACKAGE), method_map=METHODS, keywords=KEYWORDS
@@ -29,6 +34,8 @@ def _code_messages() -> dict[str, tuple[str, ...]]:
         messages = message if isinstance(message, tuple) else (message,)
         found[messages[0]] = messages
         assert all(messages), f"{filename}:{lineno}: an empty text in the catalog"
+    for text in help_texts(main):  # click's help texts: `--help` speaks the language too
+        found.setdefault(text, (text,))
     return found
 
 

@@ -15,6 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from batch.web.accounts import Accounts
 from tests.web.webkit import PASSWORD, USER, csrf_of, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +231,17 @@ def test_axe_core_is_kept_for_the_tests_and_never_served(served):
     vendored = f"/static/vendor/{AXE.parent.name}/axe.min.js"
     assert client.get(f"{served.url}{vendored}", timeout=10).status_code == 404
     assert client.get(f"{served.url}/static/gridkeys.js", timeout=10).status_code == 200
+
+
+def test_a_viewer_may_switch_the_language_too(served):
+    """The switch is open to every role: a viewer's Runs page turns Danish."""
+    Accounts(served.settings.state_dir).add("vera", PASSWORD, role="viewer")
+    client, token = signed_in(served.url, "vera")
+    answer = client.post(
+        f"{served.url}/language",
+        data={"csrf": token, "language": "da", "next": "/runs"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.url.endswith("/runs")
+    assert '<html lang="da">' in answer.text
