@@ -132,6 +132,28 @@ def test_every_page_has_no_wcag_a_or_aa_violation(served, browser):
     _axe(driver, "error")
 
 
+def test_the_team_pages_have_no_wcag_a_or_aa_violation(served, browser):
+    """axe-core finds no WCAG 2.1 A/AA violation on Runs, a run, audit log, accounts, API help."""
+    Accounts(served.settings.state_dir).add(USER, PASSWORD, role="admin")
+    driver = browser
+    _sign_in_by_keyboard(driver, served.url)
+    driver.find_element(By.ID, "file").send_keys(str(EXAMPLE))
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    _wait(driver).until(ready.presence_of_element_located((By.ID, "columns-form")))
+    driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
+    _grid_loaded(driver)
+    driver.find_element(By.ID, "send").click()
+    _wait(driver).until(ready.url_contains("/result"))
+    driver.get(f"{served.url}/runs")
+    _axe(driver, "runs")
+    driver.find_element(By.CSS_SELECTOR, "main a[href^='/runs/']").click()
+    _wait(driver).until(ready.url_matches(r"/runs/[^/]+$"))
+    _axe(driver, "run")
+    for page in ("admin/audit", "admin/users", "help/api"):
+        driver.get(f"{served.url}/{page}")
+        _axe(driver, page.replace("/", "-"))
+
+
 def test_the_whole_flow_by_keyboard_alone(served, browser):
     """Tab, Enter, Space and arrow keys only: sign in, upload, columns, check and edit, send."""
     driver = browser
