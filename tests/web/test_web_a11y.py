@@ -16,7 +16,7 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 from batch.web.accounts import Accounts
-from tests.web.webkit import PASSWORD, USER, csrf_of, signed_in
+from tests.web.webkit import PASSWORD, USER, columns_form, csrf_of, signed_in, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = next((ROOT / "batch" / "web" / "static" / "vendor").glob("axe-core-*/axe.min.js"))
@@ -267,3 +267,24 @@ def test_a_viewer_may_switch_the_language_too(served):
     assert answer.status_code == 200
     assert answer.url.endswith("/runs")
     assert '<html lang="da">' in answer.text
+
+
+def test_the_rows_messages_follow_a_language_switch(served):
+    """Rows checked in English are checked again in Danish when the switch is used before a send."""
+    client, token = signed_in(served.url)
+    data = (
+        b"CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
+        b"0303064561;Bo Berg;ikke-en-mail;2025-08-18 09:00\n"
+    )
+    page = upload(client, served.url, token, "sprog.csv", data)
+    checked = client.post(page.url, data=columns_form(page.text, token), timeout=30)
+    rows = checked.url.removesuffix("/check") + "/rows?status=fix"
+    english = client.get(rows, timeout=10).json()["data"][0]["p2"]
+    assert "not a valid e-mail address" in english
+    client.post(
+        f"{served.url}/language",
+        data={"csrf": token, "language": "da", "next": checked.url.removeprefix(served.url)},
+        timeout=30,
+    )
+    danish = client.get(rows, timeout=10).json()["data"][0]["p2"]
+    assert "ikke en gyldig e-mailadresse" in danish
