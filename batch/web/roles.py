@@ -36,7 +36,7 @@ def allowed(role: str, method: str, path: str) -> bool:
         return False
     if role == "sender":
         return True
-    if path == "/logout":
+    if path in {"/logout", "/language"}:  # signing out and the language switch: everyone's
         return method == "POST"
     reading = method in {"GET", "HEAD"}
     return reading and any(path == p or path.startswith(p + "/") for p in _VIEWER_READS)
