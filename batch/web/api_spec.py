@@ -24,6 +24,7 @@ __all__ = ["PROBLEMS", "ROW", "RUN", "SPEC", "docs", "openapi"]
 PROBLEMS = {
     "token-missing": "No `Authorization: Bearer <token>` header (401).",
     "token-invalid": "The token is unknown or was revoked (401).",
+    "token-role": "A viewer token may only read; sending needs a sender token (403).",
     "not-found": "No run, or no address, of that name (404).",
     "method-not-allowed": "The address exists, not with that method (405).",
     "bad-request": "A query parameter cannot be used; `detail` says which and why (400).",
@@ -146,6 +147,7 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "202": _json(RUN, "Queued; poll the Location."),
+                    "403": _PROBLEM,
                     "413": _PROBLEM,
                     "415": _PROBLEM,
                     "422": _PROBLEM,

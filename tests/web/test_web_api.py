@@ -14,6 +14,7 @@ from batch.journal import Journal
 from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
 from batch.web.runs_data import run_detail
+from batch.web.tokens import Tokens
 from batch.web.uploads import UploadStore
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
@@ -266,3 +267,15 @@ def test_a_restart_runs_queued_jobs_and_fails_the_one_cut_off(tmp_path):
         assert cut["status"] == "failed"
         assert "send the file again" in cut["message"]
         assert finished(client, served.url, left["queued"])["status"] == "finished"
+
+
+def test_a_viewer_token_reads_but_cannot_send(served):
+    """A viewer token lists runs; its POST is refused 403 before the file is taken."""
+    client = api(Tokens(served.settings.state_dir).create("dashboard", "viewer"))
+    assert client.get(f"{served.url}/api/runs", timeout=10).status_code == 200
+    refused = submit(client, served.url)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/api/docs#problem-token-role"
+    assert not (served.settings.state_dir / "uploads").exists() or not list(
+        (served.settings.state_dir / "uploads").iterdir()
+    )
