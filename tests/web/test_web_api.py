@@ -14,8 +14,9 @@ from batch.journal import Journal
 from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
 from batch.web.runs_data import run_detail
+from batch.web.tokens import Tokens
 from batch.web.uploads import UploadStore
-from tests.e2e.helpers import run_cli, summary_of, workbook_of
+from tests.e2e.helpers import UNMASKED_CPR, run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
 
@@ -266,3 +267,31 @@ def test_a_restart_runs_queued_jobs_and_fails_the_one_cut_off(tmp_path):
         assert cut["status"] == "failed"
         assert "send the file again" in cut["message"]
         assert finished(client, served.url, left["queued"])["status"] == "finished"
+
+
+def test_a_viewer_token_reads_but_cannot_send(served):
+    """A viewer token lists runs; its POST is refused 403 before the file is taken."""
+    client = api(Tokens(served.settings.state_dir).create("dashboard", "viewer"))
+    assert client.get(f"{served.url}/api/runs", timeout=10).status_code == 200
+    refused = submit(client, served.url)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/api/docs#problem-token-role"
+    assert not (served.settings.state_dir / "uploads").exists() or not list(
+        (served.settings.state_dir / "uploads").iterdir()
+    )
+
+
+def test_no_cpr_number_in_the_api_logs_links_or_problems(served, tmp_path, capsys):
+    """A send by API logs no CPR number; links carry none; a problem naming the file masks it."""
+    client = api(token_for(served.settings.state_dir))
+    answer = submit(client, served.url)
+    shown = finished(client, served.url, answer.json()["id"])
+    assert not any(UNMASKED_CPR.search(link) for link in shown["links"].values())
+    named = tmp_path / "0101085123.xlsx"
+    named.write_bytes((EXAMPLES / "ungeliste-haandlavet.xlsx").read_bytes())
+    refused = submit(client, served.url, named, sheet="Ark9")
+    assert refused.status_code == 422
+    assert "0101085123" not in refused.text
+    assert "010108-XXXX" in refused.json()["detail"]
+    logged = capsys.readouterr()
+    assert not UNMASKED_CPR.search(logged.out + logged.err)
