@@ -64,7 +64,7 @@ def test_a_cli_run_shows_up_on_the_runs_page_in_a_browser(served, browser, simul
     svg = driver.find_element(By.CSS_SELECTOR, "svg.chart")
     assert svg.get_attribute("role") == "img"
     assert svg.find_element(By.TAG_NAME, "desc").get_attribute("textContent").strip()
-    assert len(svg.find_elements(By.CSS_SELECTOR, f'g[data-run="{run_id}"] rect')) >= 1
+    assert len(svg.find_elements(By.CSS_SELECTOR, f'g[data-bar="{run_id}"] rect')) >= 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / "runs-01-list.png"))
     row.find_element(By.TAG_NAME, "a").click()
