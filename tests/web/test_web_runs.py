@@ -12,7 +12,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from batch.journal import Journal
 from batch.journal._base import LOCAL_ZONE
+from batch.web import runs
 from batch.web.runs_chart import chart_of
 from batch.web.runs_data import RunLine
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
@@ -163,3 +165,22 @@ def test_a_moved_workbook_is_written_again_from_the_journal(served, simulator, t
     assert book.content[:2] == b"PK"
     web = served.settings.state_dir / "web"
     assert not list(web.glob("workbook-*"))  # written in a temporary folder, gone
+
+
+def test_the_list_pages_and_keeps_its_filter(served, monkeypatch):
+    """Past a page of runs the list pages; the page links keep the filter."""
+    monkeypatch.setattr(runs, "RUNS_PER_PAGE", 1)
+    journal = Journal.open(served.settings.state_dir)
+    try:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            run_id = journal.start_run(inputs=[f"/data/{name}"], settings={})
+            journal.finish_run(run_id, status="finished")
+    finally:
+        journal.close()
+    client, _token = signed_in(served.url)
+    first = client.get(f"{served.url}/runs", params={"status": "finished"}, timeout=30).text
+    assert first.count('<tr data-run="') == 1
+    assert 'href="/runs?status=finished&amp;page=2" rel="next"' in first
+    last = client.get(f"{served.url}/runs?status=finished&page=3", timeout=30).text
+    assert "a.csv" in last  # oldest last
+    assert 'rel="next"' not in last
