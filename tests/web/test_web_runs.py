@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -184,3 +187,26 @@ def test_the_list_pages_and_keeps_its_filter(served, monkeypatch):
     last = client.get(f"{served.url}/runs?status=finished&page=3", timeout=30).text
     assert "a.csv" in last  # oldest last
     assert 'rel="next"' not in last
+
+
+def test_a_run_of_an_inbox_is_the_nightly_job_s(served, simulator, tmp_path):
+    """A `batch run --inbox` run is shown as the nightly job's; a run of a named file is not."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXPORT, inbox / "export.csv")
+    settled = time.time() - 3600  # an export written an hour ago: no longer being written
+    os.utime(inbox / "export.csv", (settled, settled))
+    nightly = run_cli(
+        "run",
+        "--inbox",
+        inbox,
+        *("--wsdl", simulator.wsdl_url, "--system-id", "KUI-TEST", "--institution", "751001"),
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+    )
+    assert nightly.code in {0, 1}, nightly.output
+    _cli_run(simulator, tmp_path)
+    client, _token = signed_in(served.url)
+    page = client.get(f"{served.url}/runs", timeout=30).text
+    assert page.count("nightly job (inbox)") == 1
+    assert page.count("<td>command line</td>") == 1
