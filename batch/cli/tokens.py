@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,6 +31,17 @@ def _tokens(config_file: Path | None, flags: dict[str, Any]) -> Tokens:
     return Tokens(settings.state_dir)
 
 
+def _audit(tokens: Tokens, name: str, change: str) -> None:
+    """A token change in the audit log, by the account at the terminal (`cli:<login>`)."""
+    from batch.web.audit import record  # noqa: PLC0415 - the web package only when asked
+
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):  # no login name known to the system
+        login = "?"
+    record(tokens.state_dir, f"cli:{login}", "token", name, detail=change)
+
+
 @token.command("create")
 @click.argument("name")
 @_common_options
@@ -40,6 +52,7 @@ def token_create(name: str, config_file: Path | None, **flags: Any) -> None:
         made = tokens.create(name)
     except BatchError as error:
         _fail_plain(error)
+    _audit(tokens, name, "created")
     click.echo(made)
     click.echo(
         _("token {name} made: keep it now, it is not shown again").format(name=name), err=True
@@ -64,6 +77,7 @@ def token_revoke(name: str, config_file: Path | None, **flags: Any) -> None:
         tokens.revoke(name)
     except BatchError as error:
         _fail_plain(error)
+    _audit(tokens, name, "revoked")
     click.echo(_("token {name} revoked").format(name=name))
 
 

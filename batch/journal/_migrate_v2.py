@@ -32,7 +32,9 @@ INSERT INTO sources (run, source_file, sheet)
     SELECT u.n, r.source_file, r.sheet FROM rows_v2 r JOIN runs u ON u.run_id = r.run_id
     GROUP BY u.n, r.source_file, r.sheet ORDER BY MIN(r.id);
 INSERT INTO slim_rows SELECT r.id, u.n, s.id, r.source_row, r.payload_hash, r.person,
-    CASE WHEN r.status = 'pending' THEN r.sort_key END, r.status, r.sent_groups, r.outcome,
+    CASE WHEN r.status = 'pending' THEN r.sort_key END,
+    CASE r.status WHEN 'pending' THEN 'p' WHEN 'in_flight' THEN 'i' ELSE '' END,
+    r.sent_groups, r.outcome,
     r.code, r.attempts, r.last_attempt FROM rows_v2 r JOIN runs u ON u.run_id = r.run_id
     JOIN sources s ON s.run = u.n AND s.source_file = r.source_file AND s.sheet IS r.sheet;
 INSERT INTO payloads SELECT p.service, p.person, p.payload_hash, p.kind, p.institution, p.at,

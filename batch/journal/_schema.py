@@ -10,8 +10,10 @@ pages. A slim row repeats no text: its run is the run's number (`runs.n`) and it
 sheet a number in `sources`, one record per run and input, which also holds the input's
 column names so that a row's cells are stored as a list of values, not an object repeating
 every header. Its registration-time order (`sort_key`, microseconds since 1970) is kept only
-while it is pending. One index finds a run's rows in input order (`rows_run`), one the pending
-rows by person. `rows` is a view with the columns by name that queries read.
+while it is pending, and its state in one byte (`p` pending, `i` in flight; a final row's is
+empty), which the view reads as words. One index finds a run's rows in input order
+(`rows_run`), one the pending rows by person. `rows` is a view with the columns by name that
+queries read; the pending rows are read from the table, whose partial index holds them.
 
 The memory's entries name their run by number and keep their times as integers. Runs keep
 their counts (`counts`) so that they survive the purge of their rows, and when that happened
@@ -69,9 +71,11 @@ CREATE TABLE IF NOT EXISTS slim_rows (
     attempts INTEGER NOT NULL DEFAULT 0, last_attempt TEXT);
 CREATE INDEX IF NOT EXISTS rows_run ON slim_rows (run);
 CREATE INDEX IF NOT EXISTS rows_pending ON slim_rows (run, person, sort_key)
-    WHERE status = 'pending';
+    WHERE status = 'p';
 CREATE VIEW IF NOT EXISTS rows AS SELECT r.id, u.run_id, s.source_file, s.sheet, r.source_row,
-    r.payload_hash, r.person, r.sort_key, r.status, r.sent_groups, r.outcome, r.code,
+    r.payload_hash, r.person, r.sort_key, CASE r.status WHEN '' THEN 'final'
+    WHEN 'p' THEN 'pending' WHEN 'i' THEN 'in_flight' ELSE r.status END AS status,
+    r.sent_groups, r.outcome, r.code,
     r.attempts, r.last_attempt, r.run, s.headers AS cell_names
     FROM slim_rows r JOIN runs u ON u.n = r.run JOIN sources s ON s.id = r.source;
 CREATE TABLE IF NOT EXISTS row_data (

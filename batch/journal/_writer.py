@@ -113,7 +113,7 @@ class JournalWriter(Closing):
         done = _held()
         self._queue.put(
             _Op(
-                "UPDATE slim_rows SET status = 'in_flight', sent_groups = ? WHERE id = ?",
+                "UPDATE slim_rows SET status = 'i', sent_groups = ? WHERE id = ?",
                 (",".join(groups), row_id),
                 done,
             )
@@ -147,7 +147,7 @@ class JournalWriter(Closing):
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
-            "UPDATE slim_rows SET status = 'final', outcome = ?, code = ?, attempts = ?, "
+            "UPDATE slim_rows SET status = '', outcome = ?, code = ?, attempts = ?, "
             "last_attempt = ?, sort_key = NULL WHERE id = ?",
             (outcome.value, code, attempts, last, row_id),
             _held() if wait else None,

@@ -23,6 +23,7 @@ from batch.i18n import _, use_language
 from batch.web import api_spec, api_views
 from batch.web.api_jobs import ApiJobs
 from batch.web.api_problem import PREFIX, problem
+from batch.web.language import browser_language
 from batch.web.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -71,9 +72,7 @@ class _BearerGuard:
             await self.app(scope, receive, send)
             return
         # The pages' choice by Accept-Language; machines read English unless they ask.
-        from batch.web.app import _language  # noqa: PLC0415 - app.py imports this module
-
-        use_language(_language(scope, "en"))
+        use_language(browser_language(scope, "en"))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -57,7 +57,11 @@ RUN = {
             "then finished, interrupted, stopped, broken, setup or failed.",
         },
         "dry_run": {"type": "boolean", "description": "A validation: nothing was sent."},
-        "token": {"type": ["string", "null"], "description": "The token that asked for it."},
+        "started_by": {
+            "type": ["string", "null"],
+            "description": "token:<name> for the API, the account for the pages, null for the "
+            "command line (the nightly job).",
+        },
         "files": {"type": "array", "items": {"type": "string"}},
         "started": {"type": ["string", "null"], "format": "date-time"},
         "finished": {"type": ["string", "null"], "format": "date-time"},

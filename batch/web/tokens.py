@@ -46,7 +46,8 @@ class Tokens:
     """The tokens file of one state directory; safe to share between threads."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.path = private_dir(state_dir.expanduser() / "web") / "tokens.json"
+        self.state_dir = state_dir.expanduser()
+        self.path = private_dir(self.state_dir / "web") / "tokens.json"
         self._lock = threading.Lock()
 
     def _read(self) -> dict[str, dict[str, str]]:

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from batch.errors import ConfigError
+from batch.web.audit import read_entries
 from batch.web.tokens import Tokens
 
 
@@ -27,7 +28,7 @@ def _batch(tmp_path, *args):
 
 
 def test_token_create_list_revoke_from_the_command_line(tmp_path):
-    """`token create` prints it once; `list` names it without it; `revoke` removes it."""
+    """`token create` prints it once; `list` names it without it; `revoke` removes it; audited."""
     made = _batch(tmp_path, "create", "sagssystem")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
@@ -46,6 +47,9 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path):
     missing = _batch(tmp_path, "revoke", "sagssystem")
     assert missing.returncode == 2
     assert "no token" in missing.stderr
+    changes = read_entries(tmp_path / "state", "token")
+    assert [entry.detail for entry in changes] == ["revoked", "created"]  # newest first
+    assert all(entry.actor.startswith("cli:") and entry.target == "sagssystem" for entry in changes)
 
 
 def test_the_tokens_file_holds_only_digests_owner_only(tmp_path):
