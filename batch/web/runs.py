@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES"]
 
 ROWS_PER_PAGE = 50
+RUNS_PER_PAGE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUN_ID = re.compile(r"\d{8}T\d{6}-[a-z]{4}")
 STATUS_NAMES = {
@@ -88,12 +89,19 @@ async def runs_page(request: Request) -> Response:
     lines = await run_in_threadpool(run_lines, context.settings.state_dir)
     chosen, problems = _filter(request)
     shown = [line for line in lines if chosen.keeps(line)]
+    pages = max(1, -(-len(shown) // RUNS_PER_PAGE))
+    page = _page_number(request.query_params.get("page", ""), pages)
+    query = {key: value for key, value in request.query_params.items() if key != "page"}
     chart_lines = recent(lines)
     return context.pages.render(
         request,
         "runs.html",
         400 if problems else 200,
-        runs=shown,
+        runs=shown[(page - 1) * RUNS_PER_PAGE : page * RUNS_PER_PAGE],
+        matching=len(shown),
+        page=page,
+        pages=pages,
+        page_link=lambda number: "/runs?" + urlencode({**query, "page": number}),
         total=len(lines),
         chart=chart_of(chart_lines),
         chart_lines=chart_lines,
@@ -103,6 +111,10 @@ async def runs_page(request: Request) -> Response:
         outcomes=OUTCOMES,
         statuses={key: _(name) for key, name in STATUS_NAMES.items()},
     )
+
+
+def _page_number(text: str, pages: int) -> int:
+    return min(max(int(text), 1), pages) if text.isdigit() else 1
 
 
 def _run_id(request: Request) -> str:
@@ -123,8 +135,7 @@ async def run_page(request: Request) -> Response:
     if outcome not in line.counts:
         outcome = next((key for key in ("fix", "drop", "retry") if key in line.counts), "")
         outcome = outcome or next(iter(line.counts), "accepted")
-    page = request.query_params.get("page", "1")
-    number = max(int(page), 1) if page.isdigit() else 1
+    number = _page_number(request.query_params.get("page", ""), 1_000_000)
     rows = await run_in_threadpool(
         run_rows, state_dir, line.run_id, Outcome(outcome), number - 1, ROWS_PER_PAGE
     )

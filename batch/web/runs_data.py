@@ -3,7 +3,8 @@
 Every run of the state directory is in the journal, whichever door it came through: the
 nightly job and `batch run` write it as the web app does, so the list needs nothing else to
 run. Who started a run is in the audit log for the web app and the API; a run not there came
-from the command line (the nightly job or a person at a terminal).
+from the command line: the nightly job when its files came from an inbox the journal knows,
+else the nightly job or a person at a terminal.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class RunLine:
     counts: dict[str, int]
     started_by: str | None  # None: the command line
     purged: bool
+    from_inbox: bool = False  # its files came from an inbox (`batch run --inbox`: nightly)
 
     @property
     def total(self) -> int:
@@ -98,6 +100,7 @@ def run_lines(state_dir: Path) -> list[RunLine]:
     starters = run_starters(state_dir)
     try:
         with snapshot(journal):
+            inboxes = set(journal.places("inbox"))
             lines = [
                 RunLine(
                     run_id=info.run_id,
@@ -109,6 +112,7 @@ def run_lines(state_dir: Path) -> list[RunLine]:
                     counts={k.value: n for k, n in journal.counts(info.run_id).items() if n},
                     started_by=starters.get(info.run_id),
                     purged=journal.purged(info.run_id) is not None,
+                    from_inbox=any(Path(file).parent in inboxes for file in info.files),
                 )
                 for info in journal.runs()
             ]
