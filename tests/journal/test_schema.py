@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -148,3 +151,34 @@ def test_a_fix_rows_text_made_of_its_cells_messages_is_stored_once(journal):
     texts = [result.text for result in journal.results(run_id, Outcome.FIX)]
     assert texts == ["Not an address.", "Not an address. No group."]
     assert [state["text"] for state in journal.row_states(run_id)] == texts
+
+
+_KILLED_IN_MIGRATION = """
+import os, signal, sys
+from pathlib import Path
+import batch.journal._migrate_v2 as migration
+from batch.journal import Journal
+
+def killed(conn):  # every statement run, nothing committed yet
+    os.kill(os.getpid(), signal.SIGKILL)
+
+migration._check_every_row = killed
+Journal.open(Path(sys.argv[1]))
+"""
+
+
+def test_a_migration_killed_before_its_commit_leaves_schema_2_and_the_next_open_does_it(tmp_path):
+    """SIGKILL inside the migration's transaction: schema 2 as it was; the next open migrates."""
+    state = _v2_state(tmp_path)
+    child = subprocess.run(
+        [sys.executable, "-c", _KILLED_IN_MIGRATION, str(state)], check=False, timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'rows'").fetchone()
+        assert kind == ("table",)
+        assert conn.execute("SELECT COUNT(*) FROM rows").fetchone() == (9,)
+    with Journal.open(state) as journal:
+        assert sum(len(journal.row_states(info.run_id)) for info in journal.runs()) == 9
+        assert journal.memories()[0].remembered == 4
