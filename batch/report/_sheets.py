@@ -72,6 +72,7 @@ _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
 MAX_COMMENTED_ROWS = 10_000
 PAGE_FOOTER = N_("Page &P of &N")
 _NONE_MARKED: dict[int, str | None] = {}  # a row that is not on the Fix sheet
+_KNOWN_TEXTS = 4_096  # wrapped texts whose line count a sheet remembers
 
 
 def print_setup(sheet: Worksheet, *, landscape: bool, header_rows: int = 0) -> None:
@@ -94,14 +95,24 @@ class _Plan:
 
     widths: list[float]
     wrap: frozenset[int]
+    _known: dict[tuple[int, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     def height(self, values: list[CellValue]) -> float | None:
-        """The row height that shows every wrapped text whole; None for one line."""
-        lines = 1
+        """The row height that shows every wrapped text whole; None for one line.
+
+        A sheet's long texts repeat (the result's texts, UDB's, the common wishes), so each
+        text's line count is kept once measured, for the first `_KNOWN_TEXTS` texts.
+        """
+        lines, known, widths = 1, self._known, self.widths
         for col in self.wrap:
             value = values[col]
-            if type(value) is str and (len(value) >= self.widths[col] - 1 or "\n" in value):
-                lines = max(lines, text_lines(value, self.widths[col]))
+            if type(value) is str and (len(value) >= widths[col] - 1 or "\n" in value):
+                count = known.get((col, value))
+                if count is None:
+                    count = text_lines(value, widths[col])
+                    if len(known) < _KNOWN_TEXTS:
+                        known[col, value] = count
+                lines = max(lines, count)
         return None if lines == 1 else min(lines * LINE_POINTS, _MAX_ROW_POINTS)
 
 

@@ -23,6 +23,7 @@ from batch.i18n import _, use_language
 from batch.web import api_spec, api_views
 from batch.web.api_jobs import ApiJobs
 from batch.web.api_problem import PREFIX, problem
+from batch.web.language import browser_language
 from batch.web.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -60,7 +61,10 @@ class ApiDoor:
 
 
 class _BearerGuard:
-    """The caller's token (`scope["api_token"]` = its name), the language, the safe headers."""
+    """The caller's token (`scope["api_token"]` = its name) and its role, the language, headers.
+
+    A viewer token reads (GET); only a sender token may send a file.
+    """
 
     def __init__(self, app: ASGIApp, *, tokens: Tokens) -> None:
         self.app = app
@@ -71,9 +75,7 @@ class _BearerGuard:
             await self.app(scope, receive, send)
             return
         # The pages' choice by Accept-Language; machines read English unless they ask.
-        from batch.web.app import _language  # noqa: PLC0415 - app.py imports this module
-
-        use_language(_language(scope, "en"))
+        use_language(browser_language(scope, "en"))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -87,7 +89,11 @@ class _BearerGuard:
         if holder is None:
             await _unauthorized(bool(token.strip()))(scope, receive, with_headers)
             return
-        scope["api_token"] = holder
+        if holder.role != "sender" and scope["method"] not in {"GET", "HEAD"}:
+            text = _("This token may only read: ask an administrator for a sender token.")
+            await problem(403, "token-role", text)(scope, receive, with_headers)
+            return
+        scope["api_token"] = holder.name
         await self.app(scope, receive, with_headers)
 
 

@@ -63,8 +63,9 @@ async def login(request: Request) -> Response:
         return context.pages.render(request, "login.html", 401, error=text, name=name)
     context.throttle.succeeded(*keys)
     session = request.scope["session"]
-    session.clear()
-    session["user"] = name
+    chosen = session.get("language")
+    session.clear()  # a fresh session at sign-in; only the language chosen before it is kept
+    session.update(user=name, **({"language": chosen} if chosen else {}))
     log.info("web sign-in", user=name)
     await audit(request, "sign-in")
     return RedirectResponse("/", status_code=303)
@@ -72,8 +73,11 @@ async def login(request: Request) -> Response:
 
 @guarded
 async def logout(request: Request) -> Response:
-    """End the session."""
-    request.scope["session"].clear()
+    """End the session (the language chosen stays for the sign-in page)."""
+    session = request.scope["session"]
+    chosen = session.get("language")
+    session.clear()
+    session.update(**({"language": chosen} if chosen else {}))
     return RedirectResponse("/login", status_code=303)
 
 
@@ -289,7 +293,8 @@ async def _audit_mapping(
     request: Request, upload: Upload, before: dict[str, str] | None, how: str = "columns page"
 ) -> None:
     """A change of sheet, header row or mapping, with the mapping before and after (headers)."""
-    where = f"{upload.name}: {how}, sheet {upload.sheet or '-'}, header row {upload.header_row}"
+    row = upload.header_row or "found"
+    where = f"{upload.name}: {how}, sheet {upload.sheet or '-'}, header row {row}"
     old = json.dumps(before, ensure_ascii=False) if before else None
     new = json.dumps(upload.mapping, ensure_ascii=False) if upload.mapping else None
     await audit(request, "mapping", upload.id, detail=where, old=old, new=new)

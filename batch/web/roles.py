@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["RoleGuard", "allowed"]
 
 _OPEN = ("/login", "/static/", "/api/", "/api")
-_VIEWER_READS = ("/runs",)
+_VIEWER_READS = ("/runs", "/help")
 
 
 def allowed(role: str, method: str, path: str) -> bool:
@@ -36,7 +36,7 @@ def allowed(role: str, method: str, path: str) -> bool:
         return False
     if role == "sender":
         return True
-    if path == "/logout":
+    if path in {"/logout", "/language"}:  # signing out and the language switch: everyone's
         return method == "POST"
     reading = method in {"GET", "HEAD"}
     return reading and any(path == p or path.startswith(p + "/") for p in _VIEWER_READS)

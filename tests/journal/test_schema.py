@@ -16,7 +16,7 @@ from batch.journal import JOURNAL_NAME, KEY_NAME, Journal
 from batch.journal._audit import add_audit, append, entries
 from batch.journal._schema import SCHEMA_VERSION
 from batch.pipeline import run_job
-from batch.records import Outcome
+from batch.records import Issue, Outcome, Row
 from tests.journal.fixtures.make_v1_journal import HEADER, SECOND
 from tests.journal.fixtures.make_v2_journal import BROKEN
 from tests.rows_kit import report, row
@@ -127,3 +127,24 @@ def test_a_schema_3_journal_keeps_its_audit_log(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         (entry,) = entries(conn)
     assert (entry.actor, entry.old_value, entry.new_value) == ("anna", "x", "y")
+
+
+def test_a_fix_rows_text_made_of_its_cells_messages_is_stored_once(journal):
+    """The text that only joins the cells-to-fix messages is not stored twice, yet reads back."""
+    run_id = journal.start_run(inputs=["in.csv"], settings={})
+    mail = Issue("mail-invalid", "Not an address.", column="Mail")
+    loose = Issue("nothing-to-report", "No group.")
+    journal.add_rows(
+        run_id,
+        [
+            Row("in.csv", 2, {"CPR": "1", "Mail": "x"}, None, (mail,)),
+            Row("in.csv", 3, {"CPR": "1", "Mail": "x"}, None, (mail, loose)),
+        ],
+    )
+    with sqlite3.connect(journal.path) as conn:
+        stored = conn.execute("SELECT text FROM row_data ORDER BY row_id").fetchall()
+    conn.close()
+    assert stored == [(None,), ("Not an address. No group.",)]
+    texts = [result.text for result in journal.results(run_id, Outcome.FIX)]
+    assert texts == ["Not an address.", "Not an address. No group."]
+    assert [state["text"] for state in journal.row_states(run_id)] == texts
