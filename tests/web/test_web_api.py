@@ -13,6 +13,7 @@ import requests
 from batch.journal import Journal
 from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
+from batch.web.mappings import SavedMappings
 from batch.web.runs_data import run_detail
 from batch.web.tokens import Tokens
 from batch.web.uploads import UploadStore
@@ -295,3 +296,26 @@ def test_no_cpr_number_in_the_api_logs_links_or_problems(served, tmp_path, capsy
     assert "010108-XXXX" in refused.json()["detail"]
     logged = capsys.readouterr()
     assert not UNMASKED_CPR.search(logged.out + logged.err)
+
+
+def test_a_saved_mapping_is_used_by_name(served, tmp_path):
+    """`mapping` names a mapping saved on the Columns page: headers no alias knows are read."""
+    odd = tmp_path / "egen.csv"
+    odd.write_text(
+        "Barnets nummer;Vejleder;Vejleders post;Hvornaar\n"
+        "2412084170;Anne Friis;anne@example.dk;2025-08-18 09:00\n",
+        encoding="utf-8",
+    )
+    mapping = {
+        "Barnets nummer": "CPRNr",
+        "Vejleder": "KontaktNavn",
+        "Vejleders post": "KontaktMail",
+        "Hvornaar": "KontaktRegistreringstid",
+    }
+    SavedMappings(served.settings.state_dir).save("Egen liste", mapping)
+    client = api(token_for(served.settings.state_dir))
+    unmapped = submit(client, served.url, odd, send="false")
+    assert unmapped.status_code == 422  # no column the reader knows as the CPR number
+    answer = submit(client, served.url, odd, send="false", mapping="Egen liste")
+    assert answer.status_code == 202, answer.text
+    assert counts(finished(client, served.url, answer.json()["id"]))["ready"] == 1
