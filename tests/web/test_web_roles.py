@@ -57,6 +57,11 @@ def test_a_viewer_reads_runs_and_nothing_else(served):
         refused, 403
     )
     assert Accounts(served.settings.state_dir).role("mallory") is None
+    switched = client.post(
+        f"{served.url}/language", data={"csrf": token, "language": "da", "next": "/runs"}
+    )
+    assert switched.status_code == 200  # the language switch is for every role
+    assert 'lang="da"' in switched.text
 
 
 def test_a_sender_uploads_but_cannot_add_users(served):
