@@ -8,7 +8,9 @@ list or a shell history.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import ConfigError
-from batch.i18n import LANGUAGES, _
+from batch.i18n import LANGUAGES, N_, _
 from batch.privacy import mask_url_password
 from batch.service.keys import fill_passwords
 from batch.service.proxy import check_proxy_url
@@ -59,7 +61,7 @@ def _parse_bool(text: str) -> bool:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise ValueError(_("expected true or false, got {text}").format(text=repr(text)))
 
 
 def _parse_time(text: str) -> time:
@@ -77,7 +79,9 @@ def _parse_until(text: str) -> str:
         else:
             datetime.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(f"must be HH:MM or YYYY-MM-DD HH:MM, not {text!r}") from None
+        raise ValueError(
+            _("must be HH:MM or YYYY-MM-DD HH:MM, not {text}").format(text=repr(text))
+        ) from None
     return cleaned
 
 
@@ -85,31 +89,33 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"must be a date as YYYY-MM-DD, not {text!r}") from None
+        raise ValueError(
+            _("must be a date as YYYY-MM-DD, not {text}").format(text=repr(text))
+        ) from None
 
 
 def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
-        raise ValueError("must be greater than 0")
+        raise ValueError(_("must be greater than 0"))
     return value
 
 
 def _not_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
-        raise ValueError("must be 0 or more")
+        raise ValueError(_("must be 0 or more"))
     return value
 
 
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
-        raise ValueError("must be greater than 0")
+        raise ValueError(_("must be greater than 0"))
     return value
 
 
-RETENTION_HINT = "`batch purge --older-than 0` removes everything settled now"
+RETENTION_HINT = N_("`batch purge --older-than 0` removes everything settled now")
 
 
 def retention_days(text: str) -> int:
@@ -117,22 +123,43 @@ def retention_days(text: str) -> int:
     try:
         value = int(text.strip())
     except ValueError:
-        raise ValueError(f"must be a whole number of days (1 or more), not {text!r}") from None
+        raise ValueError(
+            _("must be a whole number of days (1 or more), not {text}").format(text=repr(text))
+        ) from None
     if value < 1:
-        raise ValueError(f"must be 1 day or more, not {value}; {RETENTION_HINT}")
+        raise ValueError(
+            _("must be 1 day or more, not {value}; {hint}").format(
+                value=value, hint=_(RETENTION_HINT)
+            )
+        )
     return value
 
 
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
+            raise ValueError(_("must be one of {choices}").format(choices=", ".join(choices)))
         return text
 
     return parse
 
 
 HIDDEN_ROWS = ("send", "skip")
+
+
+def proxy_addresses(text: str) -> tuple[str, ...]:
+    """Addresses or networks (`10.0.0.0/8`), by commas or spaces, or a TOML list of them."""
+    found = tuple(part for part in re.split(r"[\s,\[\]'\"]+", text) if part)
+    for part in found:
+        ipaddress.ip_network(part, strict=False)  # ValueError names the bad one
+    return found
+
+
+def header_name(text: str) -> str:
+    """An HTTP header's name, lower case."""
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", text):
+        raise ValueError(f"must be an HTTP header name (letters, digits, -), not {text!r}")
+    return text.lower()
 
 
 def parse_time(text: str) -> time:
@@ -187,6 +214,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("metrics_file", Path, help="Prometheus textfile written after each run"),
     Option("upload_max_mb", _positive_int, help="largest file the web app takes, in MB"),
     Option("session_idle_minutes", _positive_int, help="web sign-in ends after this idle time"),
+    Option("trusted_proxies", proxy_addresses, help="web: proxies whose X-Forwarded-* count"),
+    Option("sso_header", header_name, help="web: header a trusted proxy names the user in"),
     Option(
         "retention_days",
         retention_days,
@@ -251,6 +280,8 @@ class Settings:
     metrics_file: Path | None = None
     upload_max_mb: int = 50
     session_idle_minutes: int = 30
+    trusted_proxies: tuple[str, ...] = ()  # none: X-Forwarded-* and `sso_header` never honoured
+    sso_header: str | None = None
     retention_days: int = 30
     proxy: str | None = field(default=None, repr=False)  # None: HTTPS_PROXY etc.; "none": direct
     max_run_minutes: float | None = None  # None: no limit
@@ -319,7 +350,9 @@ def _parse(option: Option, raw: object, where: str) -> object:
     try:
         return option.parse(str(raw))
     except ValueError as error:
-        raise ConfigError(f"{where}: {option.name} {error}") from None
+        raise ConfigError(
+            _("{where}: {name} {error}").format(where=where, name=option.name, error=error)
+        ) from None
 
 
 def _check_flag(option: Option, flag: object) -> None:
@@ -333,12 +366,14 @@ def _check_flag(option: Option, flag: object) -> None:
     try:
         check_proxy_url(str(flag))
     except ValueError as error:
-        raise ConfigError(f"--proxy {error}") from None
+        raise ConfigError(_("--proxy {error}").format(error=error)) from None
     if mask_url_password(str(flag)) != str(flag):
         raise ConfigError(
-            "--proxy: a proxy URL with a password may not be given on the command line "
-            "(others can read it in the process list); put it in the config file "
-            "(proxy = ...) or in BATCH_PROXY"
+            _(
+                "--proxy: a proxy URL with a password may not be given on the command line "
+                "(others can read it in the process list); put it in the config file "
+                "(proxy = ...) or in BATCH_PROXY"
+            )
         )
 
 
@@ -367,7 +402,7 @@ def resolve_settings(
             values[option.name] = _parse(option, env[option.env], option.env)
             sources[option.name] = "env"
         elif option.name in file_values:
-            where = f"config file {config_file}"
+            where = _("config file {path}").format(path=config_file)
             values[option.name] = _parse(option, file_values[option.name], where)
             sources[option.name] = "file"
         else:

@@ -9,9 +9,11 @@ import click
 import structlog
 
 from batch import __version__
-from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, web
+from batch.cli import check, columns, history, journal, ops, reconcile, run, simulator, tokens, web
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
+from batch.cli.helptext import LanguageGroup, help_language
 from batch.cli.options import early_log_format
+from batch.i18n import N_, _, use_language
 from batch.logging import configure_logging, json_lines
 from batch.privacy import mask_cpr
 
@@ -23,7 +25,7 @@ log = structlog.get_logger(__name__)
 _ARGS = "batch.args"
 
 
-class _Guarded(click.Group):
+class _Guarded(LanguageGroup):
     """Turns a bug's exception into one masked line and exit 70, never a raw traceback.
 
     A traceback could carry a CPR number from a row's data; the log gets the traceback through
@@ -33,6 +35,7 @@ class _Guarded(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = list(args)  # kept to see --log-format when parsing fails
+        use_language(help_language(args))  # `--help` is answered while parsing
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -48,14 +51,19 @@ class _Guarded(click.Group):
         except (click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as error:  # the last line of defence, by design
-            line = (
-                f"internal error ({type(error).__name__}: {mask_cpr(str(error))}); "
-                "details are in the log; the journal is consistent, run the command again"
-            )
+            what = {"kind": type(error).__name__, "message": mask_cpr(str(error))}
+            line = INTERNAL_ERROR.format(**what)  # the log stays English
             log.exception("internal error", message=line, exit_code=EXIT_INTERNAL)
             if not _json_wanted(ctx.meta.get(_ARGS, [])):
-                sys.stderr.write(f"error: {line}\n")
+                shown = _("error: {message}").format(message=_(INTERNAL_ERROR).format(**what))
+                sys.stderr.write(shown + "\n")
             sys.exit(EXIT_INTERNAL)
+
+
+INTERNAL_ERROR = N_(
+    "internal error ({kind}: {message}); details are in the log; the journal is consistent, "
+    "run the command again"
+)
 
 
 def _json_wanted(args: list[str]) -> bool:
@@ -106,5 +114,6 @@ for _command in (
     simulator.simulator,
     web.serve,
     web.user,
+    tokens.token,
 ):
     main.add_command(_command)

@@ -49,7 +49,7 @@ def retention_option(function: Any) -> Any:
 
 def _older_than(_ctx: click.Context, _param: click.Parameter, value: float | None) -> Any:
     if value is not None and value < 0:
-        raise click.BadParameter(f"must be 0 or more days; {RETENTION_HINT}")
+        raise click.BadParameter(_("must be 0 or more days; {hint}").format(hint=_(RETENTION_HINT)))
     return value
 
 

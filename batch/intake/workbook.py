@@ -77,13 +77,8 @@ def open_workbook(
     def read(chunk_rows: int) -> Iterator[RawChunk]:
         return _sheet_chunks(data, header_index + 2, width, chunk_rows)
 
-    hidden = hidden_cells(path, name) if _is_zip(path) else None
+    hidden = hidden_cells(path, name)
     return Table(source, name, header_index + 1, header, first_column, read, hidden)
-
-
-def _is_zip(path: Path) -> bool:
-    with path.open("rb") as file:
-        return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
 _PROTECTED_MESSAGE = N_(

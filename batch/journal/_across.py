@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._base import JOURNAL_NAME
+from batch.i18n import N_, _
+from batch.journal._base import JOURNAL_NAME, row_text
+from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
 from batch.journal._memory import histories
 from batch.journal._services import SIMULATOR, Service
@@ -30,7 +32,10 @@ if TYPE_CHECKING:
 
     from batch.journal._base import CprHistory
 
-__all__ = ["MemoryReader", "RowVerdict", "service_for", "verdicts"]
+__all__ = ["MemoryReader", "RowVerdict", "fixed_originals", "service_for", "verdicts"]
+
+
+_UNREADABLE = N_("the journal {path} cannot be read ({error})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ def _read_only(state_dir: Path) -> sqlite3.Connection | None:
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error as error:
-        raise StateError(f"the journal {path} cannot be read: {error}") from error
+        raise StateError(_(_UNREADABLE).format(path=path, error=error)) from error
 
 
 def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
@@ -64,19 +69,37 @@ def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
         return
     with contextlib.closing(conn):
         cursor = conn.execute(
-            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, d.text, r.last_attempt "
+            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, d.text, r.last_attempt, "
+            "d.fix_cells "
             "FROM rows r JOIN runs u ON u.run_id = r.run_id "
             "LEFT JOIN row_data d ON d.row_id = r.id "
             "WHERE u.dry_run = 0 AND (r.source_file = ? OR r.source_file LIKE ? ESCAPE '\\') "
             "ORDER BY u.started, r.id",
             (file_name, "%/" + _escaped(file_name)),
         )
-        for row in cursor:
-            yield RowVerdict(*row)
+        for sheet, source_row, run_id, outcome, code, text, last, fix_cells in cursor:
+            said = row_text(text, fix_cells)
+            yield RowVerdict(sheet, source_row, run_id, outcome, code, said, last)
 
 
 def _escaped(name: str) -> str:
     return name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fixed_originals(state_dir: Path) -> dict[bytes, tuple[str, str]]:
+    """The originals fixed through a Fix sheet and accepted, for `batch validate`'s journal.
+
+    Read like the memory: no lock, no write; a journal not there yet, or one from before the
+    Fix sheet was remembered, knows none.
+    """
+    conn = _read_only(state_dir)
+    if conn is None:
+        return {}
+    with contextlib.closing(conn):
+        try:
+            return fixed_hashes(conn)
+        except sqlite3.Error:  # no `fixed` table yet
+            return {}
 
 
 class MemoryReader(Closing):

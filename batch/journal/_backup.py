@@ -14,6 +14,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError, StateError
+from batch.i18n import N_, _
 from batch.journal._base import JOURNAL_NAME
 from batch.journal._keys import KEY_NAME
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["backup_journal"]
+
+_EXISTS = N_("{target} exists already: a backup never overwrites a file")
 
 
 def backup_journal(state_dir: Path, target: Path) -> Path:
@@ -32,19 +35,20 @@ def backup_journal(state_dir: Path, target: Path) -> Path:
     """
     source = state_dir.expanduser() / JOURNAL_NAME
     if not source.is_file():
-        raise StateError(f"there is no journal to back up in {state_dir}")
+        raise StateError(_("there is no journal to back up in {folder}").format(folder=state_dir))
     if target.exists():
-        raise ConfigError(f"{target} exists already: a backup never overwrites a file")
+        raise ConfigError(_(_EXISTS).format(target=target))
     work = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         _copy(source, work)
         os.link(work, target)
         _copy_key(state_dir.expanduser() / KEY_NAME, target.with_name(f"{target.name}.key"))
     except FileExistsError:
-        raise ConfigError(f"{target} exists already: a backup never overwrites a file") from None
+        raise ConfigError(_(_EXISTS).format(target=target)) from None
     except (OSError, sqlite3.Error) as error:
         why = getattr(error, "strerror", None) or str(error)
-        raise StateError(f"the backup {target} could not be written ({why})") from error
+        message = _("the backup {target} could not be written ({why})")
+        raise StateError(message.format(target=target, why=why)) from error
     finally:
         with contextlib.suppress(FileNotFoundError):
             work.unlink()

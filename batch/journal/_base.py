@@ -13,27 +13,31 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from batch.errors import JournalLockedError, StateError
-from batch.i18n import N_, _
-from batch.records import CellValue, Outcome, Report, Row
+from batch.i18n import _
+from batch.records import CellValue, Report
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from batch.journal._keys import Pseudonyms
 
 __all__ = [
+    "FINAL",
     "GROUPS",
+    "IN_FLIGHT",
     "JOURNAL_NAME",
     "LOCAL_ZONE",
     "LOCK_NAME",
     "PAGE",
+    "PENDING",
+    "STATES",
     "CprBatch",
     "CprHistory",
     "GroupState",
     "InputInfo",
     "PendingRow",
     "RunInfo",
-    "add_fix_cells",
+    "cells_text",
     "connect",
     "create_private",
     "default_state_dir",
@@ -44,9 +48,11 @@ __all__ = [
     "load_cells",
     "micros_iso",
     "now_text",
+    "pack_cells",
     "parse_time",
-    "row_values",
+    "row_text",
     "sort_micros",
+    "stored_text",
     "take_lock",
     "unusable",
     "utc_key",
@@ -56,18 +62,11 @@ JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "journal.lock"
 GROUPS: tuple[str, ...] = ("contact", "job", "education")
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
+# A row's state as `slim_rows` stores it, one byte or none; the `rows` view reads the words.
+PENDING, IN_FLIGHT, FINAL = "p", "i", ""
+STATES = {"pending": PENDING, "in_flight": IN_FLIGHT, "final": FINAL}
 PAGE = 1000  # rows per keyset page when streaming: bounded memory, short read transactions
 _DT_TAG = "__batch_datetime__"
-
-# Rows fixed through a Fix sheet (see batch.journal._fixes); made on every writable open.
-FIX_SCHEMA = """
-CREATE TABLE IF NOT EXISTS fix_links (
-    run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT, source_row INTEGER NOT NULL,
-    content_hash BLOB, origin TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS fix_links_row ON fix_links (run_id, source_file, source_row);
-CREATE TABLE IF NOT EXISTS fixed (
-    content_hash BLOB PRIMARY KEY, fixed_at TEXT NOT NULL, run_id TEXT NOT NULL) WITHOUT ROWID;
-"""
 
 
 def default_state_dir() -> Path:
@@ -82,8 +81,12 @@ def utc_key(moment: datetime) -> str:
 
 
 def format_local(moment: datetime) -> str:
-    """Minutes in Danish local time: how a case worker reads a moment in the workbook."""
-    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    """Minutes in Danish local time: how a case worker reads a moment in the workbook.
+
+    `dd-mm-yyyy hh:mm`, the display of the workbook's date-time cells, so a time reads the same
+    in a Result text, a cell and `batch status`.
+    """
+    return moment.astimezone(LOCAL_ZONE).strftime("%d-%m-%Y %H:%M")
 
 
 def now_text() -> str:
@@ -110,9 +113,53 @@ def dump_cells(cells: Mapping[str, CellValue]) -> str:
     return json.dumps(cells, ensure_ascii=False, default=_encode_cell)
 
 
-def load_cells(text: str) -> dict[str, CellValue]:
-    cells: dict[str, CellValue] = json.loads(text, object_hook=_decode_cell)
-    return cells
+def load_cells(text: str, names: Sequence[str] | None = None) -> dict[str, CellValue]:
+    """A row's cells as stored: an object, or a list of values in the order of `names`."""
+    cells = json.loads(text, object_hook=_decode_cell)
+    if isinstance(cells, list):
+        return dict(zip(names or (), cells, strict=True))
+    return dict(cells)
+
+
+def stored_text(text: str, fix_cells: str | None) -> str | None:
+    """A Fix or Drop row's text as stored: none when it is its cells-to-fix messages joined.
+
+    Every issue of most such rows names its column, so the text would repeat `fix_cells`
+    word for word; `row_text` makes it again when read.
+    """
+    if fix_cells is not None and text == " ".join(json.loads(fix_cells).values()):
+        return None
+    return text
+
+
+def row_text(text: str | None, fix_cells: str | None) -> str | None:
+    """A row's text as read: as stored, else (see `stored_text`) its messages joined."""
+    if text is not None or not fix_cells:
+        return text
+    return " ".join(json.loads(fix_cells).values())
+
+
+def pack_cells(cells: Mapping[str, CellValue], names: Sequence[str]) -> str:
+    """How a row's cells are stored: the values alone when its columns are its source's.
+
+    The column names are then kept once per input (`sources.headers`), not in every row: about
+    half of a row's cells in bytes. A row with other columns is stored as an object.
+    """
+    if len(cells) == len(names) and all(a == b for a, b in zip(cells, names, strict=True)):
+        return json.dumps(list(cells.values()), ensure_ascii=False, default=_encode_cell)
+    return dump_cells(cells)
+
+
+def cells_text(stored: str, names_json: str | None) -> str:
+    """The cells as `dump_cells` writes them, from how they are stored: what digests are of.
+
+    The keyed digests of a row's cells (a Fix row seen again, a fixed original) are made of
+    this text whichever way the row was stored, so they compare across schema versions.
+    """
+    if not stored.startswith("["):
+        return stored
+    names = json.loads(names_json) if names_json else []
+    return json.dumps(dict(zip(names, json.loads(stored), strict=True)), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +287,10 @@ def take_lock(state_dir: Path) -> int:
         os.close(fd)
         who = f" (pid {holder})" if holder.isdigit() else ""
         raise JournalLockedError(
-            f"another batch run{who} is using the state directory {state_dir}; "
-            "wait for it to finish, or use another --state-dir"
+            _(
+                "another batch run{who} is using the state directory {folder}; "
+                "wait for it to finish, or use another --state-dir"
+            ).format(who=who, folder=state_dir)
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode("ascii"))
@@ -256,31 +305,6 @@ def group_by_cpr(page: list[Any]) -> list[tuple[bytes, list[PendingRow]]]:
         report = Report.from_json(payload)
         groups[-1][1].append(PendingRow(row_id, source_file, source_row, report, digest))
     return groups
-
-
-_UNREADABLE = N_("The row could not be read.")
-
-
-def add_fix_cells(conn: sqlite3.Connection) -> None:
-    """Give `row_data` its `fix_cells` column (JSON: header -> what is wrong there) if missing.
-
-    Added to a journal of any age when it is opened, so the workbook can highlight the cells a
-    person must correct; rows written before it simply have none. It lives beside the row's
-    cells, so purging a row's data removes it too.
-    """
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(row_data)")}
-    if "fix_cells" not in columns:
-        conn.execute("ALTER TABLE row_data ADD COLUMN fix_cells TEXT")
-
-
-def _fix_cells(row: Row) -> str | None:
-    """The columns the row's issues name, each with its messages, as JSON (None: no column)."""
-    cells: dict[str, str] = {}
-    for issue in row.issues:
-        if issue.column is not None:
-            before = cells.get(issue.column)
-            cells[issue.column] = issue.message if before is None else f"{before} {issue.message}"
-    return json.dumps(cells, ensure_ascii=False) if cells else None
 
 
 def sort_micros(moment: datetime) -> int:
@@ -300,29 +324,3 @@ def iso_micros(text: str) -> int:
 def micros_iso(micros: int) -> str:
     """Inverse of `iso_micros`, in UTC: exactly the text `utc_key` gives for that moment."""
     return (_EPOCH + timedelta(microseconds=micros)).isoformat(timespec="microseconds")
-
-
-def row_values(
-    row_id: int, run_id: str, row: Row, keys: Pseudonyms, *, dry_run: bool
-) -> tuple[tuple[object, ...], tuple[object, ...]]:
-    """The `rows` and `row_data` columns of one ingested row; in `rows` the CPR is a pseudonym."""
-    cells = dump_cells(row.cells)
-    where = (row_id, run_id, row.source_file, row.sheet, row.source_row)
-    report = row.report
-    if report is None:
-        hard = any(issue.hard for issue in row.issues)
-        outcome = Outcome.DROP if hard else Outcome.FIX
-        code = ", ".join(issue.shown_code for issue in row.issues) or "invalid"
-        text = " ".join(issue.message for issue in row.issues) or _(_UNREADABLE)
-        data = (row_id, cells, None, text, _fix_cells(row))
-        return (*where, None, None, None, "final", outcome.value, code), data
-    payload = report.to_json()
-    digest = keys.payload(payload)
-    person = keys.person(report.cpr)
-    latest = report.latest_registration()
-    sort_key = 0 if latest is None else sort_micros(latest)
-    keyed = (*where, digest, person, sort_key)
-    # A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are
-    # ready, as a run decides what to send.
-    del dry_run
-    return (*keyed, "pending", None, None), (row_id, cells, payload, None, None)

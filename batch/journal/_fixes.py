@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from batch.i18n import _
+from batch.journal._base import FINAL, cells_text, dump_cells, format_local
 from batch.records import Outcome
 
 if TYPE_CHECKING:
@@ -35,9 +35,8 @@ __all__ = [
     "unless_fixed",
 ]
 
-_DANISH = ZoneInfo("Europe/Copenhagen")
 FIXED_CODE = "fixed"  # Result code of an original row already fixed through a Fix sheet
-RowValues = tuple[tuple[object, ...], tuple[object, ...]]  # `rows` and `row_data` columns
+RowValues = tuple[tuple[object, ...], tuple[object, ...]]  # `slim_rows`, `row_data` columns
 
 
 def content_hash(keys: Pseudonyms, cells_json: str) -> bytes:
@@ -102,13 +101,13 @@ def _original(
     if link is not None:
         return link[0], link[1]
     row = conn.execute(
-        "SELECT d.cells FROM rows r JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? AND "
-        "r.source_file = ? AND r.sheet IS ? AND r.source_row = ?",
+        "SELECT d.cells, r.cell_names FROM rows r JOIN row_data d ON d.row_id = r.id "
+        "WHERE r.run_id = ? AND r.source_file = ? AND r.sheet IS ? AND r.source_row = ?",
         (fix_of, file, sheet, number),
     ).fetchone()
     if row is None or row[0] is None:  # purged or compacted: nothing to recognise it by
         return None, None
-    return content_hash(keys, row[0]), None
+    return content_hash(keys, cells_text(row[0], row[1])), None
 
 
 def settle_fixes(conn: sqlite3.Connection, run_id: str, now: str) -> None:
@@ -130,7 +129,7 @@ def fixed_hashes(conn: sqlite3.Connection) -> dict[bytes, tuple[str, str]]:
 
 def fixed_text(fixed_at: str, run_id: str) -> str:
     """The Result text of an original row met again after it was fixed."""
-    day = datetime.fromisoformat(fixed_at).astimezone(_DANISH).date()
+    day = format_local(datetime.fromisoformat(fixed_at))
     return _(
         "Fixed on {date} through the Fix sheet (run {run}) and accepted by UDB; this row is still "
         "wrong in the source system: correct it there."
@@ -138,21 +137,24 @@ def fixed_text(fixed_at: str, run_id: str) -> str:
 
 
 def unless_fixed(
-    values: list[RowValues], fixed: dict[bytes, tuple[str, str]], keys: Pseudonyms
+    values: list[RowValues],
+    rows: Sequence[Row],
+    fixed: dict[bytes, tuple[str, str]],
+    keys: Pseudonyms,
 ) -> list[RowValues]:
-    """Rows to insert (`row_values`), an original already fixed made Unchanged with its story.
+    """Rows to insert (`row_values` of `rows`), an original already fixed made Unchanged.
 
-    `rows` columns end in status, outcome, code; `row_data` is (row id, cells, payload, text,
-    fix cells): an Unchanged row has no cells to fix.
+    `slim_rows` columns end in sort key, status, outcome, code; `row_data` is (row id, cells,
+    payload, text, fix cells): an Unchanged row has no cells to fix, and is no longer sorted.
     """
     if not fixed:
         return values
     marked = []
-    for slim, data in values:
-        found = fixed.get(content_hash(keys, str(data[1])))
+    for (slim, data), row in zip(values, rows, strict=True):
+        found = fixed.get(content_hash(keys, dump_cells(row.cells)))
         if found is None:
             marked.append((slim, data))
             continue
-        unchanged = (*slim[:-3], "final", Outcome.UNCHANGED.value, FIXED_CODE)
+        unchanged = (*slim[:-4], None, FINAL, Outcome.UNCHANGED.value, FIXED_CODE)
         marked.append((unchanged, (*data[:3], fixed_text(*found), None)))
     return marked

@@ -6,7 +6,8 @@ person on call, so the journal remembers each Fix/Drop row it reported by the so
 name (without its folder), the row's content (every cell as read) and the outcome, with the run
 that reported it first. A row is *new* in the run that reported it first; the same file name
 with the same content and outcome on a later night is *known*. A changed cell, a renamed file or
-a row that moved from Fix to Drop makes it new again.
+a row that moved from Fix to Drop makes it new again. Each entry also keeps the last run that
+reported it: once that run is past retention, the purge forgets the entry (see `_purge`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from batch.journal._base import PAGE
+from batch.journal._base import PAGE, cells_text
 from batch.records import Outcome
 
 if TYPE_CHECKING:
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
 __all__ = ["ISSUE_OUTCOMES", "count_new_issues"]
 
 ISSUE_OUTCOMES = (Outcome.FIX, Outcome.DROP)
+
+
+# The first run that reported a row stays; the last one (`seen`) moves on, for retention.
+_RECORD = (
+    "INSERT INTO issues_seen (source_name, digest, outcome, run_id, seen) "
+    "SELECT ?, ?, ?, ?, n FROM runs WHERE run_id = ? ON CONFLICT (source_name, digest, outcome) "
+    "DO UPDATE SET seen = MAX(seen, excluded.seen)"
+)
 
 
 def count_new_issues(
@@ -42,20 +51,16 @@ def count_new_issues(
     after = 0
     while True:
         page = conn.execute(
-            "SELECT r.id, r.source_file, d.cells, r.outcome FROM rows r "
+            "SELECT r.id, r.source_file, d.cells, r.outcome, r.cell_names FROM rows r "
             "JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? "
             "AND r.outcome IN ('fix', 'drop') AND r.id > ? AND d.cells IS NOT NULL "
             "ORDER BY r.id LIMIT ?",
             (run_id, after, PAGE),
         ).fetchall()
-        for row_id, source_file, cells, outcome in page:
-            key = (PurePath(source_file).name, digest(cells), outcome)
+        for row_id, source_file, cells, outcome, names in page:
+            key = (PurePath(source_file).name, digest(cells_text(cells, names)), outcome)
             if record:
-                conn.execute(
-                    "INSERT OR IGNORE INTO issues_seen (source_name, digest, outcome, run_id) "
-                    "VALUES (?, ?, ?, ?)",
-                    (*key, run_id),
-                )
+                conn.execute(_RECORD, (*key, run_id, run_id))
             first = conn.execute(
                 "SELECT run_id FROM issues_seen WHERE source_name = ? AND digest = ? "
                 "AND outcome = ?",

@@ -18,21 +18,20 @@ from batch.errors import StateError
 from batch.i18n import _
 from batch.journal import _memory, _purge
 from batch.journal._base import (
-    FIX_SCHEMA,
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
+    STATES,
     CprBatch,
     CprHistory,
-    add_fix_cells,
     connect,
     create_private,
     group_by_cpr,
     now_text,
-    row_values,
     take_lock,
 )
-from batch.journal._fixes import FIXED_CODE, fixed_hashes, link_rows, settle_fixes, unless_fixed
+from batch.journal._fixes import FIXED_CODE, fixed_hashes, settle_fixes
+from batch.journal._ingest import first_row_columns, insert_rows
 from batch.journal._issues import count_new_issues
 from batch.journal._reads import JournalReads
 from batch.journal._schema import open_schema
@@ -60,8 +59,8 @@ class Journal(JournalReads, Closing):
         self._conn = conn
         self._lock_fd = lock_fd
         self._mutex = threading.RLock()
-        self._dry: dict[str, bool] = {}
         self._fixed: dict[bytes, tuple[str, str]] | None = None  # loaded on first use
+        self._numbers: dict[str, int] = {}  # run id -> run number
 
     @classmethod
     def open(cls, state_dir: Path, *, forget_memory: bool = False) -> Journal:
@@ -78,14 +77,13 @@ class Journal(JournalReads, Closing):
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock_fd = take_lock(state_dir)
         except OSError as exc:
-            raise StateError(f"the state directory {state_dir} cannot be used: {exc}") from exc
+            message = _("the state directory {folder} cannot be used: {error}")
+            raise StateError(message.format(folder=state_dir, error=exc)) from exc
         try:
             path = state_dir / JOURNAL_NAME
             create_private(path)
             conn = connect(path)
             keys = open_schema(conn, path, state_dir, forget=forget_memory)
-            conn.executescript(FIX_SCHEMA)
-            add_fix_cells(conn)
         except BaseException:
             os.close(lock_fd)
             raise
@@ -135,7 +133,8 @@ class Journal(JournalReads, Closing):
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid, "
-                "version) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+                "version, n) SELECT ?, ?, 'running', ?, ?, ?, ?, ?, COALESCE(MAX(n), 0) + 1 "
+                "FROM runs",
                 (
                     run_id,
                     started.isoformat(timespec="microseconds"),
@@ -146,7 +145,6 @@ class Journal(JournalReads, Closing):
                     __version__,
                 ),
             )
-        self._dry[run_id] = dry_run
         if service is not None:
             self.use_service(run_id, service)
         return run_id
@@ -190,19 +188,12 @@ class Journal(JournalReads, Closing):
         (JSON-ready: what each header fed, hidden rows, totals rows) go to the Summary sheet.
         """
         columns = {"headers": list(headers), "fields": dict(fields or {}), "notes": notes or {}}
+        text = json.dumps(columns, ensure_ascii=False)
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO inputs (run_id, seq, source_file, sheet, headers, rows, blank) "
                 "SELECT ?, COUNT(*), ?, ?, ?, ?, ? FROM inputs WHERE run_id = ?",
-                (
-                    run_id,
-                    source_file,
-                    sheet,
-                    json.dumps(columns, ensure_ascii=False),
-                    rows,
-                    blank,
-                    run_id,
-                ),
+                (run_id, source_file, sheet, text, rows, blank, run_id),
             )
 
     def finish_run(self, run_id: str, *, status: str, message: str | None = None) -> None:
@@ -240,8 +231,7 @@ class Journal(JournalReads, Closing):
             (run_id,),
         )
         for source_file, sheet, count, first_id in missing:
-            (cells,) = self._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))[0]
-            headers = list(json.loads(cells))
+            headers = first_row_columns(self._query, first_id)
             self.record_input(
                 run_id, source_file=source_file, sheet=sheet, headers=headers, rows=count, blank=0
             )
@@ -254,27 +244,14 @@ class Journal(JournalReads, Closing):
         An original row already fixed through a Fix sheet is Unchanged at once (see
         `batch.journal._fixes`); rows of a Fix sheet of run `fix_of` are linked to their originals.
         """
-        dry_run = self._is_dry(run_id)
         if self._fixed is None:
             self._fixed = fixed_hashes(self._conn)
         with self._transaction() as conn:
-            (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rows").fetchone()
-            values = [
-                row_values(first + n, run_id, row, self.keys, dry_run=dry_run)
-                for n, row in enumerate(rows)
-            ]
-            values = unless_fixed(values, self._fixed, self.keys)
-            link_rows(conn, run_id, rows, fix_of, self.keys)
-            conn.executemany(
-                "INSERT INTO rows (id, run_id, source_file, sheet, source_row, payload_hash, "
-                "person, sort_key, status, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [slim for slim, _data in values],
-            )
-            conn.executemany(
-                "INSERT INTO row_data (row_id, cells, payload, text, fix_cells) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [data for _slim, data in values],
-            )
+            insert_rows(conn, (run_id, self._number(run_id)), rows, self.keys, self._fixed, fix_of)
+
+    def meet_fixed(self, fixed: Mapping[bytes, tuple[str, str]]) -> None:
+        """Know these originals as fixed (a dry run's journal: the real journal's, read)."""
+        self._fixed = dict(fixed)
 
     def settle_fixes(self, run_id: str) -> None:
         """Remember the originals of this run's accepted fixed rows as fixed."""
@@ -285,11 +262,6 @@ class Journal(JournalReads, Closing):
         """Rows of this run fixed earlier but read again unfixed: wrong in the source system."""
         query = "SELECT COUNT(*) FROM rows WHERE run_id = ? AND code = ? AND outcome = ?"
         return int(self._query(query, (run_id, FIXED_CODE, "unchanged"))[0][0])
-
-    def _is_dry(self, run_id: str) -> bool:
-        if run_id not in self._dry:
-            self._dry[run_id] = self.run_info(run_id).dry_run
-        return self._dry[run_id]
 
     def mark_unsent_as_retry(self, run_id: str, reason: str) -> int:
         """Close rows left pending or in flight when a run stops early: they go to Retry.
@@ -309,9 +281,9 @@ class Journal(JournalReads, Closing):
                     (text, run_id, status),
                 )
                 closed += conn.execute(
-                    "UPDATE rows SET status = 'final', outcome = 'retry' "
-                    "WHERE run_id = ? AND status = ?",
-                    (run_id, status),
+                    "UPDATE slim_rows SET status = '', outcome = 'retry', sort_key = NULL "
+                    "WHERE run = (SELECT n FROM runs WHERE run_id = ?) AND status = ?",
+                    (run_id, STATES[status]),
                 ).rowcount
         return closed
 
@@ -347,12 +319,14 @@ class Journal(JournalReads, Closing):
     def _pending_page(self, run_id: str, after: bytes, only: bytes | None = None) -> list[Any]:
         where, params = ("person > ?", [after]) if only is None else ("person = ?", [only])
         limit = "" if only else f"LIMIT {PAGE}"
+        # From the table itself, not the `rows` view: its partial index holds the pending rows.
         return self._query(
-            "SELECT r.person, r.id, r.source_file, r.source_row, d.payload, "  # noqa: S608
-            "r.payload_hash FROM rows r JOIN row_data d ON d.row_id = r.id "
-            f"WHERE r.run_id = ? AND r.status = 'pending' AND r.{where} "
+            "SELECT r.person, r.id, s.source_file, r.source_row, d.payload, "  # noqa: S608
+            "r.payload_hash FROM slim_rows r JOIN sources s ON s.id = r.source "
+            "JOIN row_data d ON d.row_id = r.id "
+            f"WHERE r.run = ? AND r.status = 'p' AND r.{where} "
             f"ORDER BY r.person, r.sort_key, r.id {limit}",
-            [run_id, *params],
+            [self._number(run_id), *params],
         )
 
     def compact(self, run_id: str) -> int:
@@ -396,4 +370,14 @@ class Journal(JournalReads, Closing):
 
     def writer(self, run_id: str) -> JournalWriter:
         """A group-commit writer for the submit workers (a context manager)."""
-        return JournalWriter(self.path, run_id, self._service_of(run_id))
+        return JournalWriter(self.path, run_id, self._service_of(run_id), self._number(run_id))
+
+    def _number(self, run_id: str) -> int:
+        """The run's number: how its rows and the memory's entries name it (see `_schema`)."""
+        if run_id not in self._numbers:
+            found = self._query("SELECT n FROM runs WHERE run_id = ?", (run_id,))
+            if not found:
+                message = _("the journal {path} holds no run {run_id}")
+                raise StateError(message.format(path=self.path, run_id=run_id))
+            self._numbers[run_id] = int(found[0][0])
+        return self._numbers[run_id]

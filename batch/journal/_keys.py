@@ -23,6 +23,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
+from batch.i18n import N_, _
 from batch.journal._base import utc_key
 from batch.records import Contact
 
@@ -82,24 +83,27 @@ def load_key(state_dir: Path, *, memory_exists: bool) -> Pseudonyms:
         return Pseudonyms(_create(path))
     except OSError as exc:
         raise StateError(
-            f"the memory's key {path} cannot be read ({exc.strerror}); restore its owner "
-            "and mode (0600), or restore it from the backup"
+            _(
+                "the memory's key {path} cannot be read ({why}); restore its owner "
+                "and mode (0600), or restore it from the backup"
+            ).format(path=path, why=exc.strerror)
         ) from exc
     if len(key) != KEY_SIZE:
-        raise StateError(f"the memory's key {path} is damaged (not {KEY_SIZE} bytes); {_FIX}")
+        damaged = _("the memory's key {path} is damaged (not {size} bytes); {fix}")
+        raise StateError(damaged.format(path=path, size=KEY_SIZE, fix=_(_FIX)))
     return Pseudonyms(key)
 
 
-_FIX = (
+_FIX = N_(
     "restore it from the backup of the state directory, or forget the memory on purpose with "
     "`batch purge --memory` (the next run then sends every row once)"
 )
 
 
 def _missing(path: Path) -> str:
-    return (
-        f"the memory's key {path} is missing, but the journal remembers rows hashed with it; {_FIX}"
-    )
+    return _(
+        "the memory's key {path} is missing, but the journal remembers rows hashed with it; {fix}"
+    ).format(path=path, fix=_(_FIX))
 
 
 def _create(path: Path) -> bytes:
@@ -108,7 +112,8 @@ def _create(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise StateError(f"the memory's key {path} cannot be created ({exc.strerror})") from exc
+        message = _("the memory's key {path} cannot be created ({why})")
+        raise StateError(message.format(path=path, why=exc.strerror)) from exc
     try:
         os.write(fd, key)
         os.fsync(fd)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batch.journal._base import CprHistory, GroupState, micros_iso
+from batch.journal._base import GROUPS, CprHistory, GroupState, micros_iso
 from batch.journal._services import Service
 
 if TYPE_CHECKING:
@@ -84,23 +84,26 @@ def histories(
     found: dict[bytes, CprHistory] = {}
     marks = ", ".join("?" * len(persons))
     for person, digest, at, run_id in conn.execute(
-        "SELECT person, payload_hash, at, run_id FROM payloads "  # noqa: S608
-        f"WHERE service = ? AND kind = 'accepted' AND person IN ({marks})",
+        "SELECT p.person, p.payload_hash, p.at, COALESCE(u.run_id, '') FROM payloads p "  # noqa: S608
+        "LEFT JOIN runs u ON u.n = p.run "
+        f"WHERE p.service = ? AND p.kind = 'accepted' AND p.person IN ({marks})",
         [service, *persons],
     ):
         history = found.setdefault(person, CprHistory(keys, person))
         history.accepted[digest] = (micros_iso(at), run_id)
     for person, grp, registered, content, institution, at, run_id in conn.execute(
-        "SELECT person, grp, registered, content_hash, institution, accepted_at, run_id "  # noqa: S608
-        f"FROM latest WHERE service = ? AND person IN ({marks})",
+        "SELECT l.person, l.grp, l.registered, l.content_hash, l.institution, "  # noqa: S608
+        "l.accepted_at, COALESCE(u.run_id, '') FROM latest l LEFT JOIN runs u ON u.n = l.run "
+        f"WHERE l.service = ? AND l.person IN ({marks})",
         [service, *persons],
     ):
-        found.setdefault(person, CprHistory(keys, person)).latest[grp] = GroupState(
+        found.setdefault(person, CprHistory(keys, person)).latest[GROUPS[grp]] = GroupState(
             micros_iso(registered), content, institution, micros_iso(at), run_id
         )
     for person, digest, kind, at, run_id in conn.execute(
-        "SELECT person, payload_hash, kind, at, run_id FROM payloads "  # noqa: S608
-        f"WHERE service = ? AND kind LIKE 'rejected:%' AND person IN ({marks})",
+        "SELECT p.person, p.payload_hash, p.kind, p.at, COALESCE(u.run_id, '') "  # noqa: S608
+        "FROM payloads p LEFT JOIN runs u ON u.n = p.run "
+        f"WHERE p.service = ? AND p.kind LIKE 'rejected:%' AND p.person IN ({marks})",
         [service, *persons],
     ):
         history = found.setdefault(person, CprHistory(keys, person))
@@ -135,16 +138,23 @@ def person_rows(conn: sqlite3.Connection, person: bytes) -> list[PersonRow]:
     return [PersonRow(*row) for row in found]
 
 
+def _what(what: str | int) -> str:
+    """`accepted` (a payload), or the group a `latest` entry names by its place in GROUPS."""
+    return what if isinstance(what, str) else GROUPS[what]
+
+
 def person_memory(conn: sqlite3.Connection, person: bytes) -> list[Remembered]:
     """What the memory holds for one person, in every service, oldest first."""
     found = conn.execute(
-        "SELECT s.endpoint, s.system_id, 'accepted', p.at, p.run_id FROM payloads p "
-        "JOIN services s ON s.id = p.service WHERE p.person = ? AND p.kind = 'accepted' "
-        "UNION ALL SELECT s.endpoint, s.system_id, l.grp, l.accepted_at, l.run_id "
-        "FROM latest l JOIN services s ON s.id = l.service WHERE l.person = ? ORDER BY 4",
+        "SELECT s.endpoint, s.system_id, 'accepted', p.at, COALESCE(u.run_id, '') "
+        "FROM payloads p JOIN services s ON s.id = p.service LEFT JOIN runs u ON u.n = p.run "
+        "WHERE p.person = ? AND p.kind = 'accepted' "
+        "UNION ALL SELECT s.endpoint, s.system_id, l.grp, l.accepted_at, COALESCE(u.run_id, '') "
+        "FROM latest l JOIN services s ON s.id = l.service LEFT JOIN runs u ON u.n = l.run "
+        "WHERE l.person = ? ORDER BY 4",
         (person, person),
     ).fetchall()
     return [
-        Remembered(Service(endpoint, system_id), what, micros_iso(at), run_id)
+        Remembered(Service(endpoint, system_id), _what(what), micros_iso(at), run_id)
         for endpoint, system_id, what, at, run_id in found
     ]

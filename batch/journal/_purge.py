@@ -2,13 +2,19 @@
 
 A row holds a person's data in clear in its cells, its payload, its texts and its attempts'
 texts. Past the retention period such rows are deleted with their attempts, in one
-transaction (a kill rolls it back; the next purge does it again). Kept whatever their age:
-rows of a run still open, and rows not yet settled: pending or in flight, or in Retry with
-nothing later that settled the same payload (accepted, unchanged, fix or drop). A run keeps
-its record and its counts (`runs.counts`), so `batch status` still shows it.
+transaction (a kill rolls it back; the next purge does it again), and with them what they left
+elsewhere: the links of rows fed back through a Fix sheet (`fix_links`) and the Fix/Drop rows
+remembered as reported (`issues_seen`, keyed digests of the cells) whose last report is as old.
+Kept whatever their age: rows of a run still open, and rows not yet settled: pending or in
+flight, or in Retry with nothing later that settled the same payload (accepted, unchanged, fix
+or drop). A run keeps its record and its counts (`runs.counts`), so `batch status` still
+shows it.
 
 The pseudonymised memory (`payloads`, `latest`) is not touched: it holds no CPR number and no
 content, only keyed digests, and it is what makes the next night send only what changed.
+
+The audit log's entries stay; their old and new cell values past retention are blanked
+(`_audit.redact_audit`).
 
 Within retention, an Unchanged row is compacted once its run's workbook is written (`compact`):
 it keeps its source position, pseudonym and payload digest, not its cells, payload or text.
@@ -25,6 +31,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batch.journal._audit import redact_audit
 from batch.journal._base import now_text
 
 if TYPE_CHECKING:
@@ -39,13 +46,23 @@ __all__ = ["JournalPurge", "compact", "purge_rows", "reclaim_space"]
 _DOOMED = """
 CREATE TEMP TABLE IF NOT EXISTS settled (h BLOB PRIMARY KEY) WITHOUT ROWID;
 DELETE FROM settled;
-INSERT OR IGNORE INTO settled SELECT payload_hash FROM rows
+INSERT OR IGNORE INTO settled SELECT payload_hash FROM slim_rows
     WHERE outcome IN ('accepted', 'unchanged', 'fix', 'drop') AND payload_hash IS NOT NULL;
 CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
 DELETE FROM doomed;
-INSERT INTO doomed SELECT r.id FROM rows r JOIN runs u ON u.run_id = r.run_id
-    WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = 'final'
+INSERT INTO doomed SELECT r.id FROM slim_rows r JOIN runs u ON u.n = r.run
+    WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = ''
     AND (r.outcome IS NOT 'retry' OR r.payload_hash IN (SELECT h FROM settled));
+"""
+
+# What the doomed rows leave elsewhere: the links of fed-back rows (by place), and the Fix/Drop
+# rows seen whose last report was by a run closed before the cutoff.
+_LEFT_BEHIND = """
+DELETE FROM fix_links WHERE rowid IN (SELECT l.rowid FROM doomed d JOIN rows r ON r.id = d.id
+    JOIN fix_links l ON l.run_id = r.run_id AND l.source_file = r.source_file
+    AND l.source_row = r.source_row AND l.sheet IS r.sheet);
+DELETE FROM issues_seen WHERE seen IN (SELECT n FROM runs
+    WHERE status != 'running' AND finished < :cutoff);
 """
 
 
@@ -66,16 +83,20 @@ def purge_rows(conn: sqlite3.Connection, cutoff: datetime, *, dry_run: bool) -> 
     conn.execute("BEGIN IMMEDIATE")
     try:
         found = _select(conn, cutoff)
-        if not dry_run and found[0]:
-            _store_counts(conn)
-            conn.execute(
-                "UPDATE runs SET purged = ? WHERE run_id IN (SELECT DISTINCT r.run_id FROM "
-                "rows r JOIN doomed d ON d.id = r.id)",
-                (now_text(),),
-            )
+        if not dry_run:
+            if found[0]:
+                _store_counts(conn)
+                conn.execute(
+                    "UPDATE runs SET purged = ? WHERE n IN (SELECT DISTINCT r.run FROM "
+                    "slim_rows r JOIN doomed d ON d.id = r.id)",
+                    (now_text(),),
+                )
+            _run_script(conn, _LEFT_BEHIND, cutoff)
             conn.execute("DELETE FROM attempts WHERE row_id IN (SELECT id FROM doomed)")
             conn.execute("DELETE FROM row_data WHERE row_id IN (SELECT id FROM doomed)")
-            conn.execute("DELETE FROM rows WHERE id IN (SELECT id FROM doomed)")
+            conn.execute("DELETE FROM slim_rows WHERE id IN (SELECT id FROM doomed)")
+        if not dry_run:  # edited cells' old and new values in the audit log expire alike
+            redact_audit(conn, cutoff.isoformat(timespec="microseconds"))
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -83,19 +104,24 @@ def purge_rows(conn: sqlite3.Connection, cutoff: datetime, *, dry_run: bool) -> 
     return found
 
 
-def _select(conn: sqlite3.Connection, cutoff: datetime) -> tuple[int, int, int, int]:
+def _run_script(conn: sqlite3.Connection, script: str, cutoff: datetime) -> None:
     cut = cutoff.isoformat(timespec="microseconds")
-    for statement in _DOOMED.split(";"):
+    for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement, {"cutoff": cut} if ":cutoff" in statement else {})
+
+
+def _select(conn: sqlite3.Connection, cutoff: datetime) -> tuple[int, int, int, int]:
+    cut = cutoff.isoformat(timespec="microseconds")
+    _run_script(conn, _DOOMED, cutoff)
     (rows, runs) = conn.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT r.run_id) FROM doomed d JOIN rows r ON r.id = d.id"
+        "SELECT COUNT(*), COUNT(DISTINCT r.run) FROM doomed d JOIN slim_rows r ON r.id = d.id"
     ).fetchone()
     (attempts,) = conn.execute(
         "SELECT COUNT(*) FROM attempts WHERE row_id IN (SELECT id FROM doomed)"
     ).fetchone()
     (old,) = conn.execute(
-        "SELECT COUNT(*) FROM rows r JOIN runs u ON u.run_id = r.run_id "
+        "SELECT COUNT(*) FROM slim_rows r JOIN runs u ON u.n = r.run "
         "WHERE u.status != 'running' AND u.finished < ?",
         (cut,),
     ).fetchone()

@@ -13,13 +13,14 @@ here can change the journal, not even by mistake.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
+from batch.i18n import _
 from batch.journal._base import JOURNAL_NAME, InputInfo
+from batch.journal._ingest import first_row_columns
 from batch.journal._journal import Journal
 from batch.journal._keys import Pseudonyms
 
@@ -34,7 +35,11 @@ def open_read_only(state_dir: Path) -> Journal:
     """The journal in `state_dir`, read-only and unlocked; `StateError` if there is none."""
     path = state_dir.expanduser() / JOURNAL_NAME
     if not path.is_file():
-        raise StateError(f"there is no journal in {state_dir} yet: nothing has been run there")
+        raise StateError(
+            _("there is no journal in {folder} yet: nothing has been run there").format(
+                folder=state_dir
+            )
+        )
     try:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
@@ -46,7 +51,9 @@ def open_read_only(state_dir: Path) -> Journal:
         conn.execute("SELECT COUNT(*) FROM runs").fetchone()
         handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
     except (sqlite3.Error, OSError) as exc:
-        raise StateError(f"the journal {path} cannot be read ({exc})") from exc
+        raise StateError(
+            _("the journal {path} cannot be read ({error})").format(path=path, error=exc)
+        ) from exc
     # Reading needs no key: the digests are only compared by the run that holds the lock.
     return Journal(path, conn, handle, Pseudonyms(b""))
 
@@ -77,7 +84,6 @@ def unrecorded_inputs(journal: Journal, run_id: str) -> list[InputInfo]:
     )
     inputs = []
     for source_file, sheet, count, first_id in found:
-        found = journal._query("SELECT cells FROM row_data WHERE row_id = ?", (first_id,))  # noqa: SLF001
-        cells = found[0][0] if found and found[0][0] else "{}"
-        inputs.append(InputInfo(source_file, sheet, list(json.loads(cells)), count, 0))
+        names = first_row_columns(journal._query, first_id)  # noqa: SLF001
+        inputs.append(InputInfo(source_file, sheet, names, count, 0))
     return inputs

@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from batch.errors import StateError
-from batch.journal._base import PAGE, InputInfo, RunInfo, load_cells, parse_time
+from batch.i18n import _
+from batch.journal._base import PAGE, InputInfo, RunInfo, load_cells, parse_time, row_text
 from batch.records import Outcome, RowResult
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ _RESULTS = (
     "WHERE a.row_id = r.id AND a.failure_kind IS NULL AND a.code IS NOT NULL "
     "ORDER BY a.n DESC LIMIT 1), (SELECT l.origin FROM fix_links l WHERE "
     "l.run_id = r.run_id AND l.source_file = r.source_file AND l.sheet IS r.sheet "
-    "AND l.source_row = r.source_row) FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
+    "AND l.source_row = r.source_row), r.cell_names FROM rows r "
+    "LEFT JOIN row_data d ON d.row_id = r.id "
     "WHERE r.run_id = ? AND (r.outcome = ? OR (r.outcome IS NULL AND ? = 'retry')) "
     "AND r.id > ? ORDER BY r.id LIMIT ?"
 )
@@ -42,7 +44,8 @@ class JournalReads:
         """One run's record, with its inputs in the order they were read."""
         found = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
         if not found:
-            raise StateError(f"the journal {self.path} holds no run {run_id}")
+            message = _("the journal {path} holds no run {run_id}")
+            raise StateError(message.format(path=self.path, run_id=run_id))
         return self._run_info(found[0])
 
     def _run_info(self, row: Sequence[Any]) -> RunInfo:
@@ -94,15 +97,15 @@ class JournalReads:
         while True:
             page = self._query(_RESULTS, (run_id, outcome.value, outcome.value, after, PAGE))
             for row_id, source_file, source_row, cells, code, text, tries, last, *rest in page:
-                sheet, sent, fix, said, origin = rest
+                sheet, sent, fix, said, origin, names = rest
                 yield RowResult(
                     source_file=source_file,
                     source_row=source_row,
                     # A compacted Unchanged row has no cells left (see `_purge.compact`).
-                    cells={} if cells is None else load_cells(cells),
+                    cells={} if cells is None else load_cells(cells, _names(names)),
                     outcome=outcome,
                     code=code,
-                    text=text,
+                    text=row_text(text, fix),
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
@@ -155,11 +158,21 @@ class JournalReads:
         names += ("code", "text", "attempts", "last_attempt", "sent_groups", "payload_hash")
         columns = ", ".join("d.text" if name == "text" else f"r.{name}" for name in names)
         found = self._query(
-            f"SELECT {columns} FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "  # noqa: S608
-            "WHERE r.run_id = ? ORDER BY r.id",
+            f"SELECT {columns}, d.fix_cells FROM rows r "  # noqa: S608
+            "LEFT JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? ORDER BY r.id",
             (run_id,),
         )
-        return [dict(zip(names, row, strict=True)) for row in found]
+        states = []
+        for *values, fix_cells in found:
+            state = dict(zip(names, values, strict=True))
+            state["text"] = row_text(state["text"], fix_cells)
+            states.append(state)
+        return states
+
+
+def _names(names_json: str | None) -> list[str] | None:
+    """The column names of a row's source (None in a journal migrated from schema 2)."""
+    return None if names_json is None else list(json.loads(names_json))
 
 
 def _extra(outcome: Outcome, payload: str | None, origin: str | None) -> dict[str, Any]:

@@ -1,68 +1,86 @@
 """The journal's schema, its creation and the migration of journals written by older versions.
 
-Schema 2 (this version): the memory of what UDB accepted is kept per service (`services`) and
-pseudonymised (`person`, `payload_hash` and `content_hash` are keyed digests, see `_keys`);
-rows hold the CPR number only as its pseudonym (`person`); what holds it in clear (cells,
-payload, answer text) is in `row_data`, one record per row, so that removing it (an Unchanged
-row after its workbook, any row past retention) frees whole pages instead of leaving holes in
-the slim `rows` pages. `rows.sort_key` is the latest registration in microseconds since
-1970, and so are the memory's times (`payloads.at`, `latest.registered`, `latest.accepted_at`):
-8 bytes instead of 32 of text. `payloads.kind` is `accepted` today; other kinds (a remembered
-rejection) can be added without another migration. Runs keep their counts (`counts`) so that
-they survive the purge of their rows, and when that happened (`purged`). `places` lists the
-report directories and inboxes runs used, whose files the purge removes by age.
+Schema 4 (this version). The memory of what UDB accepted is kept per service (`services`) and
+pseudonymised (`person`, `payload_hash` and `content_hash` are keyed digests, see `_keys`).
+A row is two records: `slim_rows`, what the journal keeps of every row while the run's rows
+are kept (where it came from, its pseudonym and payload digest, its state), and `row_data`,
+what holds the person's data in clear (cells, payload, answer text, the cells to fix), deleted
+past retention and, for an Unchanged row, once its run's workbook is written, freeing whole
+pages. A slim row repeats no text: its run is the run's number (`runs.n`) and its file and
+sheet a number in `sources`, one record per run and input, which also holds the input's
+column names so that a row's cells are stored as a list of values, not an object repeating
+every header. Its registration-time order (`sort_key`, microseconds since 1970) is kept only
+while it is pending, and its state in one byte (`p` pending, `i` in flight; a final row's is
+empty), which the view reads as words. One index finds a run's rows in input order
+(`rows_run`), one the pending rows by person. `rows` is a view with the columns by name that
+queries read; the pending rows are read from the table, whose partial index holds them.
 
-Schema 1 (before): `accepted` and `latest` keyed by the CPR number in clear, no service.
-Migrating it (on first open, in one transaction) gives every run the service its settings name
-and keys every digest anew. Two things of a schema-1 memory cannot be carried over and are
-dropped: acceptances of a row sent with groups left out (their payload is not in the journal;
-`latest` still holds those groups, so they stay left out), and nothing else.
+The memory's entries name their run by number, `latest` its group by its place in `GROUPS`
+(0 contact, 1 job, 2 education), and keep their times as integers. Runs keep
+their counts (`counts`) so that they survive the purge of their rows, and when that happened
+(`purged`). `places` lists the report directories and inboxes runs used, whose files the purge
+removes by age. `issues_seen` remembers the Fix/Drop rows reported (by keyed digest) with the
+last run that reported each (`seen`), so it goes with retention like the rows. `fix_links` and
+`fixed` are the memory of rows fixed through a Fix sheet (see `_fixes`).
+
+The web app's audit log (`audit`, see `_audit`) is part of the schema since schema 3 (schema 2
+and that log); it is made, idempotently, on every open of an older journal.
+
+Older journals are migrated on first open, one version at a time, each in one transaction:
+schema 1 to 2 by `_migrate_v1`, schema 2 or 3 to 4 by `_migrate_v2`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from batch.journal._base import iso_micros, sort_micros, unusable, utc_key
+from batch.journal._audit import AUDIT_SCHEMA, add_audit
+from batch.journal._base import unusable
 from batch.journal._keys import forget_key, load_key
+from batch.journal._migrate_v1 import SCHEMA_V2, migrate_v1
+from batch.journal._migrate_v2 import migrate_v2
 from batch.journal._purge import reclaim_space
-from batch.journal._services import service_of_settings
-from batch.records import Contact, Report
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable
     from pathlib import Path
 
     from batch.journal._keys import Pseudonyms
-    from batch.records import Wish
 
 __all__ = ["SCHEMA_VERSION", "open_schema"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
     message TEXT, dry_run INTEGER NOT NULL, settings TEXT NOT NULL, files TEXT NOT NULL,
-    pid INTEGER, service INTEGER, counts TEXT, purged TEXT, version TEXT);
+    pid INTEGER, service INTEGER, counts TEXT, purged TEXT, version TEXT, n INTEGER);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_n ON runs (n);
 CREATE TABLE IF NOT EXISTS inputs (
     run_id TEXT NOT NULL, seq INTEGER NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
     headers TEXT NOT NULL, rows INTEGER NOT NULL, blank INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq));
-CREATE TABLE IF NOT EXISTS rows (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY, run INTEGER NOT NULL, source_file TEXT NOT NULL, sheet TEXT,
+    headers TEXT);
+CREATE INDEX IF NOT EXISTS sources_run ON sources (run);
+CREATE TABLE IF NOT EXISTS slim_rows (
+    id INTEGER PRIMARY KEY, run INTEGER NOT NULL, source INTEGER NOT NULL,
     source_row INTEGER NOT NULL, payload_hash BLOB, person BLOB, sort_key INTEGER,
     status TEXT NOT NULL, sent_groups TEXT, outcome TEXT, code TEXT,
     attempts INTEGER NOT NULL DEFAULT 0, last_attempt TEXT);
+CREATE INDEX IF NOT EXISTS rows_run ON slim_rows (run);
+CREATE INDEX IF NOT EXISTS rows_pending ON slim_rows (run, person, sort_key)
+    WHERE status = 'p';
+CREATE VIEW IF NOT EXISTS rows AS SELECT r.id, u.run_id, s.source_file, s.sheet, r.source_row,
+    r.payload_hash, r.person, r.sort_key, CASE r.status WHEN '' THEN 'final'
+    WHEN 'p' THEN 'pending' WHEN 'i' THEN 'in_flight' ELSE r.status END AS status,
+    r.sent_groups, r.outcome, r.code,
+    r.attempts, r.last_attempt, r.run, s.headers AS cell_names
+    FROM slim_rows r JOIN runs u ON u.n = r.run JOIN sources s ON s.id = r.source;
 CREATE TABLE IF NOT EXISTS row_data (
-    row_id INTEGER PRIMARY KEY, cells TEXT, payload TEXT, text TEXT);
-CREATE INDEX IF NOT EXISTS rows_pending ON rows (run_id, person, sort_key, id)
-    WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS rows_outcome ON rows (run_id, outcome, id);
+    row_id INTEGER PRIMARY KEY, cells TEXT, payload TEXT, text TEXT, fix_cells TEXT);
 CREATE TABLE IF NOT EXISTS attempts (
     row_id INTEGER NOT NULL, n INTEGER NOT NULL, at TEXT NOT NULL, code TEXT, text TEXT,
     failure_kind TEXT, http_status INTEGER, PRIMARY KEY (row_id, n)) WITHOUT ROWID;
@@ -71,18 +89,25 @@ CREATE TABLE IF NOT EXISTS services (
     UNIQUE (endpoint, system_id));
 CREATE TABLE IF NOT EXISTS payloads (
     service INTEGER NOT NULL, person BLOB NOT NULL, payload_hash BLOB NOT NULL,
-    kind TEXT NOT NULL, institution INTEGER NOT NULL, at INTEGER NOT NULL, run_id TEXT NOT NULL,
+    kind TEXT NOT NULL, institution INTEGER NOT NULL, at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, payload_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
-    service INTEGER NOT NULL, person BLOB NOT NULL, grp TEXT NOT NULL,
+    service INTEGER NOT NULL, person BLOB NOT NULL, grp INTEGER NOT NULL,
     registered INTEGER NOT NULL, content_hash BLOB NOT NULL, institution INTEGER NOT NULL,
-    accepted_at INTEGER NOT NULL, run_id TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, grp)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (
     kind TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (kind, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS issues_seen (
     source_name TEXT NOT NULL, digest BLOB NOT NULL, outcome TEXT NOT NULL,
-    run_id TEXT NOT NULL, PRIMARY KEY (source_name, digest, outcome)) WITHOUT ROWID;
+    run_id TEXT NOT NULL, seen INTEGER NOT NULL,
+    PRIMARY KEY (source_name, digest, outcome)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fix_links (
+    run_id TEXT NOT NULL, source_file TEXT NOT NULL, sheet TEXT, source_row INTEGER NOT NULL,
+    content_hash BLOB, origin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fix_links_row ON fix_links (run_id, source_file, source_row);
+CREATE TABLE IF NOT EXISTS fixed (
+    content_hash BLOB PRIMARY KEY, fixed_at TEXT NOT NULL, run_id TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -102,7 +127,9 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
 def create(conn: sqlite3.Connection) -> None:
     """The tables of a new journal; incremental auto-vacuum so a purge can give space back."""
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect before any table
-    conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    conn.executescript(
+        f"BEGIN; {_SCHEMA} {AUDIT_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+    )
 
 
 def memory_exists(conn: sqlite3.Connection) -> bool:
@@ -111,115 +138,6 @@ def memory_exists(conn: sqlite3.Connection) -> bool:
         "SELECT EXISTS (SELECT 1 FROM payloads) OR EXISTS (SELECT 1 FROM latest)"
     ).fetchone()
     return bool(found[0])
-
-
-def migrate_v1(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
-    """Schema 1 -> 2 in one transaction: services, pseudonyms, keyed digests."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for column in ("service INTEGER", "counts TEXT", "purged TEXT", "version TEXT"):
-            conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
-        conn.execute("DROP INDEX rows_by_cpr")
-        conn.execute("DROP INDEX rows_outcome")
-        conn.execute("ALTER TABLE rows RENAME TO rows_v1")
-        conn.execute("ALTER TABLE latest RENAME TO latest_v1")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        _services_of_runs(conn)
-        _copy_rows(conn, keys)
-        _copy_memory(conn, keys)
-        for table in ("rows_v1", "accepted", "latest_v1"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _services_of_runs(conn: sqlite3.Connection) -> None:
-    for run_id, settings in conn.execute("SELECT run_id, settings FROM runs").fetchall():
-        service = service_of_settings(json.loads(settings))
-        conn.execute(
-            "INSERT OR IGNORE INTO services (endpoint, system_id) VALUES (?, ?)",
-            (service.endpoint, service.system_id),
-        )
-        conn.execute(
-            "UPDATE runs SET service = (SELECT id FROM services WHERE endpoint = ? AND "
-            "system_id = ?) WHERE run_id = ?",
-            (service.endpoint, service.system_id, run_id),
-        )
-
-
-def _copy_rows(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
-    conn.create_function("keyed_person", 1, _or_none(keys.person), deterministic=True)
-    conn.create_function("keyed_payload", 1, _or_none(keys.payload), deterministic=True)
-    conn.create_function("micros", 1, _micros, deterministic=True)
-    conn.execute(
-        "INSERT INTO rows SELECT id, run_id, source_file, sheet, source_row, "
-        "keyed_payload(payload), keyed_person(cpr), micros(sort_key), status, sent_groups, "
-        "outcome, code, attempts, last_attempt FROM rows_v1"
-    )
-    conn.execute("INSERT INTO row_data SELECT id, cells, payload, text FROM rows_v1")
-
-
-def _micros(text: str | None) -> int:
-    """Schema 1's sort key (UTC ISO text, "" for none) as schema 2's integer."""
-    return sort_micros(datetime.fromisoformat(text)) if text else 0
-
-
-def _or_none(function: Callable[[str], bytes]) -> Callable[[str | None], bytes | None]:
-    return lambda text: None if text is None else function(text)
-
-
-def _copy_memory(conn: sqlite3.Connection, keys: Pseudonyms) -> None:
-    """Re-key what schema 1 remembered, from the payloads of the rows that were accepted."""
-    payloads: dict[str, bytes] = {}
-    groups: dict[tuple[str, str], bytes] = {}  # (cpr, old content hash) -> keyed digest
-    for (payload,) in conn.execute("SELECT payload FROM rows_v1 WHERE outcome = 'accepted'"):
-        payloads[hashlib.sha256(payload.encode("utf-8")).hexdigest()] = keys.payload(payload)
-        report = Report.from_json(payload)
-        for group in (report.contact, report.job, report.education):
-            if group is not None:
-                groups[report.cpr, _v1_group_hash(group)] = keys.group(group)
-    for cpr, digest, institution, at, run_id in conn.execute(
-        "SELECT cpr, payload_hash, institution, accepted_at, run_id FROM accepted"
-    ).fetchall():
-        if digest in payloads:
-            conn.execute(
-                "INSERT OR IGNORE INTO payloads SELECT service, ?, ?, 'accepted', ?, ?, ? "
-                "FROM runs WHERE run_id = ?",
-                (keys.person(cpr), payloads[digest], institution, iso_micros(at), run_id, run_id),
-            )
-    for cpr, grp, registered, content, institution, at, run_id in conn.execute(
-        "SELECT cpr, grp, registered, content_hash, institution, accepted_at, run_id FROM latest_v1"
-    ).fetchall():
-        keyed = groups.get((cpr, content)) or keys.payload("v1-content:" + content)
-        conn.execute(
-            "INSERT OR REPLACE INTO latest SELECT service, ?, ?, ?, ?, ?, ?, ? FROM runs "
-            "WHERE run_id = ?",
-            (
-                keys.person(cpr),
-                grp,
-                iso_micros(registered),
-                keyed,
-                institution,
-                iso_micros(at),
-                run_id,
-                run_id,
-            ),
-        )
-
-
-def _v1_group_hash(group: Contact | Wish) -> str:
-    """Schema 1's unkeyed group hash, to find which group a `latest_v1` entry describes."""
-    if isinstance(group, Contact):
-        parts: list[object] = ["contact", group.name, group.mail, group.phone]
-    else:
-        parts = ["wish", group.text]
-    parts.append(utc_key(group.registered))
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def open_schema(
@@ -231,16 +149,19 @@ def open_schema(
     """
     version = schema_version(conn, path)
     try:
-        if forget and version:
-            _forget(conn, state_dir)
         if version == 0:
             create(conn)
             return load_key(state_dir, memory_exists=False)
         if version == 1:  # schema 1 remembered CPR numbers in clear: a new key is harmless
             keys = load_key(state_dir, memory_exists=False)
             migrate_v1(conn, keys)
-            return keys
-        _add_nightly(conn)
+        if version == 2:  # noqa: PLR2004 - schema 2
+            _add_nightly(conn)
+        if version < SCHEMA_VERSION:
+            migrate_v2(conn, _SCHEMA, SCHEMA_VERSION)
+        add_audit(conn, SCHEMA_VERSION)  # idempotent: also after a kill right after migrating
+        if forget:
+            _forget(conn, state_dir)
         return load_key(state_dir, memory_exists=memory_exists(conn))
     except BaseException:
         conn.close()
@@ -251,7 +172,7 @@ def _add_nightly(conn: sqlite3.Connection) -> None:
     """`runs.version` and `issues_seen` in a schema-2 journal written before them (idempotent)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     added = "" if "version" in columns else "ALTER TABLE runs ADD COLUMN version TEXT;"
-    issues = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS issues_seen") :]
+    issues = SCHEMA_V2[SCHEMA_V2.index("CREATE TABLE IF NOT EXISTS issues_seen") :]
     conn.executescript(f"BEGIN; {added} {issues} COMMIT;")
 
 
@@ -259,9 +180,10 @@ def _forget(conn: sqlite3.Connection, state_dir: Path) -> None:
     """Delete the memory and every digest made with its key, then the key."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("DELETE FROM payloads")
-        conn.execute("DELETE FROM latest")
-        conn.execute("UPDATE rows SET person = NULL, payload_hash = NULL")
+        for table in ("payloads", "latest", "issues_seen", "fixed"):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        conn.execute("UPDATE slim_rows SET person = NULL, payload_hash = NULL")
+        conn.execute("UPDATE fix_links SET content_hash = NULL")
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from batch.closing import Closing
 from batch.errors import StateError
-from batch.journal._base import connect, iso_micros
+from batch.i18n import _
+from batch.journal._base import GROUPS, connect, iso_micros
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,8 +98,9 @@ class JournalWriter(Closing):
     _MAX_GROUP = 2000
     _LINGER = 0.005  # seconds a group that nobody waits for may wait for more
 
-    def __init__(self, path: Path, run_id: str, service: int) -> None:
+    def __init__(self, path: Path, run_id: str, service: int, run: int) -> None:
         self.run_id = run_id
+        self.run = run  # the run's number, as the memory's entries name it
         self.service = service  # the memory is written for the run's service
         self._path = path
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
@@ -111,7 +113,7 @@ class JournalWriter(Closing):
         done = _held()
         self._queue.put(
             _Op(
-                "UPDATE rows SET status = 'in_flight', sent_groups = ? WHERE id = ?",
+                "UPDATE slim_rows SET status = 'i', sent_groups = ? WHERE id = ?",
                 (",".join(groups), row_id),
                 done,
             )
@@ -145,8 +147,8 @@ class JournalWriter(Closing):
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
-            "UPDATE rows SET status = 'final', outcome = ?, code = ?, attempts = ?, "
-            "last_attempt = ? WHERE id = ?",
+            "UPDATE slim_rows SET status = '', outcome = ?, code = ?, attempts = ?, "
+            "last_attempt = ?, sort_key = NULL WHERE id = ?",
             (outcome.value, code, attempts, last, row_id),
             _held() if wait else None,
         )
@@ -155,9 +157,9 @@ class JournalWriter(Closing):
         if final_attempt is not None:
             op.extra.append((_INSERT_ATTEMPT, final_attempt.values(row_id)))
         if accepted is not None:
-            op.extra += _history_writes(accepted, self.run_id, self.service)
+            op.extra += _history_writes(accepted, self.run, self.service)
         if rejected is not None:
-            op.extra.append(_rejection_write(rejected, self.run_id, self.service))
+            op.extra.append(_rejection_write(rejected, self.run, self.service))
         self._queue.put(op)
         if op.done is not None:
             op.done.acquire()  # released by the writer thread once committed
@@ -172,7 +174,8 @@ class JournalWriter(Closing):
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
-            raise StateError(f"the journal {self._path} cannot be written: {self._error}")
+            message = _("the journal {path} cannot be written: {error}")
+            raise StateError(message.format(path=self._path, error=self._error))
 
     def _loop(self) -> None:
         # After a failure the loop keeps draining, so that no worker waits forever.
@@ -238,20 +241,21 @@ _UPSERT_LATEST = (
     "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service, person, grp) "
     "DO UPDATE SET registered = excluded.registered, content_hash = excluded.content_hash, "
     "institution = excluded.institution, accepted_at = excluded.accepted_at, "
-    "run_id = excluded.run_id WHERE excluded.registered >= latest.registered"
+    "run = excluded.run WHERE excluded.registered >= latest.registered"
 )
 _INSERT_ACCEPTED = "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, 'accepted', ?, ?, ?)"
 
 
 def _history_writes(
-    accepted: Accepted, run_id: str, service: int
+    accepted: Accepted, run: int, service: int
 ) -> list[tuple[str, tuple[object, ...]]]:
     person, institution, at = accepted.person, accepted.institution, iso_micros(accepted.at)
     writes: list[tuple[str, tuple[object, ...]]] = [
-        (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run_id))
+        (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run))
     ]
     for group, registered, content in accepted.groups:
-        values = (service, person, group, iso_micros(registered), content, institution, at, run_id)
+        place = GROUPS.index(group)  # the group by its place in GROUPS: no text per entry
+        values = (service, person, place, iso_micros(registered), content, institution, at, run)
         writes.append((_UPSERT_LATEST, values))
     return writes
 
@@ -260,9 +264,7 @@ def _history_writes(
 _INSERT_REJECTED = "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
-def _rejection_write(
-    rejected: Rejected, run_id: str, service: int
-) -> tuple[str, tuple[object, ...]]:
+def _rejection_write(rejected: Rejected, run: int, service: int) -> tuple[str, tuple[object, ...]]:
     kind, at = f"rejected:{rejected.code}", iso_micros(rejected.at)
     person, digest = rejected.person, rejected.payload_hash
-    return _INSERT_REJECTED, (service, person, digest, kind, rejected.institution, at, run_id)
+    return _INSERT_REJECTED, (service, person, digest, kind, rejected.institution, at, run)

@@ -20,7 +20,7 @@ import structlog
 from batch.errors import SetupError
 from batch.i18n import N_, _
 from batch.intake import InputFile, InputOptions, open_input
-from batch.journal import SIMULATOR, Journal, Service
+from batch.journal import SIMULATOR, Journal, Service, fixed_originals
 from batch.journal.retention import after_run
 from batch.pipeline.fixback import lent_settings, open_all
 from batch.pipeline.ingest import InputSource, ingest
@@ -216,11 +216,14 @@ def run_sources(
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[Snapshot], None] | None = None,
     stop_code: Callable[[], int | None] = lambda: None,  # the exit code a signal means
+    on_end: Callable[[Journal, str], None] = lambda _journal, _run_id: None,
 ) -> RunResult:
     """Run the job on opened inputs (`run_job`'s files, or rows the web app checked and edited).
 
     `inputs` names them in the journal; `on_run` hears the run's id once it is recorded;
-    `startup` is what `run_job` checked before reading its files (else it is checked here).
+    `startup` is what `run_job` checked before reading its files (else it is checked here);
+    `on_end` reads the run's rows once its workbook is written, while a dry run's journal (in a
+    temporary folder) still exists: the HTTP API keeps a validation's rows that way.
     """
     stop = stop or threading.Event()
     notice = notice if isinstance(notice, _Notes) else _Notes(notice)
@@ -233,6 +236,8 @@ def run_sources(
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-")))
             share_key(settings.state_dir, state_dir)
         journal = stack.enter_context(Journal.open(state_dir))
+        if dry_run:  # an original fixed through a Fix sheet is Unchanged here too, as in a run
+            journal.meet_fixed(fixed_originals(settings.state_dir))
         run_id = journal.start_run(
             inputs=list(inputs), settings=settings.printable(), dry_run=dry_run
         )
@@ -274,6 +279,7 @@ def run_sources(
             next_flags=next_flags_of(settings),
             stop_code=stop_code(),
         )
+        on_end(journal, run_id)
         if not dry_run:
             after_run(journal, run_id, settings)
         return result

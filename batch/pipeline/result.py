@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError, JournalLockedError, ReportWriteError, SetupError
 from batch.i18n import _
-from batch.journal import Journal, open_read_only, snapshot
+from batch.journal import Journal, format_local, open_read_only, snapshot
 from batch.records import Outcome, StopCause
 from batch.report import ReportPaths, summary_facts, write_report
 from batch.report.from_journal import counted_rows, run_summary
@@ -22,7 +23,6 @@ from batch.report.from_journal import counted_rows, run_summary
 if TYPE_CHECKING:
     from collections import Counter
     from collections.abc import Iterator
-    from datetime import datetime
     from pathlib import Path
 
     from batch.config import Settings
@@ -160,8 +160,10 @@ def rebuild_report(state_dir: Path, report_dir: Path, run_id: str | None = None)
         purged = journal.purged(run_id)
         if purged is not None:
             raise ConfigError(
-                f"the rows of run {run_id} were deleted on {purged[:10]} (retention_days): its "
-                "workbook cannot be written again; `batch status` still shows its counts"
+                _(
+                    "the rows of run {run_id} were deleted on {date} (retention_days): its "
+                    "workbook cannot be written again; `batch status` still shows its counts"
+                ).format(run_id=run_id, date=format_local(datetime.fromisoformat(purged))[:10])
             )
         return write_result(journal, run_id, report_dir)
 

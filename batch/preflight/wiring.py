@@ -110,8 +110,10 @@ def check_settings(settings: Settings) -> None:
     since, before = settings.registered_since, settings.registered_before
     if since is not None and before is not None and since >= before:
         raise ConfigError(
-            f"--registered-since {since} is not before --registered-before {before}: "
-            "no row could be sent"
+            _(
+                "--registered-since {since} is not before --registered-before {before}: "
+                "no row could be sent"
+            ).format(since=since, before=before)
         )
     client_settings(settings)  # certificate pairs and the like
     submit_settings(settings)  # rate, concurrency, attempts

@@ -153,7 +153,9 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
     special case for dry runs. `stop_cause` is null unless the run stopped early for a named
     cause (`{"slug": "tls_server_certificate_expired", "text": ..., "setup": true}`);
     `warnings` are the start-up warnings; `certificates` the TLS and signing certificates with
-    `not_after` and `days_left` (for monitoring).
+    `not_after` and `days_left` (for monitoring). `still_wrong`, `hidden_rows` and
+    `totals_rows` are the Summary sheet's counts of the rows fixed here but still wrong in the
+    source, the rows hidden in the sheet and the totals rows left out.
     """
     counts = checked_counts(summary)
     every = {outcome.value: counts.get(outcome, 0) for outcome in SHEET_NAMES}
@@ -162,15 +164,15 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "status": summary.status,
         "message": None if summary.message is None else mask_cpr(summary.message),
         "dry_run": summary.dry_run,
-        "inputs": [
-            {"file": s.source_file, "sheet": s.sheet, "rows": s.rows, "blank": s.blank}
-            for s in summary.inputs
-        ],
+        "inputs": [_input_json(sheet) for sheet in summary.inputs],
         "rows": sum(counts.values()),
         **every,
         "new_fix": summary.new_fix,
         "new_drop": summary.new_drop,
         "aged": summary.aged,
+        "still_wrong": summary.still_wrong,
+        "hidden_rows": sum(len(s.notes.hidden_rows) for s in summary.inputs if s.notes),
+        "totals_rows": sum(len(s.notes.totals) for s in summary.inputs if s.notes),
         "requests": summary.requests,
         "blank": sum(sheet.blank for sheet in summary.inputs),
         "exit_code": summary.exit_code,
@@ -183,6 +185,33 @@ def summary_json(summary: RunSummary, workbook: Path) -> dict[str, object]:
         "stop_cause": _cause_json(summary.stop_cause),
         "warnings": [mask_cpr(text) for text in summary.warnings],
         "certificates": [dict(item) for item in summary.certificates],
+    }
+
+
+def _input_json(sheet: InputSheet) -> dict[str, object]:
+    """One input with the Summary sheet's notes: hidden rows and totals rows by row number.
+
+    `hidden_checked` is false for a kind of file whose hidden rows cannot be told, so that
+    `hidden_rows: []` is not read as "none were hidden" there.
+    """
+    notes = sheet.notes
+    found: dict[str, object] = {"hidden_checked": False}
+    if notes is not None:
+        found = {
+            "hidden_checked": notes.hidden_checked,
+            "hidden_rows": sorted(notes.hidden_rows),
+            "hidden_skipped": notes.skipped_hidden,
+            "hidden_columns": list(notes.hidden_columns),
+            "totals_rows": sorted(notes.totals),
+        }
+    plain = {"hidden_rows": [], "hidden_skipped": False, "hidden_columns": [], "totals_rows": []}
+    return {
+        "file": sheet.source_file,
+        "sheet": sheet.sheet,
+        "rows": sheet.rows,
+        "blank": sheet.blank,
+        **plain,
+        **found,
     }
 
 

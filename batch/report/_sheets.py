@@ -27,7 +27,7 @@ from batch.report._cells import (
     write_value,
 )
 from batch.report._model import ReportIntegrityError
-from batch.report._sent import SENT_COLUMNS, sent_values
+from batch.report._sent import sent_columns, sent_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -179,7 +179,7 @@ class RowSheets:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
         self.columns = self.layout.columns
         if outcome is Outcome.READY:  # a dry run: the request's fields as they would be sent
-            self.columns = (*self.columns, *SENT_COLUMNS)
+            self.columns = (*self.columns, *sent_columns())
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
         inputs = len(self.layout.titles)

@@ -14,6 +14,7 @@ from lxml import etree
 
 from batch.closing import Closing
 from batch.errors import ConfigError, ServiceError
+from batch.i18n import _
 from batch.service.answer import classify, read_reply
 from batch.service.contract import (
     OPERATION,
@@ -53,9 +54,9 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
-            raise ConfigError("client: timeouts must be positive")
+            raise ConfigError(_("client: timeouts must be positive"))
         if self.pool_size < 1:
-            raise ConfigError("client: pool_size must be at least 1")
+            raise ConfigError(_("client: pool_size must be at least 1"))
 
 
 class UdbClient(Closing):
@@ -88,7 +89,8 @@ class UdbClient(Closing):
         self._template = _template(self._zeep, self._binding, wsdl)
         endpoint = settings.endpoint or address
         if not endpoint:
-            raise ServiceError(f"the WSDL {wsdl} names no address; configure the endpoint")
+            message = _("the WSDL {wsdl} names no address; configure the endpoint")
+            raise ServiceError(message.format(wsdl=wsdl))
         self._endpoint = endpoint
         ssl_context = tls.context_for(endpoint)
         self._options = {"address": endpoint}  # for zeep's WS-Addressing, if the WSDL asks

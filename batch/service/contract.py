@@ -17,6 +17,7 @@ import zeep.exceptions
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
 from batch.errors import ServiceError, SetupError
+from batch.i18n import _
 from batch.privacy import mask_cpr
 from batch.records import Contact, Report, Wish
 from batch.service.diagnose import setup_cause
@@ -60,7 +61,8 @@ def _find_port(client: zeep.Client, wsdl: str) -> tuple[SoapBinding, str | None]
         if isinstance(port.binding, SoapBinding) and OPERATION in port.binding.all()  # type: ignore[no-untyped-call]
     ]
     if not candidates:
-        raise ServiceError(f"the WSDL {wsdl} has no SOAP operation named {OPERATION}")
+        message = _("the WSDL {wsdl} has no SOAP operation named {operation}")
+        raise ServiceError(message.format(wsdl=wsdl, operation=OPERATION))
     candidates.sort(key=lambda port: not isinstance(port.binding, Soap12Binding))
     port = candidates[0]
     return port.binding, port.binding_options.get("address")
@@ -75,7 +77,8 @@ def _answer_shape(binding: SoapBinding, wsdl: str) -> AnswerShape:
     body = binding.get(OPERATION).output.body  # type: ignore[no-untyped-call]
     children = _child_qnames(body)
     if body is None or "Ok" not in children:
-        raise ServiceError(f"the WSDL {wsdl}: {OPERATION}'s answer has no element Ok")
+        message = _("the WSDL {wsdl}: {operation}'s answer has no element Ok")
+        raise ServiceError(message.format(wsdl=wsdl, operation=OPERATION))
     fejl = children.get("Fejl")
     fejl_children = _child_qnames(dict(body.type.elements)["Fejl"]) if fejl else {}
     return AnswerShape(
@@ -112,11 +115,13 @@ def _load_zeep(
             wsdl, transport=transport, wsse=wsse, settings=zeep_settings
         )
     except Exception as error:
-        text = f"cannot load the WSDL {wsdl}: {type(error).__name__}: {error}"
+        text = _("cannot load the WSDL {wsdl}: {kind}: {error}").format(
+            wsdl=wsdl, kind=type(error).__name__, error=error
+        )
         remote = wsdl.lower().startswith(("http://", "https://"))
         cause = setup_cause(error, choose_proxy(wsdl, proxy) if remote else None)
         if cause is not None:
-            raise SetupError(mask_cpr(f"{cause.text()}: {text}"), cause) from error
+            raise SetupError(mask_cpr(f"{cause.text(_)}: {text}"), cause) from error
         raise ServiceError(mask_cpr(text)) from error
 
 
@@ -148,6 +153,7 @@ def _template(client: zeep.Client, binding: SoapBinding, wsdl: str) -> EnvelopeT
             binding, OPERATION, build_request(full), [build_request(probe) for probe in probes]
         )
     except zeep.exceptions.Error as error:
+        message = _("the WSDL {wsdl}: cannot build {operation}'s request: {error}")
         raise ServiceError(
-            mask_cpr(f"the WSDL {wsdl}: cannot build {OPERATION}'s request: {error}")
+            mask_cpr(message.format(wsdl=wsdl, operation=OPERATION, error=error))
         ) from error

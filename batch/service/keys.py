@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from batch.errors import ConfigError
+from batch.i18n import N_, _
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -82,22 +83,32 @@ def _password(secret: Secret | None) -> bytes | None:
 
 
 def _read(path: Path, what: str) -> bytes:
+    """The file's bytes; `what` (a catalog text) names it in the message."""
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        message = _("cannot read the {what} {path}: {why}")
+        raise ConfigError(
+            message.format(what=_(what), path=path, why=exc.strerror or exc)
+        ) from None
 
 
 def _from_pkcs12(path: Path, password: Secret | None) -> KeyPair:
-    data = _read(path, "PKCS#12 file")
+    data = _read(path, N_("PKCS#12 file"))
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(data, _password(password))
     except ValueError:
         raise ConfigError(
-            f"cannot open the PKCS#12 file {path}: wrong password or not a PKCS#12 file"
+            _("cannot open the PKCS#12 file {path}: wrong password or not a PKCS#12 file").format(
+                path=path
+            )
         ) from None
     if key is None or cert is None:
-        raise ConfigError(f"the PKCS#12 file {path} must hold a private key and its certificate")
+        raise ConfigError(
+            _("the PKCS#12 file {path} must hold a private key and its certificate").format(
+                path=path
+            )
+        )
     pem = serialization.Encoding.PEM
     certs = b"".join(c.public_bytes(pem) for c in [cert, *chain])
     key_pem = key.private_bytes(
@@ -107,13 +118,15 @@ def _from_pkcs12(path: Path, password: Secret | None) -> KeyPair:
 
 
 def _from_pem(key_path: Path, cert_path: Path, password: Secret | None) -> KeyPair:
-    cert_pem = _read(cert_path, "certificate")
+    cert_pem = _read(cert_path, N_("certificate"))
     try:
         cert = x509.load_pem_x509_certificate(cert_pem)
-        key = serialization.load_pem_private_key(_read(key_path, "key"), _password(password))
+        key = serialization.load_pem_private_key(_read(key_path, N_("key")), _password(password))
     except (ValueError, TypeError):
         raise ConfigError(
-            f"cannot read the key {key_path} or certificate {cert_path}: wrong password, or not PEM"
+            _("cannot read the key {key} or certificate {cert}: wrong password, or not PEM").format(
+                key=key_path, cert=cert_path
+            )
         ) from None
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -142,10 +155,12 @@ def load_key_pair(
     elif key is not None and cert is not None:
         pair = _from_pem(key, cert, password)
     else:
-        raise ConfigError("a key and certificate (PEM) or a PKCS#12 file is needed")
+        raise ConfigError(_("a key and certificate (PEM) or a PKCS#12 file is needed"))
     if _public_der(pair.key.public_key()) != _public_der(pair.cert.public_key()):
         raise ConfigError(
-            f"the private key does not match the certificate {pair.cert.subject.rfc4514_string()}"
+            _("the private key does not match the certificate {subject}").format(
+                subject=pair.cert.subject.rfc4514_string()
+            )
         )
     return pair
 
@@ -174,7 +189,8 @@ def fill_passwords(
         file_name = f"{name}_file"
         path = values.get(file_name)
         if path is not None and name in values:
-            raise ConfigError(f"{name} and {file_name} are both set: set only one of them")
+            message = _("{name} and {file_name} are both set: set only one of them")
+            raise ConfigError(message.format(name=name, file_name=file_name))
         if path is None and name not in values and credentials:
             candidate = Path(credentials) / name
             if candidate.is_file():
@@ -190,5 +206,6 @@ def _read_password_file(path: Path, name: str) -> str:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         why = getattr(error, "strerror", None) or str(error)
-        raise ConfigError(f"{name}: the password file {path} cannot be read ({why})") from None
+        message = _("{name}: the password file {path} cannot be read ({why})")
+        raise ConfigError(message.format(name=name, path=path, why=why)) from None
     return text.removesuffix("\n").removesuffix("\r")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.privacy import mask_url_password
 
 if TYPE_CHECKING:
@@ -59,11 +60,13 @@ def check_proxy_url(text: str) -> str:
         return DIRECT
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http:// or https:// URL or 'none', not {value!r}")
+        message = _("must be an http:// or https:// URL or 'none', not {value}")
+        raise ValueError(message.format(value=repr(value)))
     try:
-        _ = parts.port
+        _port = parts.port
     except ValueError:
-        raise ValueError(f"has an invalid port: {mask_url_password(value)!r}") from None
+        message = _("has an invalid port: {value}")
+        raise ValueError(message.format(value=repr(mask_url_password(value)))) from None
     return value
 
 
@@ -73,7 +76,9 @@ def _parse(url: str, source: str) -> Proxy:
     try:
         check_proxy_url(url)
     except ValueError as error:
-        raise ConfigError(f"proxy from {source} {error}") from None
+        raise ConfigError(
+            _("proxy from {source} {error}").format(source=source, error=error)
+        ) from None
     parts = urlsplit(url)
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -24,6 +24,7 @@ from zeep.wsse.signature import (
 from zeep.wsse.utils import WSU, get_security_header, get_timestamp
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.service.keys import KeyPair, Secret, load_key_pair
 
 if TYPE_CHECKING:
@@ -49,11 +50,11 @@ class SigningSettings:
 
     def __post_init__(self) -> None:
         if self.pkcs12 is None and self.cert is None:
-            raise ConfigError("signing: give key and cert (PEM) or pkcs12")
+            raise ConfigError(_("signing: give key and cert (PEM) or pkcs12"))
         if self.pkcs12 is not None and (self.key is not None or self.cert is not None):
-            raise ConfigError("signing: give either key/cert or pkcs12, not both")
+            raise ConfigError(_("signing: give either key/cert or pkcs12, not both"))
         if self.timestamp_ttl_seconds <= 0:
-            raise ConfigError("signing: timestamp_ttl_seconds must be positive")
+            raise ConfigError(_("signing: timestamp_ttl_seconds must be positive"))
 
 
 class _Timestamp:
@@ -157,7 +158,7 @@ def build_wsse(signing: SigningSettings) -> Compose:
         pkcs12_password=signing.pkcs12_password,
     )
     if not isinstance(pair.key, rsa.RSAPrivateKey):
-        raise ConfigError("signing: only RSA keys can sign with RSA-SHA256, as IPL expects")
+        raise ConfigError(_("signing: only RSA keys can sign with RSA-SHA256, as IPL expects"))
     return Compose(  # type: ignore[no-untyped-call]
         [
             _Timestamp(signing.timestamp_ttl_seconds),

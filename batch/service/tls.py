@@ -19,6 +19,7 @@ import certifi
 from cryptography.hazmat.primitives import serialization
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.service.keys import KeyPair, Secret, load_key_pair
 
 if TYPE_CHECKING:
@@ -44,9 +45,9 @@ class TlsSettings:
 
     def __post_init__(self) -> None:
         if self.client_key is not None and self.client_cert is None:
-            raise ConfigError("tls: client_key needs client_cert (the PEM pair goes together)")
+            raise ConfigError(_("tls: client_key needs client_cert (the PEM pair goes together)"))
         if self.pkcs12 is not None and self.client_cert is not None:
-            raise ConfigError("tls: give either client_cert/client_key or pkcs12, not both")
+            raise ConfigError(_("tls: give either client_cert/client_key or pkcs12, not both"))
 
 
 @contextlib.contextmanager
@@ -82,8 +83,9 @@ def _load_client_certificate(context: ssl.SSLContext, tls: TlsSettings) -> None:
         except OSError as exc:  # FileNotFoundError and friends; SSLError is handled above us
             if isinstance(exc, ssl.SSLError):
                 raise
+            message = _("cannot read the client certificate {path}: {why}")
             raise ConfigError(
-                f"cannot read the client certificate {tls.client_cert}: {exc.strerror or exc}"
+                message.format(path=tls.client_cert, why=exc.strerror or exc)
             ) from None
 
 
@@ -100,7 +102,8 @@ def build_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot use the CA bundle {cafile}: {exc}") from None
+        message = _("cannot use the CA bundle {path}: {why}")
+        raise ConfigError(message.format(path=cafile, why=exc)) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if not tls.verify:
         context.check_hostname = False
@@ -108,7 +111,8 @@ def build_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
     try:
         _load_client_certificate(context, tls)
     except ssl.SSLError as exc:
-        raise ConfigError(f"cannot use the client certificate: {exc.reason or exc}") from None
+        message = _("cannot use the client certificate: {why}")
+        raise ConfigError(message.format(why=exc.reason or exc)) from None
     return context
 
 

@@ -29,6 +29,7 @@ from zeep import ns
 
 from batch import __version__
 from batch.errors import ServiceError
+from batch.i18n import _
 from batch.service.proxy import Proxy, choose_proxy
 from batch.service.xmlsafe import HostileXmlError, parse_untrusted_xml
 
@@ -200,9 +201,10 @@ class HttpPool:
         """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ServiceError(f"the service address must be an http(s) URL, not {url!r}")
+            message = _("the service address must be an http(s) URL, not {url}")
+            raise ServiceError(message.format(url=repr(url)))
         if parts.scheme == "https" and ssl_context is None:
-            raise ServiceError("an https address needs a TLS context")
+            raise ServiceError(_("an https address needs a TLS context"))
         self.proxy = choose_proxy(url, proxy, env)
         self._manager = _manager(self.proxy, ssl_context if parts.scheme == "https" else None, size)
         self._pool = self._manager.connection_from_url(url)
@@ -298,7 +300,8 @@ class WsdlTransport(zeep.Transport):
         if scheme == "file":
             return Path(urlsplit(url).path).read_bytes()
         if self._origin is None or _origin(url) != self._origin:
-            raise ServiceError(f"the WSDL refers to {url}, outside its own origin; refused")
+            message = _("the WSDL refers to {url}, outside its own origin; refused")
+            raise ServiceError(message.format(url=url))
         pool = HttpPool(
             url,
             ssl_context=self._ssl_context,
@@ -312,7 +315,8 @@ class WsdlTransport(zeep.Transport):
         finally:
             pool.close()
         if reply.status != http.client.OK:
-            raise ServiceError(f"fetching {url} gave HTTP {reply.status}")
+            message = _("fetching {url} gave HTTP {status}")
+            raise ServiceError(message.format(url=url, status=reply.status))
         return reply.body
 
 

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+from batch.i18n import _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,7 +49,8 @@ def load_registry(path: Path | None = None) -> dict[str, Person]:
         else:
             text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read the simulator registry {path}: {error}") from error
+        message = _("cannot read the simulator registry {path}: {error}")
+        raise ConfigError(message.format(path=path, error=error)) from error
     return _parse(text, str(path or "registry.csv"))
 
 
@@ -58,28 +60,35 @@ def _parse(text: str, source: str) -> dict[str, Person]:
     names = [h.strip().lower() for h in header or []]
     if names not in (_COLUMNS, _COLUMNS + _OPTIONAL):
         raise ConfigError(
-            f"{source}: the first line must be `cpr;home_kui;name` (optionally `;fails_with`)"
+            _(
+                "{source}: the first line must be `cpr;home_kui;name` (optionally `;fails_with`)"
+            ).format(source=source)
         )
     people: dict[str, Person] = {}
     for line_number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        people_line = _person(cells, len(names), f"{source} line {line_number}")
+        where = _("{source} line {line}").format(source=source, line=line_number)
+        people_line = _person(cells, len(names), where)
         people[people_line.cpr] = people_line
     return people
 
 
 def _person(cells: list[str], width: int, where: str) -> Person:
     if len(cells) != width:
-        raise ConfigError(f"{where}: expected {width} fields, as the header line says")
+        message = _("{where}: expected {width} fields, as the header line says")
+        raise ConfigError(message.format(where=where, width=width))
     cpr, kui, name, *rest = (cell.strip() for cell in cells)
     fails_with = rest[0] if rest else ""
     if fails_with and not fails_with.isdigit():
-        raise ConfigError(f"{where}: fails_with {fails_with!r} is not a UDB code")
+        message = _("{where}: fails_with {value} is not a UDB code")
+        raise ConfigError(message.format(where=where, value=repr(fails_with)))
     if not _CPR.fullmatch(cpr):
-        raise ConfigError(f"{where}: the cpr field is not a 10-digit CPR number")
+        message = _("{where}: the cpr field is not a 10-digit CPR number")
+        raise ConfigError(message.format(where=where))
     if not kui.isdigit():
-        raise ConfigError(f"{where}: home_kui {kui!r} is not a number")
+        message = _("{where}: home_kui {value} is not a number")
+        raise ConfigError(message.format(where=where, value=repr(kui)))
     return Person(
         cpr=cpr, home_kui=int(kui), name=name, fails_with=int(fails_with) if fails_with else None
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from batch.closing import Closing
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.simulator.config import SimulatorConfig
 from batch.simulator.faults import Fault, FaultPlan
 from batch.simulator.recorder import ReceivedRequest, Recorder, RequestLog
@@ -298,7 +299,8 @@ def _tls_context(config: SimulatorConfig) -> ssl.SSLContext | None:
             context.verify_mode = ssl.CERT_REQUIRED
             context.load_verify_locations(cafile=config.client_ca)
     except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"the simulator's TLS files cannot be used: {error}") from error
+        message = _("the simulator's TLS files cannot be used: {error}")
+        raise ConfigError(message.format(error=error)) from error
     return context
 
 
@@ -307,9 +309,8 @@ def _request_log(config: SimulatorConfig) -> RequestLog:
     try:
         return RequestLog(config.log_requests)
     except OSError as error:
-        raise ConfigError(
-            f"the request log {config.log_requests} cannot be written: {error}"
-        ) from error
+        message = _("the request log {path} cannot be written: {error}")
+        raise ConfigError(message.format(path=config.log_requests, error=error)) from error
 
 
 def _url_host(host: str) -> str:
@@ -333,8 +334,9 @@ def start_simulator(config: SimulatorConfig | None = None) -> RunningSimulator:
     try:
         server = _Server((config.host, config.port), tls)
     except OSError as error:
+        message = _("the simulator cannot listen on {host}:{port}: {error}")
         raise ConfigError(
-            f"the simulator cannot listen on {config.host}:{config.port}: {error}"
+            message.format(host=config.host, port=config.port, error=error)
         ) from error
     try:
         scheme = "https" if tls is not None else "http"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.submit._select import Rules, Selection, local_midnight, until_deadline
 
 if TYPE_CHECKING:
@@ -45,9 +46,9 @@ class SubmitSettings:
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_attempts < 1 or self.burst < 1:
-            raise ConfigError("concurrency, max attempts and burst must be at least 1")
+            raise ConfigError(_("concurrency, max attempts and burst must be at least 1"))
         if self.rate is not None and self.rate <= 0:
-            raise ConfigError("rate must be a positive number of requests per second")
+            raise ConfigError(_("rate must be a positive number of requests per second"))
 
     @classmethod
     def from_settings(cls, settings: Settings, now: datetime | None = None) -> SubmitSettings:

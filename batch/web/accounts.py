@@ -3,6 +3,10 @@
 The state directory already holds the journal with its CPR numbers, so it is where the people
 allowed to see them are listed too (`<state_dir>/web/users.json`, mode 0600). Only Argon2id
 hashes are stored; a password never touches a log line or the command line.
+
+Each account has a role (`ROLES`): a viewer sees runs and workbooks, a sender also uploads and
+sends, an admin also manages accounts and tokens. An account written before roles existed (its
+entry is the bare hash) is a sender, as is a new account unless told otherwise.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from batch.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["MIN_PASSWORD", "Accounts", "private_dir", "write_private"]
+__all__ = ["DEFAULT_ROLE", "MIN_PASSWORD", "ROLES", "Accounts", "private_dir", "write_private"]
 
 MIN_PASSWORD = 10
+ROLES = ("viewer", "sender", "admin")  # each may do what the one before it may, and more
+DEFAULT_ROLE = "sender"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so an unknown name costs the same time.
@@ -56,31 +62,55 @@ class Accounts:
         self.path = private_dir(state_dir.expanduser() / "web") / "users.json"
         self._lock = threading.Lock()
 
-    def _read(self) -> dict[str, str]:
+    def _read(self) -> dict[str, dict[str, str]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        return {str(name): str(digest) for name, digest in data.items()}
+        return {str(name): _entry(value) for name, value in data.items()}
 
-    def _write(self, users: dict[str, str]) -> None:
+    def _write(self, users: dict[str, dict[str, str]]) -> None:
         write_private(self.path, json.dumps(users, indent=1, sort_keys=True).encode())
 
     def names(self) -> list[str]:
         """The account names, sorted."""
         return sorted(self._read())
 
-    def add(self, name: str, password: str) -> None:
-        """Add `name` (or set a new password for it); `ConfigError` for a bad name or password."""
+    def roles(self) -> dict[str, str]:
+        """Account name -> role, sorted by name."""
+        return {name: entry["role"] for name, entry in sorted(self._read().items())}
+
+    def role(self, name: str) -> str | None:
+        """The role of `name`, None when there is no such account (any more)."""
+        entry = self._read().get(name)
+        return None if entry is None else entry["role"]
+
+    def add(self, name: str, password: str, role: str | None = None) -> None:
+        """Add `name` (or set a new password for it); `ConfigError` for a bad name or password.
+
+        Without `role`, a new account is a sender and an existing one keeps its role.
+        """
         if not _NAME.fullmatch(name):
             raise ConfigError(
                 f"{name!r} cannot be an account name: use letters, digits and . _ @ - (at most 64)"
             )
         if len(password) < MIN_PASSWORD:
             raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+        _check_role(role)
         with self._lock:
             users = self._read()
-            users[name] = _HASHER.hash(password)
+            kept = users.get(name, {}).get("role", DEFAULT_ROLE)
+            users[name] = {"hash": _HASHER.hash(password), "role": role or kept}
+            self._write(users)
+
+    def set_role(self, name: str, role: str) -> None:
+        """Give `name` another role; `ConfigError` for no such account or no such role."""
+        _check_role(role)
+        with self._lock:
+            users = self._read()
+            if name not in users:
+                raise ConfigError(f"there is no account {name!r}")
+            users[name]["role"] = role
             self._write(users)
 
     def remove(self, name: str) -> None:
@@ -93,8 +123,23 @@ class Accounts:
 
     def verify(self, name: str, password: str) -> bool:
         """True when `password` is `name`'s; the time taken does not tell whether `name` exists."""
-        digest = self._read().get(name)
+        digest = self._read().get(name, {}).get("hash")
         try:
             return _HASHER.verify(digest or _DUMMY, password) and digest is not None
         except (VerificationError, InvalidHashError):
             return False
+
+
+def _entry(value: object) -> dict[str, str]:
+    """An account's entry; a bare hash (written before roles) is a sender's."""
+    if isinstance(value, str):
+        return {"hash": value, "role": DEFAULT_ROLE}
+    if isinstance(value, dict):
+        role = str(value.get("role", DEFAULT_ROLE))
+        return {"hash": str(value.get("hash", "")), "role": role if role in ROLES else "viewer"}
+    return {"hash": "", "role": "viewer"}
+
+
+def _check_role(role: str | None) -> None:
+    if role is not None and role not in ROLES:
+        raise ConfigError(f"{role!r} is not a role: use one of {', '.join(ROLES)}")

@@ -15,14 +15,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Mount, Route
 
-from batch.i18n import LANGUAGES, _, use_language
-from batch.web import pages, sendpages
+from batch.i18n import _, use_language
+from batch.web import admin, language, pages, runs, sendpages
 from batch.web.accounts import Accounts
+from batch.web.api import ApiDoor, create_api
+from batch.web.api_spec import help_page as api_help
+from batch.web.assets import PublicStatic
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
+from batch.web.proxies import HeaderSignIn, TrustedProxy
+from batch.web.roles import RoleGuard
 from batch.web.sending import Runner
 from batch.web.sessions import LoginThrottle, SessionMiddleware, secret_key
 from batch.web.templating import Pages
@@ -38,7 +42,7 @@ __all__ = ["create_app"]
 
 log = structlog.get_logger(__name__)
 IDLE_SECONDS_PER_MINUTE = 60
-_OPEN_PATHS = ("/login", "/static/")
+_OPEN_PATHS = ("/login", "/static/", "/language")
 _SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -53,26 +57,11 @@ _SECURITY_HEADERS = [
 ]
 
 
-def _language(scope: Scope, default: str) -> str:
-    """The first of our languages the browser's Accept-Language asks for, by its weights."""
-    header = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
-    wanted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _sep, params = part.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                weight = 0.0
-        code = tag.split("-")[0].lower()
-        if code in LANGUAGES and weight > 0:
-            wanted.append((-weight, index, code))
-    return min(wanted)[2] if wanted else default
-
-
 class _Guard:
-    """Per request: the language, the session's CSRF token, sign-in required, safe headers."""
+    """Per request: the language, the session's CSRF token, sign-in required, safe headers.
+
+    The language is the one chosen with the switch, else the browser's (`chosen_language`).
+    """
 
     def __init__(self, app: ASGIApp, *, default_language: str) -> None:
         self.app = app
@@ -82,7 +71,7 @@ class _Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        use_language(_language(scope, self.default_language))
+        use_language(language.chosen_language(scope, self.default_language))
         session = scope["session"]
         session.setdefault("csrf", secrets.token_urlsafe(24))
         path = scope["path"]
@@ -125,8 +114,9 @@ async def _error_page(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings) -> Starlette:
     """The web app over `settings` (state directory, service, limits).
 
-    Pages answer in the browser's language (Accept-Language) when it is one of the catalog's;
-    otherwise in the `language` setting's, else Danish: the app's users are Danish caseworkers.
+    Pages answer in the language chosen with the switch on every page; before a choice, in the
+    browser's (Accept-Language) when it is one of the catalog's, otherwise in the `language`
+    setting's, else Danish: the app's users are Danish caseworkers.
     """
     default_language = settings.language or "da"
     state_dir = settings.state_dir
@@ -139,19 +129,27 @@ def create_app(settings: Settings) -> Starlette:
         pages=Pages(),
         throttle=LoginThrottle(),
     )
-    static = StaticFiles(packages=[("batch.web", "static")])
+    static = PublicStatic(packages=[("batch.web", "static")])
     routes = [
         *pages.ROUTES,
         *sendpages.ROUTES,
+        *runs.ROUTES,
+        Route("/help/api", api_help, methods=["GET"]),  # /api/docs for a signed-in browser
+        *admin.ROUTES,
+        *language.ROUTES,
         Mount("/static", app=static, name="static"),
     ]
     middleware = [
+        Middleware(TrustedProxy, trusted=settings.trusted_proxies, sso_header=settings.sso_header),
+        Middleware(ApiDoor, api=create_api(context)),  # /api: bearer tokens, no session
         Middleware(
             SessionMiddleware,
             key=secret_key(state_dir),
             idle_seconds=settings.session_idle_minutes * IDLE_SECONDS_PER_MINUTE,
         ),
+        Middleware(HeaderSignIn, header=settings.sso_header),
         Middleware(_Guard, default_language=default_language),
+        Middleware(RoleGuard),
     ]
     handlers: dict[Any, Any] = {HTTPException: _error_page, Exception: _error_page}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
 
+from batch.i18n import current_language
 from batch.intake import InputFile, InputOptions, open_input
 from batch.intake.columns import map_columns, unique_headers
 from batch.intake.table import RawChunk, Table
@@ -56,6 +57,7 @@ class Summary:
     fields: dict[str, str]  # header -> field, the mapped columns only
     counts: dict[str, int]
     blank: int
+    language: str = ""  # the language the rows' messages were written in ("" before it was kept)
 
 
 def row_status(row: Row) -> str:
@@ -184,6 +186,7 @@ class CheckedRows:
             "headers": list(opened.headers),
             "fields": opened.fields,
             "blank": opened.blank,
+            "language": current_language(),
         }
         self._conn.execute(
             "INSERT OR REPLACE INTO facts VALUES ('summary', ?)", [json.dumps(summary)]
@@ -225,6 +228,12 @@ class CheckedRows:
         )
         fields = self._fact("summary")["fields"]
         return total, [_grid_row(*values, fields=fields) for values in found]
+
+    def cell(self, n: int, header: str) -> str | None:
+        """Row `n`'s text under `header` as it stands (edited or read); None when empty."""
+        found = self._conn.execute("SELECT cells FROM rows WHERE n = ?", [n]).fetchone()
+        value = None if found is None else load_cells(found[0]).get(header)
+        return None if value is None else str(value)
 
     def edit(
         self,

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from batch.errors import BatchError
-from batch.i18n import N_, _
+from batch.i18n import N_, _, current_language, ngettext
+from batch.web.audit import audit
 from batch.web.checked import CheckedRows
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from batch.web.checked import Summary
     from batch.web.uploads import Upload
 
-__all__ = ["ROUTES", "STATUS_LABELS", "build_rows", "check_or_columns", "grid_config"]
+__all__ = [
+    "ROUTES",
+    "STATUS_LABELS",
+    "build_rows",
+    "check_or_columns",
+    "grid_config",
+    "ready_text",
+]
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -70,6 +78,12 @@ async def check_page(request: Request) -> Response:
         if not rows.built():
             return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
         summary = rows.summary()
+    if summary.language != current_language() and not upload.run_ids:
+        # The rows' messages were written in another language (the switch was used): check
+        # them again in this one. Once sent, the rows keep UDB's answers as they came.
+        await run_in_threadpool(build_rows, request, upload)
+        with CheckedRows(context.uploads.folder(upload.id)) as rows:
+            summary = rows.summary()
     labels = {status: _(label) for status, label in STATUS_LABELS.items()}
     return context.pages.render(
         request,
@@ -91,17 +105,35 @@ def grid_config(summary: Summary, upload: Upload) -> str:
         for index, header in enumerate(summary.headers)
     ]
     labels = {
+        "row": _("Row"),
         "status": _("Status"),
         "message": _("Message"),
         "empty": _("No rows to show."),
         "saving": _("Checking the row…"),
         "checked": _("Row checked:"),
+        "unsaved": _("The change was not saved: the server did not answer. Try again."),
+        "loading": _("Loading the rows…"),
+        "failed": _("The rows could not be loaded. Reload the page."),
+        "pages": _("Pages of rows"),
+        "page": _("Show page"),
         "first": _("First"),
+        "first_title": _("First page"),
         "prev": _("Previous"),
+        "prev_title": _("Previous page"),
         "next": _("Next"),
+        "next_title": _("Next page"),
         "last": _("Last"),
+        "last_title": _("Last page"),
     }
     return json.dumps({"columns": columns, "labels": labels, "upload": upload.id})
+
+
+def ready_text(counts: dict[str, int]) -> str:
+    """The Check page's sentence of how many rows are ready (sent again after each edit)."""
+    ready = counts.get("ready", 0)
+    return ngettext("%(num)s row is ready to send.", "%(num)s rows are ready to send.", ready) % {
+        "num": ready
+    }
 
 
 def _statuses(request: Request) -> list[str]:
@@ -160,6 +192,7 @@ async def edit_cell(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"error": _("The change could not be read. Reload the page.")}, 400)
     options = upload_options(context.settings, upload)
+    edited_cell: list[str | None] = []  # the header and its text before the edit
 
     def edit() -> dict[str, Any]:
         with CheckedRows(context.uploads.folder(upload.id)) as rows:
@@ -168,6 +201,7 @@ async def edit_cell(request: Request) -> Response:
                 raise KeyError(column)
             header = headers[int(column[1:])]
             settings = context.settings
+            edited_cell.extend([header, rows.cell(n, header)])
             row = rows.edit(
                 n,
                 header,
@@ -176,12 +210,16 @@ async def edit_cell(request: Request) -> Response:
                 state_dir=settings.state_dir,
                 service=settings.printable(),
             )
-            return {**_flat(row, headers), "counts": rows.summary().counts}
+            counts = rows.summary().counts
+            return {**_flat(row, headers), "counts": counts, "ready_text": ready_text(counts)}
 
     try:
         answer = await run_in_threadpool(edit)
     except (KeyError, IndexError):
         raise HTTPException(404) from None
+    header, old = edited_cell
+    where = f"{upload.name}: row {n}, column {header}"
+    await audit(request, "edit", upload.id, detail=where, old=old, new=value)
     return JSONResponse(answer)
 
 

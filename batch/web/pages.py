@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING
 
 import structlog
@@ -16,6 +17,7 @@ from batch.intake.describe import describe_columns
 from batch.privacy import mask_cpr
 from batch.records import CANONICAL_FIELDS
 from batch.web import grid
+from batch.web.audit import audit
 from batch.web.checked import CheckedRows
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
@@ -56,20 +58,26 @@ async def login(request: Request) -> Response:
     if not context.accounts.verify(name, password):
         context.throttle.failed(*keys)
         log.info("web sign-in refused")
+        await audit(request, "sign-in-refused", detail=mask_cpr(name)[:64])
         text = _("The name or the password is wrong.")
         return context.pages.render(request, "login.html", 401, error=text, name=name)
     context.throttle.succeeded(*keys)
     session = request.scope["session"]
-    session.clear()
-    session["user"] = name
+    chosen = session.get("language")
+    session.clear()  # a fresh session at sign-in; only the language chosen before it is kept
+    session.update(user=name, **({"language": chosen} if chosen else {}))
     log.info("web sign-in", user=name)
+    await audit(request, "sign-in")
     return RedirectResponse("/", status_code=303)
 
 
 @guarded
 async def logout(request: Request) -> Response:
-    """End the session."""
-    request.scope["session"].clear()
+    """End the session (the language chosen stays for the sign-in page)."""
+    session = request.scope["session"]
+    chosen = session.get("language")
+    session.clear()
+    session.update(**({"language": chosen} if chosen else {}))
     return RedirectResponse("/login", status_code=303)
 
 
@@ -128,6 +136,7 @@ async def _store(request: Request, file: UploadFile, limit: int) -> Response:
         upload.mapping = dict(saved[best])
         context.uploads.save(upload)
     log.info("web upload", upload=upload.id, kind=upload.kind, size=upload.size)
+    await audit(request, "upload", upload.id, detail=upload.name)
     return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
 
 
@@ -217,9 +226,12 @@ async def save_columns(request: Request) -> Response:
     sheet = str(form.get("sheet") or "") or None
     header_row = str(form.get("header_row") or "").strip()
     moved = _move(upload, sheet, header_row, form)
+    before = upload.mapping
     if not moved:
         upload.mapping = _mapping_from(form)
     context.uploads.save(upload)
+    if moved or (before or {}) != upload.mapping:
+        await _audit_mapping(request, upload, before)
     if form.get("action") != "check" or moved:
         return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
     return await grid.check_or_columns(request, upload, columns_page)
@@ -271,9 +283,21 @@ async def apply_mapping(request: Request) -> Response:
     name = str((await request.form()).get("name", ""))
     saved = context.mappings.all().get(name)
     if saved is not None:
-        upload.mapping = dict(saved)
+        before, upload.mapping = upload.mapping, dict(saved)
         context.uploads.save(upload)
+        await _audit_mapping(request, upload, before, f"saved mapping {name!r}")
     return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
+
+
+async def _audit_mapping(
+    request: Request, upload: Upload, before: dict[str, str] | None, how: str = "columns page"
+) -> None:
+    """A change of sheet, header row or mapping, with the mapping before and after (headers)."""
+    row = upload.header_row or "found"
+    where = f"{upload.name}: {how}, sheet {upload.sheet or '-'}, header row {row}"
+    old = json.dumps(before, ensure_ascii=False) if before else None
+    new = json.dumps(upload.mapping, ensure_ascii=False) if upload.mapping else None
+    await audit(request, "mapping", upload.id, detail=where, old=old, new=new)
 
 
 async def upload_start(request: Request) -> Response:

@@ -50,6 +50,7 @@ class Progress:
     error: str | None = None
     result: RunResult | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    on_run: Callable[[str], None] | None = None  # told the run's id when it starts (audit log)
 
     def rate(self) -> float:
         """Rows closed per second since sending began."""
@@ -99,12 +100,13 @@ class Runner:
         source: Callable[[], InputSource],
         inputs: list[str],
         finished: Callable[[Progress], None],
+        on_run: Callable[[str], None] | None = None,
     ) -> Progress:
         """Start sending; `source` makes the rows afresh for each try at the lock."""
         with self._lock:
             if self.busy():
                 raise RuntimeError("a send is already under way")
-            progress = Progress(upload_id)
+            progress = Progress(upload_id, on_run=on_run)
             self._current = progress
         language = current_language()
         thread = threading.Thread(
@@ -161,6 +163,11 @@ class Runner:
 
 def _started(progress: Progress, run_id: str) -> None:
     progress.run_id, progress.phase = run_id, "running"
+    if progress.on_run is not None:
+        try:
+            progress.on_run(run_id)
+        except Exception:  # the run goes on; the log says the audit entry is missing
+            log.exception("web send: the audit entry of the run failed", run=run_id)
     log.info("web send started", upload=progress.upload_id, at=datetime.now(UTC).isoformat())
 
 

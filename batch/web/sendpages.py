@@ -17,6 +17,7 @@ from batch.errors import BatchError
 from batch.i18n import _
 from batch.intake import open_input
 from batch.pipeline import SIMULATOR_NOTICE
+from batch.web.audit import audit, record
 from batch.web.checked import CheckedRows, edited
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.grid import STATUS_LABELS, build_rows, grid_config
@@ -98,11 +99,15 @@ async def send(request: Request) -> Response:
     except BatchError as error:
         text = file_message(request, upload, error)
         return context.pages.render(request, "error.html", 400, message=text)
+    user = request.scope["session"]["user"]
     context.runner.start(
         upload.id,
         lambda: _upload_rows(context, upload),
         [_('web upload "{name}"').format(name=upload.name)],
         lambda progress: _finished(context, progress),
+        on_run=lambda run_id: record(
+            context.settings.state_dir, user, "send", run_id, detail=upload.name
+        ),
     )
     return RedirectResponse(f"/uploads/{upload.id}/send", status_code=303)
 
@@ -171,6 +176,7 @@ async def stop(request: Request) -> Response:
     current = context.runner.current()
     if current is not None and current.upload_id == upload.id:
         current.stop.set()
+        await audit(request, "stop", current.run_id, detail=upload.name)
     return RedirectResponse(f"/uploads/{upload.id}/send", status_code=303)
 
 
@@ -200,6 +206,7 @@ async def workbook(request: Request) -> Response:
     if not upload.workbook or not await run_in_threadpool(Path(upload.workbook).is_file):
         raise HTTPException(404)
     name = f"{Path(upload.name).stem}-result.xlsx"
+    await audit(request, "download", upload.run_ids[-1] if upload.run_ids else None, detail=name)
     return FileResponse(
         upload.workbook,
         filename=name,

@@ -2,8 +2,8 @@
 
 The cookie holds only the account name, a CSRF token and when it was last used, signed with a
 key kept owner-only in the state directory (so sessions survive a restart of `batch serve`).
-It is HttpOnly, SameSite=Strict, and Secure whenever the request came over TLS (uvicorn reads
-`X-Forwarded-Proto` from a proxy on loopback).
+It is HttpOnly, SameSite=Strict, and Secure whenever the request came over TLS (the scheme a
+proxy named in `trusted_proxies` gives in `X-Forwarded-Proto`, see `proxies`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from batch.i18n import _, current_language, ngettext
+from batch.web.language import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -47,10 +48,14 @@ class Pages:
     ) -> Response:
         """The page `template` filled with `context`."""
         session = request.scope.get("session", {})
+        language = current_language()
         context.update(
             user=session.get("user"),
             csrf=session.get("csrf", ""),
-            language=current_language(),
+            language=language,
+            other_languages={
+                code: name for code, name in LANGUAGE_NAMES.items() if code != language
+            },
         )
         return self.templates.TemplateResponse(
             request,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,25 @@ def _files_holding(folders: list[Path], cprs: set[str]) -> list[str]:
     return [
         str(path)
         for folder in folders
+        for path in folder.rglob("*")
+        if path.is_file() and any(n in path.read_bytes() for n in needles)
+    ]
+
+
+def _row_digests(state: Path) -> list[bytes]:
+    """The keyed digests the journal keeps of single rows' cells: Fix/Drop rows seen, links."""
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        found = conn.execute(
+            "SELECT digest FROM issues_seen UNION SELECT content_hash FROM fix_links "
+            "WHERE content_hash IS NOT NULL"
+        ).fetchall()
+    return [bytes(digest) for (digest,) in found]
+
+
+def _files_holding_bytes(folder: Path, needles: list[bytes]) -> list[str]:
+    """Every file under `folder` whose bytes hold one of `needles`."""
+    return [
+        str(path)
         for path in folder.rglob("*")
         if path.is_file() and any(n in path.read_bytes() for n in needles)
     ]
@@ -65,10 +86,13 @@ def test_purge_leaves_no_cpr_and_the_memory_still_works(tmp_path):
     accepted = summary_of(workbook_of(reports))["accepted"]
     assert first.code == 1, first.output  # the example has rows to fix and to drop
     assert _files_holding([state], _cprs(source))  # within retention the rows are kept
+    digests = _row_digests(state)  # the Fix and Drop rows reported, by keyed digest
+    assert digests
     purged = run_cli("purge", "--older-than", "0", state_dir=state, report_dir=reports)
     assert purged.code == 0, purged.output
     assert "bytes after" in purged.stdout
     assert _files_holding([state, reports], _cprs(source)) == []
+    assert _files_holding_bytes(state, digests) == []  # nothing left of a row, not even hashed
     assert list(reports.glob("*.xlsx")) == []
     rebuilt = run_cli("report", state_dir=state, report_dir=reports)
     assert rebuilt.code == 2

@@ -35,7 +35,7 @@ def test_accepted_payload_is_unchanged_with_when():
     rep = report(contact=0, job=1)
     plan = plan_row(rep, digest(rep), accepted(rep))
     assert isinstance(plan, Skip)
-    assert plan.text == "already accepted by UDB on 2024-03-02 02:14 (run run-1)"
+    assert plan.text == "already accepted by UDB on 02-03-2024 02:14 (run run-1)"
 
 
 def test_older_group_is_left_out_and_newer_sent():
@@ -48,7 +48,7 @@ def test_older_group_is_left_out_and_newer_sent():
     assert plan.report.contact is None
     assert plan.report.job == rep.job
     assert plan.note is not None
-    assert "newer data already reported on 2024-03-02 02:14" in plan.note
+    assert "newer data already reported on 02-03-2024 02:14" in plan.note
 
 
 def test_only_older_groups_is_unchanged():
@@ -57,7 +57,7 @@ def test_only_older_groups_is_unchanged():
     rep = report(contact=4, job=1)
     plan = plan_row(rep, digest(rep), history)
     assert isinstance(plan, Skip)
-    assert plan.text.startswith("newer data already reported on 2024-03-02 02:14 (run run-1)")
+    assert plan.text.startswith("newer data already reported on 02-03-2024 02:14 (run run-1)")
 
 
 def test_equal_time_with_other_content_is_a_correction():

@@ -12,6 +12,7 @@ import pytest
 
 from batch.errors import StateError
 from batch.journal import JOURNAL_NAME, KEY_NAME, SIMULATOR, Journal, Service, record_acceptance
+from batch.journal._schema import SCHEMA_VERSION
 from batch.journal._services import normalise_address
 from batch.records import Outcome
 from tests.rows_kit import report, row
@@ -56,11 +57,11 @@ def test_schema_1_fixture_opens_migrated_and_keeps_its_memory(tmp_path):
         last = journal.runs()[-1].run_id
         assert journal.counts(last)[Outcome.UNCHANGED] == 3
     with sqlite3.connect(state / JOURNAL_NAME) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         columns = {name for _, name, *_ in conn.execute("PRAGMA table_info(rows)")}
         assert "cpr" not in columns
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"accepted", "rows_v1", "latest_v1"}.isdisjoint(tables)
+        assert {"accepted", "rows_v1", "latest_v1", "rows_v2", "latest_v2"}.isdisjoint(tables)
 
 
 def test_memory_is_kept_per_service(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import threading
 from pathlib import Path
@@ -11,6 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from batch import i18n
+from batch.cli import main
+from batch.cli.helptext import help_texts
 from batch.i18n import _, current_language, language_from_env, resolve_language, use_language
 from batch.pipeline import SIMULATOR_NOTICE
 
@@ -21,7 +24,10 @@ METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
 def _code_messages() -> dict[str, tuple[str, ...]]:
-    """Every literal passed to _(), N_() or ngettext() in the package (and its templates)."""
+    """Every literal passed to _(), N_() or ngettext() in the package (and its templates).
+
+    And every help text of the `batch` command's help pages, read from click's commands.
+    """
     found: dict[str, tuple[str, ...]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(PACKAGE), method_map=METHODS, keywords=KEYWORDS
@@ -29,6 +35,8 @@ def _code_messages() -> dict[str, tuple[str, ...]]:
         messages = message if isinstance(message, tuple) else (message,)
         found[messages[0]] = messages
         assert all(messages), f"{filename}:{lineno}: an empty text in the catalog"
+    for text in help_texts(main):  # click's help texts: `--help` speaks the language too
+        found.setdefault(text, (text,))
     return found
 
 
@@ -82,6 +90,14 @@ def test_no_translation_is_left_without_a_use():
     used = set(_code_messages())
     unused = [_key(m.id) for m in _catalog() if m.id and _key(m.id) not in used]
     assert not unused, "translated but not used:\n" + "\n".join(unused)
+
+
+def test_no_text_is_translated_twice():
+    """Each English text has one entry: a second (from two branches merged) would hide one."""
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', PO.read_text(encoding="utf-8"), re.MULTILINE)
+    texts = ["".join(re.findall(r'"(.*)"', lines)) for lines in ids]
+    twice = sorted({text for text in texts if texts.count(text) > 1})
+    assert not twice, "translated twice:\n" + "\n".join(twice)
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,11 @@ def _batch(tmp_path, *args, stdin: str = ""):
 
 
 def test_user_add_list_remove_from_the_command_line(tmp_path):
-    """A password piped on stdin makes an account; list shows it; remove takes it away."""
+    """A password piped on stdin makes an account; list shows it and its role; remove takes it."""
     added = _batch(tmp_path, "add", "anna", stdin="a long enough password\n")
     assert added.returncode == 0, added.stderr
     assert "a long enough password" not in added.stdout + added.stderr
-    assert _batch(tmp_path, "list").stdout.split() == ["anna"]
+    assert _batch(tmp_path, "list").stdout.split() == ["anna", "sender"]  # name, role
     assert _batch(tmp_path, "remove", "anna").returncode == 0
     assert _batch(tmp_path, "list").stdout.split() == []
     missing = _batch(tmp_path, "remove", "anna")

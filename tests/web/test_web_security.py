@@ -61,9 +61,11 @@ def test_session_cookie_is_http_only_and_strict(served):
     assert "Secure" not in cookie
 
 
-def test_session_cookie_is_secure_behind_tls(served):
-    """Behind a TLS proxy on loopback (X-Forwarded-Proto: https) the cookie is Secure."""
-    answer = requests.get(f"{served.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+def test_session_cookie_is_secure_behind_tls(tmp_path):
+    """Behind a trusted TLS proxy on loopback (X-Forwarded-Proto: https) the cookie is Secure."""
+    with serve(settings_for(tmp_path, trusted_proxies=("127.0.0.1",))) as running:
+        headers = {"X-Forwarded-Proto": "https"}
+        answer = requests.get(f"{running.url}/login", headers=headers, timeout=10)
     assert "Secure" in answer.headers["set-cookie"]
 
 

@@ -37,11 +37,14 @@ def serve(settings: Settings) -> Iterator[Served]:
     """Serve `create_app(settings)` on 127.0.0.1 and an ephemeral port until the block ends."""
     Accounts(settings.state_dir).add(USER, PASSWORD)
     app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio turns Nagle off only on sockets that say they are TCP (with socket()'s
+    # protocol 0 each keep-alive request waits 40 ms for a delayed ACK, as `batch serve` never does)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    # As `batch serve`: uvicorn trusts no proxy; the app decides (`trusted_proxies`).
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -68,14 +71,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def signed_in(url: str) -> tuple[requests.Session, str]:
-    """A client signed in as the test user, and its CSRF token."""
+def signed_in(url: str, name: str = USER) -> tuple[requests.Session, str]:
+    """A client signed in as `name` (the test user), and its CSRF token."""
     client = requests.Session()
     client.headers["Accept-Language"] = "en"
     token = csrf_of(client.get(f"{url}/login", timeout=10).text)
     answer = client.post(
         f"{url}/login",
-        data={"csrf": token, "name": USER, "password": PASSWORD},
+        data={"csrf": token, "name": name, "password": PASSWORD},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text

@@ -40,11 +40,11 @@
     var status = document.getElementById("grid-status");
     var filter = "";
     var columns = [
-      { title: "#", field: "n", width: 70, hozAlign: "right", headerSort: false, frozen: true,
+      { title: config.labels.row, field: "n", width: 70, hozAlign: "right", headerSort: false, frozen: true,
         formatter: function (cell) { return textNode("span", "", cell.getValue()); } },
-      { title: config.labels.status || "Status", field: "label", width: 110, headerSort: false,
+      { title: config.labels.status, field: "label", width: 110, headerSort: false,
         formatter: statusFormatter, frozen: true },
-      { title: config.labels.message || "", field: "message", width: 220, headerSort: false,
+      { title: config.labels.message, field: "message", width: 220, headerSort: false,
         formatter: messageFormatter },
     ];
     config.columns.forEach(function (column) {
@@ -54,6 +54,11 @@
         headerTooltip: column.field || "",
       });
     });
+    // The page buttons live outside the grid: ARIA lets a grid hold only rows, not buttons.
+    var pager = document.createElement("nav");
+    pager.className = "grid-pager";
+    pager.setAttribute("aria-label", config.labels.pages || "");
+    element.insertAdjacentElement("afterend", pager);
     var table = new Tabulator(element, {
       layout: "fitDataStretch",
       maxHeight: "65vh",
@@ -61,26 +66,44 @@
       langs: {
         page: {
           pagination: {
-            first: config.labels.first, first_title: config.labels.first,
-            prev: config.labels.prev, prev_title: config.labels.prev,
-            next: config.labels.next, next_title: config.labels.next,
-            last: config.labels.last, last_title: config.labels.last,
+            page_title: config.labels.page,
+            first: config.labels.first, first_title: config.labels.first_title,
+            prev: config.labels.prev, prev_title: config.labels.prev_title,
+            next: config.labels.next, next_title: config.labels.next_title,
+            last: config.labels.last, last_title: config.labels.last_title,
           },
-          data: { loading: "…", error: "!" },
+          data: { loading: config.labels.loading, error: config.labels.failed },
         },
       },
       columns: columns,
+      index: "n",
+      keybindings: false,
+      editTriggerEvent: "click",
       pagination: true,
+      paginationElement: pager,
       paginationMode: "remote",
       paginationSize: 50,
       ajaxURL: "/uploads/" + config.upload + "/rows",
       ajaxParams: function () { return { status: filter }; },
       ajaxConfig: { method: "GET", credentials: "same-origin" },
-      placeholder: config.labels.empty || "",
+      placeholder: config.labels.empty,
+    });
+    var keys = window.gridKeys(table, element);
+    table.on("tableBuilt", function () {
+      // Tabulator nests the header's rowgroup in another rowgroup, which ARIA does not allow
+      // (axe: aria-required-children/-parent); the outer one is only a wrapper.
+      element.querySelectorAll(".tabulator-header").forEach(function (header) {
+        header.removeAttribute("role");
+      });
+      // Nor a focusable scroll box between the grid and its rows: keyboard users move by the
+      // cells themselves, each of which can take the focus.
+      element.querySelectorAll(".tabulator-tableholder").forEach(function (holder) {
+        holder.removeAttribute("tabindex");
+      });
     });
     table.on("cellEdited", function (cell) {
       var row = cell.getRow();
-      status.textContent = config.labels.saving || "…";
+      status.textContent = config.labels.saving;
       fetch("/uploads/" + config.upload + "/rows/" + row.getData().n, {
         method: "POST",
         credentials: "same-origin",
@@ -96,16 +119,22 @@
           if (shown) { shown.textContent = String(fresh.counts[key]); }
         });
         var send = document.getElementById("send");
-        if (send && fresh.counts && fresh.counts.ready > 0 && !send.hasAttribute("data-busy")) {
-          send.disabled = false;
+        if (send && fresh.counts && !send.hasAttribute("data-busy")) {
+          send.disabled = !(fresh.counts.ready > 0);
         }
+        var ready = document.getElementById("ready-text");
+        if (ready && fresh.ready_text) { ready.textContent = fresh.ready_text; }
         delete fresh.counts;
+        delete fresh.ready_text;
         config.columns.forEach(function (column) {
           var key = "p" + column.key.slice(1);
           if (!(key in fresh)) { fresh[key] = ""; }
         });
-        row.update(fresh).then(function () { row.reformat(); });
-        status.textContent = (config.labels.checked || "") + " " + fresh.label;
+        row.update(fresh).then(function () { row.reformat(); keys.restore(); });
+        status.textContent = config.labels.checked + " " + fresh.label;
+      }).catch(function () {
+        status.textContent = config.labels.unsaved;
+        cell.restoreOldValue();
       });
     });
     document.querySelectorAll("#filter input[name=status]").forEach(function (radio) {

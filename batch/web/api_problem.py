@@ -1,0 +1,24 @@
+"""RFC 9457 problem details, the API's one shape of error."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+__all__ = ["PREFIX", "problem"]
+
+PREFIX = "/api"
+
+
+def problem(status: int, slug: str, detail: str, **extra: Any) -> JSONResponse:  # noqa: ANN401
+    """A problem whose `type` names its explanation on /api/docs; `detail` says what to do."""
+    body = {
+        "type": f"{PREFIX}/docs#problem-{slug}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")

@@ -1,0 +1,184 @@
+"""Schema 4: the migration of a real schema-2 journal, cells stored once per source, retention."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from batch.config import Settings
+from batch.errors import StateError
+from batch.journal import JOURNAL_NAME, KEY_NAME, Journal
+from batch.journal._audit import add_audit, append, entries
+from batch.journal._schema import SCHEMA_VERSION
+from batch.pipeline import run_job
+from batch.records import Issue, Outcome, Row
+from tests.journal.fixtures.make_v1_journal import HEADER, SECOND
+from tests.journal.fixtures.make_v2_journal import BROKEN
+from tests.rows_kit import report, row
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _v2_state(tmp_path: Path) -> Path:
+    """A state directory holding the schema-2 fixture and its key, as a user's would."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    shutil.copyfile(FIXTURES / "journal-v2.sqlite3", state / JOURNAL_NAME)
+    shutil.copyfile(FIXTURES / "journal-v2.key", state / KEY_NAME)
+    (state / KEY_NAME).chmod(0o600)
+    return state
+
+
+def test_schema_2_fixture_migrates_with_its_memory_and_its_fix_rows(tmp_path):
+    """A real schema-2 journal opens as schema 4: runs, rows, memory and Fix rows seen kept."""
+    state = _v2_state(tmp_path)
+    with Journal.open(state) as journal:
+        first, second = (info.run_id for info in journal.runs())
+        assert journal.memories()[0].remembered == 4
+        assert [len(journal.row_states(run)) for run in (first, second)] == [4, 5]
+        (fix,) = journal.results(first, Outcome.FIX)
+        assert list(fix.fix_cells) == ["Kontakt e-mail"]
+        assert fix.cells["Kontaktperson"] == "Ole Sko"
+    with sqlite3.connect(state / JOURNAL_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("SELECT run_id, seen FROM issues_seen").fetchall() == [(first, 1)]
+    source = tmp_path / "export.csv"  # the fixture's file name: its Fix row is known
+    source.write_text(HEADER + SECOND + BROKEN, encoding="utf-8")
+    settings = Settings(state_dir=state, report_dir=tmp_path / "reports", rate=100.0)
+    run_job([source], settings)
+    with Journal.open(state) as journal:
+        third = journal.runs()[-1].run_id
+        counts = journal.counts(third)
+        assert (counts[Outcome.ACCEPTED], counts[Outcome.UNCHANGED]) == (0, 4)
+        assert journal.new_issues(third)[Outcome.FIX] == 0  # known since the first night
+
+
+def test_a_row_without_its_run_stops_the_migration_and_changes_nothing(tmp_path):
+    """Never lose a row: the migration refuses to drop one and leaves schema 2 as it was."""
+    state = _v2_state(tmp_path)
+    path = state / JOURNAL_NAME
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM runs WHERE rowid = 1")  # orphans the first night's rows
+    conn.close()
+    with pytest.raises(StateError, match="4 of its 9 rows belong to no recorded run"):
+        Journal.open(state)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("SELECT COUNT(*) FROM rows").fetchone() == (9,)
+    conn.close()
+
+
+def test_cells_are_stored_as_values_under_their_sources_names(journal):
+    """Rows with their source's columns store only values; others an object; both read back."""
+    run_id = journal.start_run(inputs=["a.csv"], settings={})
+    odd = row(4, None, Mail="x", Extra="only here")
+    rows = [row(2, report("0101084123"), Mail="a"), row(3, None, Mail="b"), odd]
+    journal.add_rows(run_id, rows)
+    with sqlite3.connect(journal.path) as conn:
+        stored = [cells for (cells,) in conn.execute("SELECT cells FROM row_data ORDER BY row_id")]
+        names = conn.execute("SELECT headers FROM sources").fetchall()
+    conn.close()
+    assert stored[0] == '["0101084123", "a"]'
+    assert stored[2].startswith("{")
+    assert names == [('["CPR", "Mail"]',)]
+    fixes = {result.source_row: result.cells for result in journal.results(run_id, Outcome.FIX)}
+    assert fixes == {3: rows[1].cells, 4: odd.cells}
+
+
+def _fix_night(journal: Journal, mails: list[str]) -> str:
+    """A finished run of Fix rows (one per mail cell) whose new rows were counted."""
+    run_id = journal.start_run(inputs=["kui.csv"], settings={})
+    rows = [row(n, None, source_file="kui.csv", Mail=mail) for n, mail in enumerate(mails, 2)]
+    journal.add_rows(run_id, rows)
+    journal.finish_run(run_id, status="finished")
+    journal.new_issues(run_id)
+    return run_id
+
+
+def test_purge_forgets_a_fix_row_seen_once_its_last_report_is_past_retention(journal):
+    """A Fix row reported again stays remembered; one no run within retention reported goes."""
+    old = _fix_night(journal, ["gone", "again"])
+    between = datetime.now(UTC)
+    recent = _fix_night(journal, ["again", "new"])
+    journal.purge(between)  # the old run's rows are past retention, the recent run's are not
+    with sqlite3.connect(journal.path) as conn:
+        first_runs = sorted(run for (run,) in conn.execute("SELECT run_id FROM issues_seen"))
+        assert first_runs == sorted([old, recent])  # "again" keeps its first run, "gone" went
+        journal.purge(datetime.now(UTC) + timedelta(seconds=5))
+        assert conn.execute("SELECT COUNT(*) FROM issues_seen").fetchone() == (0,)
+    conn.close()
+
+
+def test_a_schema_3_journal_keeps_its_audit_log(tmp_path):
+    """Schema 3 (schema 2 and the web app's audit log, as its code left it) migrates alike."""
+    state = _v2_state(tmp_path)
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        add_audit(conn, 3)
+        append(conn, "anna", "edit", "row 2", old_value="x", new_value="y")
+        conn.commit()
+    with Journal.open(state) as journal:
+        assert journal.memories()[0].remembered == 4
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        (entry,) = entries(conn)
+    assert (entry.actor, entry.old_value, entry.new_value) == ("anna", "x", "y")
+
+
+def test_a_fix_rows_text_made_of_its_cells_messages_is_stored_once(journal):
+    """The text that only joins the cells-to-fix messages is not stored twice, yet reads back."""
+    run_id = journal.start_run(inputs=["in.csv"], settings={})
+    mail = Issue("mail-invalid", "Not an address.", column="Mail")
+    loose = Issue("nothing-to-report", "No group.")
+    journal.add_rows(
+        run_id,
+        [
+            Row("in.csv", 2, {"CPR": "1", "Mail": "x"}, None, (mail,)),
+            Row("in.csv", 3, {"CPR": "1", "Mail": "x"}, None, (mail, loose)),
+        ],
+    )
+    with sqlite3.connect(journal.path) as conn:
+        stored = conn.execute("SELECT text FROM row_data ORDER BY row_id").fetchall()
+    conn.close()
+    assert stored == [(None,), ("Not an address. No group.",)]
+    texts = [result.text for result in journal.results(run_id, Outcome.FIX)]
+    assert texts == ["Not an address.", "Not an address. No group."]
+    assert [state["text"] for state in journal.row_states(run_id)] == texts
+
+
+_KILLED_IN_MIGRATION = """
+import os, signal, sys
+from pathlib import Path
+import batch.journal._migrate_v2 as migration
+from batch.journal import Journal
+
+def killed(conn):  # every statement run, nothing committed yet
+    os.kill(os.getpid(), signal.SIGKILL)
+
+migration._check_every_row = killed
+Journal.open(Path(sys.argv[1]))
+"""
+
+
+def test_a_migration_killed_before_its_commit_leaves_schema_2_and_the_next_open_does_it(tmp_path):
+    """SIGKILL inside the migration's transaction: schema 2 as it was; the next open migrates."""
+    state = _v2_state(tmp_path)
+    child = subprocess.run(
+        [sys.executable, "-c", _KILLED_IN_MIGRATION, str(state)], check=False, timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'rows'").fetchone()
+        assert kind == ("table",)
+        assert conn.execute("SELECT COUNT(*) FROM rows").fetchone() == (9,)
+    with Journal.open(state) as journal:
+        assert sum(len(journal.row_states(info.run_id)) for info in journal.runs()) == 9
+        assert journal.memories()[0].remembered == 4
