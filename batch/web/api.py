@@ -131,6 +131,7 @@ def create_api(context: WebContext) -> Starlette:
         Route(f"{PREFIX}/runs/{{run}}", api_views.one_run, methods=["GET"]),
         Route(f"{PREFIX}/runs/{{run}}/workbook", api_views.workbook, methods=["GET"]),
         Route(f"{PREFIX}/runs/{{run}}/rows", api_views.rows, methods=["GET"]),
+        Route(f"{PREFIX}/runs/{{run}}/stop", api_views.stop, methods=["POST"]),
         Route(f"{PREFIX}/openapi.json", api_spec.openapi, methods=["GET"]),
         Route(f"{PREFIX}/docs", api_spec.docs, methods=["GET"]),
     ]

@@ -35,6 +35,7 @@ PROBLEMS = {
     "bad-file": "The file cannot be read as a table: empty, not a spreadsheet, a sheet that "
     "is not there, a required column missing; `detail` says what to do (422).",
     "no-workbook": "The run is still under way, or retention removed its workbook (404).",
+    "not-stoppable": "The run was not asked for through the API, or it has ended (409).",
     "internal": "A fault of ours, logged on the server (500).",
 }
 _OUTCOMES = [outcome.value for outcome in Outcome]
@@ -56,7 +57,8 @@ RUN = {
         "status": {
             "type": "string",
             "description": "queued, waiting (another run holds the state directory), running, "
-            "then finished, interrupted, stopped, broken, setup or failed.",
+            "then finished, interrupted (stopped while sending), stopped (before it ran), "
+            "broken, setup or failed.",
         },
         "dry_run": {"type": "boolean", "description": "A validation: nothing was sent."},
         "started_by": {
@@ -222,6 +224,20 @@ SPEC: dict[str, Any] = {
                     ),
                     "400": _PROBLEM,
                     "404": _PROBLEM,
+                },
+            },
+        },
+        "/api/runs/{run}/stop": {
+            **_BY_ID,
+            "post": {
+                "summary": "Stop a run asked for through the API, as Ctrl-C stops `batch run`: "
+                "not started, it never starts; sending, rows in flight finish, the rest wait "
+                "in Retry",
+                "responses": {
+                    "202": _json(RUN, "Stopping; poll the run."),
+                    "403": _PROBLEM,
+                    "404": _PROBLEM,
+                    "409": _PROBLEM,
                 },
             },
         },

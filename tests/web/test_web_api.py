@@ -319,3 +319,50 @@ def test_a_saved_mapping_is_used_by_name(served, tmp_path):
     answer = submit(client, served.url, odd, send="false", mapping="Egen liste")
     assert answer.status_code == 202, answer.text
     assert counts(finished(client, served.url, answer.json()["id"]))["ready"] == 1
+
+
+def test_stop_ends_an_api_run_as_ctrl_c_does(tmp_path):
+    """Stop while sending: rows in flight finish, the rest wait in Retry; every row counted."""
+    lines = ["CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid"]
+    lines += [
+        f"2412084170;Anne Friis;anne@example.dk;2025-08-{day:02d} 09:00" for day in range(1, 13)
+    ]
+    slow = tmp_path / "lang.csv"
+    slow.write_text("\n".join(lines), encoding="utf-8")
+    with serve(settings_for(tmp_path, rate=1.0, concurrency=1)) as served:
+        client = api(token_for(served.settings.state_dir))
+        run = submit(client, served.url, slow).json()["id"]
+        while client.get(f"{served.url}/api/runs/{run}", timeout=10).json()["status"] != "running":
+            threading.Event().wait(0.1)
+        stopping = client.post(f"{served.url}/api/runs/{run}/stop", timeout=10)
+        assert stopping.status_code == 202
+        shown = finished(client, served.url, run)
+        again = client.post(f"{served.url}/api/runs/{run}/stop", timeout=10)
+    assert shown["status"] == "interrupted"
+    assert shown["retry"] > 0
+    assert shown["rows"] == 12
+    assert again.status_code == 409
+
+
+def test_stop_before_the_lock_is_free_means_it_never_runs(served, tmp_path):
+    """A run waiting for the lock, or queued behind it, stops without running; a CLI run: 409."""
+    client = api(token_for(served.settings.state_dir))
+    journal = Journal.open(served.settings.state_dir)
+    try:
+        waiting, queued = (submit(client, served.url).json()["id"] for _ in range(2))
+        while client.get(f"{served.url}/api/runs/{waiting}", timeout=10).json()["status"] != (
+            "waiting"
+        ):
+            threading.Event().wait(0.1)
+        for run in (queued, waiting):
+            assert client.post(f"{served.url}/api/runs/{run}/stop", timeout=10).status_code == 202
+        assert finished(client, served.url, waiting)["status"] == "stopped"
+    finally:
+        journal.close()
+    assert finished(client, served.url, queued)["status"] == "stopped"
+    night = cli("run", tmp_path, EXPORT)
+    run_id = summary_of(workbook_of(tmp_path / "reports"))["run_id"]
+    assert night.code == 1, night.output
+    refused = client.post(f"{served.url}/api/runs/{run_id}/stop", timeout=10)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/api/docs#problem-not-stoppable"
