@@ -6,7 +6,7 @@ import threading
 import time
 
 from batch.web.checking import CHUNK_ROWS, Checks
-from tests.web.webkit import columns_form, signed_in, upload
+from tests.web.webkit import PASSWORD, USER, columns_form, signed_in, upload
 
 WAIT = 120  # seconds: a generous bound for a shared, noisy machine, never a timing assertion
 
@@ -71,3 +71,36 @@ def test_a_large_file_opens_on_its_first_rows_and_ends_with_all_of_them(served):
     assert 'id="ready-text" hx-swap-oob="true"' in line.text
     assert client.get(f"{base}/rows", timeout=30).json()["last_row"] == rows
     assert f'data-count="all">{rows}<' in client.get(check.url, timeout=30).text
+
+
+def test_the_page_follows_the_check_to_its_end_in_a_browser(served, browser, tmp_path):
+    """In Chromium: once every row is checked the counts, Send and the grid's last page follow."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    rows = 3 * CHUNK_ROWS + 7
+    big = tmp_path / "stor.csv"
+    lines = ["CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid"]
+    lines += [f"0303064561;Bo Berg {n};bo{n}@example.dk;2025-08-18 09:00" for n in range(rows)]
+    big.write_text("\n".join(lines), encoding="utf-8")
+    # The counts are drawn again when the check ends: an element read then is read anew.
+    driver = browser
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException])
+    driver.get(f"{served.url}/login")
+    driver.find_element(By.ID, "name").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    wait.until(ready.presence_of_element_located((By.ID, "drop")))
+    driver.find_element(By.ID, "file").send_keys(str(big))
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    wait.until(ready.presence_of_element_located((By.ID, "columns-form")))
+    driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, "#grid .tabulator-row")))
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="all"]').text == str(rows))
+    assert not driver.find_element(By.ID, "checking").is_displayed()
+    assert driver.find_element(By.ID, "ready-text").text.startswith(f"{rows} rækker")
+    wait.until(lambda d: d.find_element(By.ID, "send").is_enabled())
+    pages = "return Tabulator.findTable('#grid')[0].getPageMax();"
+    wait.until(lambda d: d.execute_script(pages) == -(-rows // 50))  # loaded again at the end
