@@ -101,8 +101,11 @@ async def check_page(request: Request) -> Response:
     if not checking and (stale or not summary.complete):
         # Checked in another language (the switch was used), or stopped half-way by a restart:
         # check again. Once sent, the rows keep UDB's answers as they came.
-        if await start_check(request, upload) is not None:
+        error = await start_check(request, upload)
+        if isinstance(error, BatchError):  # the Columns page says what is wrong with the file
             return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
+        if error is not None:
+            raise error
         with CheckedRows(context.uploads.folder(upload.id)) as rows:
             summary = rows.summary()
     labels = {status: _(label) for status, label in STATUS_LABELS.items()}
@@ -156,10 +159,8 @@ async def checking_fragment(request: Request) -> Response:
         busy=context.runner.busy(),
         ended=checking is None,
     )
-    if checking is None:
-        response.headers["HX-Trigger-After-Settle"] = (
-            "rows-checked"  # the grid loads its page again
-        )
+    if checking is None:  # the grid loads its page again, after the counts are swapped in
+        response.headers["HX-Trigger-After-Settle"] = "rows-checked"
     return response
 
 
