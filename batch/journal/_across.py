@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.i18n import N_, _
-from batch.journal._base import JOURNAL_NAME
+from batch.journal._base import JOURNAL_NAME, row_text
 from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
 from batch.journal._memory import histories
@@ -69,15 +69,17 @@ def verdicts(state_dir: Path, file_name: str) -> Iterator[RowVerdict]:
         return
     with contextlib.closing(conn):
         cursor = conn.execute(
-            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, d.text, r.last_attempt "
+            "SELECT r.sheet, r.source_row, r.run_id, r.outcome, r.code, d.text, r.last_attempt, "
+            "d.fix_cells "
             "FROM rows r JOIN runs u ON u.run_id = r.run_id "
             "LEFT JOIN row_data d ON d.row_id = r.id "
             "WHERE u.dry_run = 0 AND (r.source_file = ? OR r.source_file LIKE ? ESCAPE '\\') "
             "ORDER BY u.started, r.id",
             (file_name, "%/" + _escaped(file_name)),
         )
-        for row in cursor:
-            yield RowVerdict(*row)
+        for sheet, source_row, run_id, outcome, code, text, last, fix_cells in cursor:
+            said = row_text(text, fix_cells)
+            yield RowVerdict(sheet, source_row, run_id, outcome, code, said, last)
 
 
 def _escaped(name: str) -> str:

@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from batch.journal._keys import Pseudonyms
 
 __all__ = [
+    "FINAL",
     "GROUPS",
+    "IN_FLIGHT",
     "JOURNAL_NAME",
     "LOCAL_ZONE",
     "LOCK_NAME",
     "PAGE",
+    "PENDING",
+    "STATES",
     "CprBatch",
     "CprHistory",
     "GroupState",
@@ -46,7 +50,9 @@ __all__ = [
     "now_text",
     "pack_cells",
     "parse_time",
+    "row_text",
     "sort_micros",
+    "stored_text",
     "take_lock",
     "unusable",
     "utc_key",
@@ -56,6 +62,9 @@ JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "journal.lock"
 GROUPS: tuple[str, ...] = ("contact", "job", "education")
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
+# A row's state as `slim_rows` stores it, one byte or none; the `rows` view reads the words.
+PENDING, IN_FLIGHT, FINAL = "p", "i", ""
+STATES = {"pending": PENDING, "in_flight": IN_FLIGHT, "final": FINAL}
 PAGE = 1000  # rows per keyset page when streaming: bounded memory, short read transactions
 _DT_TAG = "__batch_datetime__"
 
@@ -110,6 +119,24 @@ def load_cells(text: str, names: Sequence[str] | None = None) -> dict[str, CellV
     if isinstance(cells, list):
         return dict(zip(names or (), cells, strict=True))
     return dict(cells)
+
+
+def stored_text(text: str, fix_cells: str | None) -> str | None:
+    """A Fix or Drop row's text as stored: none when it is its cells-to-fix messages joined.
+
+    Every issue of most such rows names its column, so the text would repeat `fix_cells`
+    word for word; `row_text` makes it again when read.
+    """
+    if fix_cells is not None and text == " ".join(json.loads(fix_cells).values()):
+        return None
+    return text
+
+
+def row_text(text: str | None, fix_cells: str | None) -> str | None:
+    """A row's text as read: as stored, else (see `stored_text`) its messages joined."""
+    if text is not None or not fix_cells:
+        return text
+    return " ".join(json.loads(fix_cells).values())
 
 
 def pack_cells(cells: Mapping[str, CellValue], names: Sequence[str]) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
-from batch.journal._base import cells_text, dump_cells, format_local
+from batch.journal._base import FINAL, cells_text, dump_cells, format_local
 from batch.records import Outcome
 
 if TYPE_CHECKING:
@@ -155,6 +155,6 @@ def unless_fixed(
         if found is None:
             marked.append((slim, data))
             continue
-        unchanged = (*slim[:-4], None, "final", Outcome.UNCHANGED.value, FIXED_CODE)
+        unchanged = (*slim[:-4], None, FINAL, Outcome.UNCHANGED.value, FIXED_CODE)
         marked.append((unchanged, (*data[:3], fixed_text(*found), None)))
     return marked

@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from batch.i18n import N_, _
-from batch.journal._base import pack_cells, sort_micros
+from batch.journal._base import FINAL, PENDING, pack_cells, sort_micros, stored_text
 from batch.journal._fixes import link_rows, unless_fixed
 from batch.records import Outcome
 
@@ -109,13 +109,14 @@ def row_values(
         outcome = Outcome.DROP if hard else Outcome.FIX
         code = ", ".join(issue.shown_code for issue in row.issues) or "invalid"
         text = " ".join(issue.message for issue in row.issues) or _(_UNREADABLE)
-        data = (row_id, cells, None, text, _fix_cells(row))
-        return (*where, None, None, None, "final", outcome.value, code), data
+        fix_cells = _fix_cells(row)
+        data = (row_id, cells, None, stored_text(text, fix_cells), fix_cells)
+        return (*where, None, None, None, FINAL, outcome.value, code), data
     payload = report.to_json()
     latest = report.latest_registration()
     sort_key = 0 if latest is None else sort_micros(latest)
     keyed = (*where, keys.payload(payload), keys.person(report.cpr), sort_key)
-    return (*keyed, "pending", None, None), (row_id, cells, payload, None, None)
+    return (*keyed, PENDING, None, None), (row_id, cells, payload, None, None)
 
 
 def first_row_columns(

@@ -21,6 +21,7 @@ from batch.journal._base import (
     JOURNAL_NAME,
     LOCAL_ZONE,
     PAGE,
+    STATES,
     CprBatch,
     CprHistory,
     connect,
@@ -280,9 +281,9 @@ class Journal(JournalReads, Closing):
                     (text, run_id, status),
                 )
                 closed += conn.execute(
-                    "UPDATE slim_rows SET status = 'final', outcome = 'retry', sort_key = NULL "
+                    "UPDATE slim_rows SET status = '', outcome = 'retry', sort_key = NULL "
                     "WHERE run = (SELECT n FROM runs WHERE run_id = ?) AND status = ?",
-                    (run_id, status),
+                    (run_id, STATES[status]),
                 ).rowcount
         return closed
 
@@ -318,12 +319,14 @@ class Journal(JournalReads, Closing):
     def _pending_page(self, run_id: str, after: bytes, only: bytes | None = None) -> list[Any]:
         where, params = ("person > ?", [after]) if only is None else ("person = ?", [only])
         limit = "" if only else f"LIMIT {PAGE}"
+        # From the table itself, not the `rows` view: its partial index holds the pending rows.
         return self._query(
-            "SELECT r.person, r.id, r.source_file, r.source_row, d.payload, "  # noqa: S608
-            "r.payload_hash FROM rows r JOIN row_data d ON d.row_id = r.id "
-            f"WHERE r.run_id = ? AND r.status = 'pending' AND r.{where} "
+            "SELECT r.person, r.id, s.source_file, r.source_row, d.payload, "  # noqa: S608
+            "r.payload_hash FROM slim_rows r JOIN sources s ON s.id = r.source "
+            "JOIN row_data d ON d.row_id = r.id "
+            f"WHERE r.run = ? AND r.status = 'p' AND r.{where} "
             f"ORDER BY r.person, r.sort_key, r.id {limit}",
-            [run_id, *params],
+            [self._number(run_id), *params],
         )
 
     def compact(self, run_id: str) -> int:
@@ -374,6 +377,7 @@ class Journal(JournalReads, Closing):
         if run_id not in self._numbers:
             found = self._query("SELECT n FROM runs WHERE run_id = ?", (run_id,))
             if not found:
-                raise StateError(f"the journal {self.path} holds no run {run_id}")
+                message = _("the journal {path} holds no run {run_id}")
+                raise StateError(message.format(path=self.path, run_id=run_id))
             self._numbers[run_id] = int(found[0][0])
         return self._numbers[run_id]

@@ -12,7 +12,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
-from batch.journal._base import JOURNAL_NAME, CprHistory
+from batch.journal._base import JOURNAL_NAME, CprHistory, row_text
 from batch.journal._changes import Skip, plan_row
 from batch.journal._keys import KEY_NAME, load_key
 from batch.journal._memory import histories
@@ -110,11 +110,12 @@ def peek_answers(state_dir: Path, run_id: str) -> Iterator[tuple[int, str, str, 
     if conn is None:
         return
     try:
-        yield from conn.execute(
-            "SELECT r.source_row, r.outcome, coalesce(r.code, ''), coalesce(d.text, '') "
+        for source_row, outcome, code, text, fix_cells in conn.execute(
+            "SELECT r.source_row, r.outcome, coalesce(r.code, ''), d.text, d.fix_cells "
             "FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "
             "WHERE r.run_id = ? AND r.outcome IS NOT NULL ORDER BY r.source_row",
             [run_id],
-        )
+        ):
+            yield source_row, outcome, code, row_text(text, fix_cells) or ""
     finally:
         conn.close()

@@ -51,7 +51,7 @@ INSERT OR IGNORE INTO settled SELECT payload_hash FROM slim_rows
 CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
 DELETE FROM doomed;
 INSERT INTO doomed SELECT r.id FROM slim_rows r JOIN runs u ON u.n = r.run
-    WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = 'final'
+    WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = ''
     AND (r.outcome IS NOT 'retry' OR r.payload_hash IN (SELECT h FROM settled));
 """
 

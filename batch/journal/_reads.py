@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from batch.errors import StateError
 from batch.i18n import _
-from batch.journal._base import PAGE, InputInfo, RunInfo, load_cells, parse_time
+from batch.journal._base import PAGE, InputInfo, RunInfo, load_cells, parse_time, row_text
 from batch.records import Outcome, RowResult
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class JournalReads:
                     cells={} if cells is None else load_cells(cells, _names(names)),
                     outcome=outcome,
                     code=code,
-                    text=text,
+                    text=row_text(text, fix),
                     attempts=tries,
                     last_attempt=parse_time(last),
                     sheet=sheet,
@@ -158,11 +158,16 @@ class JournalReads:
         names += ("code", "text", "attempts", "last_attempt", "sent_groups", "payload_hash")
         columns = ", ".join("d.text" if name == "text" else f"r.{name}" for name in names)
         found = self._query(
-            f"SELECT {columns} FROM rows r LEFT JOIN row_data d ON d.row_id = r.id "  # noqa: S608
-            "WHERE r.run_id = ? ORDER BY r.id",
+            f"SELECT {columns}, d.fix_cells FROM rows r "  # noqa: S608
+            "LEFT JOIN row_data d ON d.row_id = r.id WHERE r.run_id = ? ORDER BY r.id",
             (run_id,),
         )
-        return [dict(zip(names, row, strict=True)) for row in found]
+        states = []
+        for *values, fix_cells in found:
+            state = dict(zip(names, values, strict=True))
+            state["text"] = row_text(state["text"], fix_cells)
+            states.append(state)
+        return states
 
 
 def _names(names_json: str | None) -> list[str] | None:

@@ -10,10 +10,13 @@ pages. A slim row repeats no text: its run is the run's number (`runs.n`) and it
 sheet a number in `sources`, one record per run and input, which also holds the input's
 column names so that a row's cells are stored as a list of values, not an object repeating
 every header. Its registration-time order (`sort_key`, microseconds since 1970) is kept only
-while it is pending. One index finds a run's rows in input order (`rows_run`), one the pending
-rows by person. `rows` is a view with the columns by name that queries read.
+while it is pending, and its state in one byte (`p` pending, `i` in flight; a final row's is
+empty), which the view reads as words. One index finds a run's rows in input order
+(`rows_run`), one the pending rows by person. `rows` is a view with the columns by name that
+queries read; the pending rows are read from the table, whose partial index holds them.
 
-The memory's entries name their run by number and keep their times as integers. Runs keep
+The memory's entries name their run by number, `latest` its group by its place in `GROUPS`
+(0 contact, 1 job, 2 education), and keep their times as integers. Runs keep
 their counts (`counts`) so that they survive the purge of their rows, and when that happened
 (`purged`). `places` lists the report directories and inboxes runs used, whose files the purge
 removes by age. `issues_seen` remembers the Fix/Drop rows reported (by keyed digest) with the
@@ -69,9 +72,11 @@ CREATE TABLE IF NOT EXISTS slim_rows (
     attempts INTEGER NOT NULL DEFAULT 0, last_attempt TEXT);
 CREATE INDEX IF NOT EXISTS rows_run ON slim_rows (run);
 CREATE INDEX IF NOT EXISTS rows_pending ON slim_rows (run, person, sort_key)
-    WHERE status = 'pending';
+    WHERE status = 'p';
 CREATE VIEW IF NOT EXISTS rows AS SELECT r.id, u.run_id, s.source_file, s.sheet, r.source_row,
-    r.payload_hash, r.person, r.sort_key, r.status, r.sent_groups, r.outcome, r.code,
+    r.payload_hash, r.person, r.sort_key, CASE r.status WHEN '' THEN 'final'
+    WHEN 'p' THEN 'pending' WHEN 'i' THEN 'in_flight' ELSE r.status END AS status,
+    r.sent_groups, r.outcome, r.code,
     r.attempts, r.last_attempt, r.run, s.headers AS cell_names
     FROM slim_rows r JOIN runs u ON u.n = r.run JOIN sources s ON s.id = r.source;
 CREATE TABLE IF NOT EXISTS row_data (
@@ -87,7 +92,7 @@ CREATE TABLE IF NOT EXISTS payloads (
     kind TEXT NOT NULL, institution INTEGER NOT NULL, at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, payload_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
-    service INTEGER NOT NULL, person BLOB NOT NULL, grp TEXT NOT NULL,
+    service INTEGER NOT NULL, person BLOB NOT NULL, grp INTEGER NOT NULL,
     registered INTEGER NOT NULL, content_hash BLOB NOT NULL, institution INTEGER NOT NULL,
     accepted_at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, grp)) WITHOUT ROWID;

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.i18n import _
-from batch.journal._base import connect, iso_micros
+from batch.journal._base import GROUPS, connect, iso_micros
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,7 +113,7 @@ class JournalWriter(Closing):
         done = _held()
         self._queue.put(
             _Op(
-                "UPDATE slim_rows SET status = 'in_flight', sent_groups = ? WHERE id = ?",
+                "UPDATE slim_rows SET status = 'i', sent_groups = ? WHERE id = ?",
                 (",".join(groups), row_id),
                 done,
             )
@@ -147,7 +147,7 @@ class JournalWriter(Closing):
         self._raise_if_failed()
         last = None if last_attempt is None else last_attempt.isoformat(timespec="microseconds")
         op = _Op(
-            "UPDATE slim_rows SET status = 'final', outcome = ?, code = ?, attempts = ?, "
+            "UPDATE slim_rows SET status = '', outcome = ?, code = ?, attempts = ?, "
             "last_attempt = ?, sort_key = NULL WHERE id = ?",
             (outcome.value, code, attempts, last, row_id),
             _held() if wait else None,
@@ -254,7 +254,8 @@ def _history_writes(
         (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run))
     ]
     for group, registered, content in accepted.groups:
-        values = (service, person, group, iso_micros(registered), content, institution, at, run)
+        place = GROUPS.index(group)  # the group by its place in GROUPS: no text per entry
+        values = (service, person, place, iso_micros(registered), content, institution, at, run)
         writes.append((_UPSERT_LATEST, values))
     return writes
 

@@ -27,7 +27,7 @@ from batch.report._cells import (
     write_value,
 )
 from batch.report._model import ReportIntegrityError
-from batch.report._sent import SENT_COLUMNS, sent_values
+from batch.report._sent import sent_columns, sent_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -72,6 +72,7 @@ _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
 MAX_COMMENTED_ROWS = 10_000
 PAGE_FOOTER = N_("Page &P of &N")
 _NONE_MARKED: dict[int, str | None] = {}  # a row that is not on the Fix sheet
+_KNOWN_TEXTS = 4_096  # wrapped texts whose line count a sheet remembers
 
 
 def print_setup(sheet: Worksheet, *, landscape: bool, header_rows: int = 0) -> None:
@@ -94,14 +95,24 @@ class _Plan:
 
     widths: list[float]
     wrap: frozenset[int]
+    _known: dict[tuple[int, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     def height(self, values: list[CellValue]) -> float | None:
-        """The row height that shows every wrapped text whole; None for one line."""
-        lines = 1
+        """The row height that shows every wrapped text whole; None for one line.
+
+        A sheet's long texts repeat (the result's texts, UDB's, the common wishes), so each
+        text's line count is kept once measured, for the first `_KNOWN_TEXTS` texts.
+        """
+        lines, known, widths = 1, self._known, self.widths
         for col in self.wrap:
             value = values[col]
-            if type(value) is str and (len(value) >= self.widths[col] - 1 or "\n" in value):
-                lines = max(lines, text_lines(value, self.widths[col]))
+            if type(value) is str and (len(value) >= widths[col] - 1 or "\n" in value):
+                count = known.get((col, value))
+                if count is None:
+                    count = text_lines(value, widths[col])
+                    if len(known) < _KNOWN_TEXTS:
+                        known[col, value] = count
+                lines = max(lines, count)
         return None if lines == 1 else min(lines * LINE_POINTS, _MAX_ROW_POINTS)
 
 
@@ -127,8 +138,9 @@ class _CellWriters:
     xlsxwriter's public `write_string`, `write_number` and `write_datetime` first try
     `int(row)` to accept "A1" notation, then call an undecorated twin with the same arguments
     (its own `write_row` calls the twins). Row sheets always pass numbers, so they call the
-    twins: about a tenth of the writer's CPU on 15 columns (BENCHMARKS.md, 3b). A version of
-    xlsxwriter without a twin gets the public method, which writes the same cell.
+    twins: the wrapper alone is about a tenth of bare xlsxwriter's CPU on 14 columns
+    (BENCHMARKS.md, 3b). A version of xlsxwriter without a twin gets the public method, which
+    writes the same cell.
     """
 
     sheet: Worksheet
@@ -168,7 +180,7 @@ class RowSheets:
         """Write `rows` to sheet `name` (continued on `name 2`, ... past Excel's limit)."""
         self.columns = self.layout.columns
         if outcome is Outcome.READY:  # a dry run: the request's fields as they would be sent
-            self.columns = (*self.columns, *SENT_COLUMNS)
+            self.columns = (*self.columns, *sent_columns())
         iterator = iter(rows)
         sample = list(islice(iterator, _SAMPLE_ROWS))
         inputs = len(self.layout.titles)

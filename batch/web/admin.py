@@ -1,4 +1,4 @@
-"""The admin pages: accounts and their roles, and the audit log (on the page and as CSV).
+"""The admin pages: accounts and their roles, API tokens, the audit log (page and CSV).
 
 Only an admin reaches `/admin` (`roles.RoleGuard`); every change needs the CSRF token
 (`guarded`) and is itself written to the audit log. An admin cannot remove or demote their
@@ -21,6 +21,7 @@ from batch.privacy import mask_cpr
 from batch.web.accounts import ROLES
 from batch.web.audit import ACTIONS, audit, csv_text, read_entries
 from batch.web.context import guarded, web_context
+from batch.web.tokens import Tokens
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -134,11 +135,51 @@ async def audit_csv(request: Request) -> Response:
     )
 
 
+async def tokens_page(
+    request: Request, made: str | None = None, error: str | None = None, status: int = 200
+) -> Response:
+    """The API's tokens by name and age; a token just made is shown here once."""
+    context = web_context(request)
+    listed = await run_in_threadpool(Tokens(context.settings.state_dir).list)
+    return context.pages.render(
+        request, "admin_tokens.html", status, tokens=listed, made=made, error=error
+    )
+
+
+@guarded
+async def create_token(request: Request) -> Response:
+    """Make a token for a name (another system); the page shows it this once."""
+    context = web_context(request)
+    name = str((await request.form()).get("name", "")).strip()
+    try:
+        made = await run_in_threadpool(Tokens(context.settings.state_dir).create, name)
+    except ConfigError as error:
+        return await tokens_page(request, error=mask_cpr(str(error)), status=400)
+    await audit(request, "token", name, detail="created")
+    return await tokens_page(request, made=made)
+
+
+@guarded
+async def revoke_token(request: Request) -> Response:
+    """Revoke a token: the system holding it is refused from its next request."""
+    context = web_context(request)
+    name = str((await request.form()).get("name", ""))
+    try:
+        await run_in_threadpool(Tokens(context.settings.state_dir).revoke, name)
+    except ConfigError as error:
+        return await tokens_page(request, error=mask_cpr(str(error)), status=400)
+    await audit(request, "token", name, detail="revoked")
+    return RedirectResponse("/admin/tokens", status_code=303)
+
+
 ROUTES = [
     Route("/admin/users", users_page, methods=["GET"]),
     Route("/admin/users", add_user, methods=["POST"]),
     Route("/admin/users/role", change_role, methods=["POST"]),
     Route("/admin/users/remove", remove_user, methods=["POST"]),
+    Route("/admin/tokens", tokens_page, methods=["GET"]),
+    Route("/admin/tokens", create_token, methods=["POST"]),
+    Route("/admin/tokens/revoke", revoke_token, methods=["POST"]),
     Route("/admin/audit", audit_page, methods=["GET"]),
     Route("/admin/audit.csv", audit_csv, methods=["GET"]),
 ]

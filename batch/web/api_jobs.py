@@ -10,7 +10,7 @@ exactly as the web app's Send does (`UploadRows`: the stored file read by the in
 name the client gave it). While the nightly job or a send from the pages holds the journal's
 lock, the job waits (`waiting`) and tries again. A validation (`send=false`) is the dry run of
 `batch validate`: it needs no lock and leaves the journal untouched, so its rows are kept in
-`rows.jsonl` beside the upload, read from the dry run's journal before that is gone.
+`rows-<outcome>.jsonl` beside the upload, read from the dry run's journal before that is gone.
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from batch.records import Outcome
 from batch.report import result_facts
 from batch.web.accounts import write_private
 from batch.web.api_rows import row_json
+from batch.web.audit import record
 from batch.web.options import upload_options
 from batch.web.sendpages import UploadRows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
     from batch.config import Settings
@@ -47,11 +48,10 @@ if TYPE_CHECKING:
     from batch.pipeline import RunResult
     from batch.web.uploads import Upload, UploadStore
 
-__all__ = ["ACTIVE", "ApiJob", "ApiJobs"]
+__all__ = ["ACTIVE", "ApiJob", "ApiJobs", "now", "write_job"]
 
 log = structlog.get_logger(__name__)
 JOB_FILE = "api.json"
-ROWS_FILE = "rows.jsonl"
 LOCK_POLL_SECONDS = 2.0
 ACTIVE = frozenset({"queued", "waiting", "running"})
 
@@ -73,6 +73,12 @@ class ApiJob:
     facts: dict[str, Any] = field(default_factory=dict)  # the JSON summary's, once finished
     workbook: str | None = None
     error: str | None = None
+
+
+def write_job(uploads: UploadStore, job: ApiJob) -> None:
+    """Write a job's record beside its upload (atomically, owner-only)."""
+    text = json.dumps(asdict(job), ensure_ascii=False, indent=1)
+    write_private(uploads.folder(job.id) / JOB_FILE, text.encode("utf-8"))
 
 
 class ApiJobs:
@@ -99,8 +105,7 @@ class ApiJobs:
 
     def save(self, job: ApiJob) -> None:
         """Write the job's record (atomically, owner-only)."""
-        text = json.dumps(asdict(job), ensure_ascii=False, indent=1)
-        write_private(self.path(job.id), text.encode("utf-8"))
+        write_job(self.uploads, job)
 
     def all(self) -> list[ApiJob]:
         """Every job whose upload is still kept (retention removes both together)."""
@@ -181,26 +186,39 @@ class ApiJobs:
     def _started(self, job: ApiJob, run_id: str) -> None:
         job.status, job.run_id = "running", run_id
         self.save(job)
+        if job.send:  # a validation's run is in a temporary journal: no run of this one
+            actor = f"token:{job.token}"
+            record(self.settings.state_dir, actor, "send", run_id, detail=job.file)
 
     def _keep_rows(self, job: ApiJob, journal: Journal, run_id: str) -> None:
-        """A validation's rows, from its dry run's journal before that is removed."""
+        """A validation's rows, from its dry run's journal before that is removed.
+
+        One file per outcome, so that reading the Fix rows does not read past the Ready ones.
+        """
         if job.send:
             return  # a sent run's rows stay in the state directory's journal
-        lines = (
-            json.dumps(row_json(result), ensure_ascii=False)
-            for outcome in Outcome
-            for result in journal.results(run_id, outcome)
-        )
-        write_private(self.path(job.id, ROWS_FILE), "".join(f"{line}\n" for line in lines).encode())
+        for outcome in Outcome:
+            lines = (
+                json.dumps(row_json(row), ensure_ascii=False)
+                for row in journal.results(run_id, outcome)
+            )
+            text = "".join(f"{line}\n" for line in lines)
+            if text:
+                write_private(self.path(job.id, _rows_file(outcome)), text.encode("utf-8"))
 
-    def kept_rows(self, job: ApiJob) -> Iterator[dict[str, Any]]:
-        """A validation's kept rows, in the order they were kept (per outcome, input order)."""
-        path = self.path(job.id, ROWS_FILE)
-        if not path.is_file():
-            return
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                yield json.loads(line)
+    def kept_rows(self, job: ApiJob, outcomes: Iterable[Outcome]) -> Iterator[dict[str, Any]]:
+        """A validation's kept rows of `outcomes`, in that order, each in input order."""
+        for outcome in outcomes:
+            path = self.path(job.id, _rows_file(outcome))
+            if not path.is_file():
+                continue
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    yield json.loads(line)
+
+
+def _rows_file(outcome: Outcome) -> str:
+    return f"rows-{outcome.value}.jsonl"
 
 
 def now() -> str:

@@ -7,6 +7,7 @@ lock); such a run also answers to its journal run id. Reads never take the journ
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -24,17 +25,19 @@ from batch.intake import open_input
 from batch.pipeline import SIMULATOR_NOTICE
 from batch.privacy import mask_cpr
 from batch.records import Outcome
-from batch.web.api_jobs import ApiJob, ApiJobs, now
+from batch.web.api_jobs import ACTIVE, ApiJob, ApiJobs, now
 from batch.web.api_problem import problem
-from batch.web.api_rows import find_summary, journal_rows, journal_run, journal_runs, report_dirs
+from batch.web.api_rows import journal_rows
 from batch.web.api_upload import received_form
+from batch.web.audit import record
 from batch.web.options import upload_options
+from batch.web.runs_data import RunLine, find_workbook, run_detail, run_lines
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from batch.web.api_rows import JournalRun
     from batch.web.context import WebContext
+    from batch.web.uploads import Upload
 
 __all__ = ["list_runs", "one_run", "rows", "submit", "workbook"]
 
@@ -58,37 +61,35 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _facts(job: ApiJob | None, found: JournalRun | None) -> tuple[dict[str, Any], dict[str, int]]:
+def _facts(job: ApiJob | None, line: RunLine | None) -> tuple[dict[str, Any], dict[str, int]]:
     """What is known of a run, and its rows per outcome: the job's, then the journal's."""
     counts = {outcome.value: 0 for outcome in Outcome}
     facts: dict[str, Any] = {"status": "queued", "run_id": None, "started": None}
     facts |= {"finished": None, "message": None, "dry_run": False, "files": []}
+    facts["started_by"] = None if job is None else f"token:{job.token}"
     if job is not None:
         counts |= {key: job.facts.get(key, 0) for key in counts}
         facts |= {"status": job.status, "run_id": job.run_id, "dry_run": not job.send}
         facts |= {"message": job.error, "files": [job.file]}
-    if found is not None:
-        info, journal_counts = found
-        counts |= {outcome.value: count for outcome, count in journal_counts.items()}
-        facts |= {"run_id": info.run_id, "dry_run": info.dry_run}
-        facts |= {"started": _iso(info.started), "finished": _iso(info.finished)}
-        facts["files"] = [item.source_file for item in info.inputs] or facts["files"]
+    if line is not None:
+        counts |= line.counts
+        facts |= {"run_id": line.run_id, "dry_run": line.dry_run}
+        facts |= {"started": _iso(line.started), "finished": _iso(line.finished)}
+        facts["files"] = line.file_names() or facts["files"]
+        facts["started_by"] = facts["started_by"] or line.started_by
         if job is None:  # a job's own status wins: it ends once the workbook is written
-            facts["status"] = info.status
-        if facts["message"] is None and info.message is not None:
-            facts["message"] = mask_cpr(info.message)
+            facts["status"] = line.status
     return facts, counts
 
 
-def view(job: ApiJob | None, found: JournalRun | None) -> dict[str, Any]:
+def view(job: ApiJob | None, line: RunLine | None) -> dict[str, Any]:
     """A run as the API lists it: status, when, from which files, and rows per outcome."""
-    facts, counts = _facts(job, found)
+    facts, counts = _facts(job, line)
     run = job.id if job is not None else facts["run_id"]
     return {
         "id": run,
         **facts,
         "submitted": None if job is None else job.submitted,
-        "token": None if job is None else job.token,
         "rows": sum(counts.values()),
         **counts,
         "links": {
@@ -99,7 +100,7 @@ def view(job: ApiJob | None, found: JournalRun | None) -> dict[str, Any]:
     }
 
 
-def _find(context: WebContext, jobs: ApiJobs, run: str) -> tuple[ApiJob | None, JournalRun | None]:
+def _find(context: WebContext, jobs: ApiJobs, run: str) -> tuple[ApiJob | None, RunLine | None]:
     """The job and journal run `run` names; 404 when neither."""
     job: ApiJob | None = None
     if _JOB_ID.fullmatch(run):
@@ -113,19 +114,19 @@ def _find(context: WebContext, jobs: ApiJobs, run: str) -> tuple[ApiJob | None, 
         run_id = run
     else:
         raise HTTPException(404)
-    found = None if run_id is None else journal_run(context.settings.state_dir, run_id)
-    if job is None and found is None:
+    line = None if run_id is None else run_detail(context.settings.state_dir, run_id)
+    if job is None and line is None:
         raise HTTPException(404)
-    return job, found
+    return job, line
 
 
 def _listing(context: WebContext, jobs: ApiJobs, limit: int) -> list[dict[str, Any]]:
     """The journal's runs, each with the job that asked for it, then the jobs it does not hold."""
     asked = jobs.all()
     by_run = {job.run_id: job for job in asked if job.run_id is not None}
-    journal = journal_runs(context.settings.state_dir)
-    held = {info.run_id for info, _counts in journal}
-    listed = [view(by_run.get(found[0].run_id), found) for found in journal]
+    lines = run_lines(context.settings.state_dir)
+    held = {line.run_id for line in lines}
+    listed = [view(by_run.get(line.run_id), line) for line in lines]
     listed += [view(job, None) for job in asked if job.run_id not in held]
     listed.sort(key=lambda item: item["started"] or item["submitted"] or "", reverse=True)
     return listed[:limit]
@@ -141,58 +142,64 @@ async def list_runs(request: Request) -> Response:
 async def one_run(request: Request) -> Response:
     """One run: status and rows per outcome, with the rest of its JSON summary once written."""
     context, jobs = _context(request), _jobs(request)
-    job, found = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
-    shown = view(job, found)
-    if shown["run_id"] is not None and shown["status"] not in {"queued", "waiting", "running"}:
-        folders = report_dirs(context.settings.state_dir, context.settings.report_dir)
-        summary = await run_in_threadpool(find_summary, folders, shown["run_id"])
-        if summary is not None:
-            summary.pop("workbook", None)  # a path on the server: the link serves it
-            shown = {**summary, **shown}
+    job, line = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
+    shown = view(job, line)
+    if shown["status"] not in ACTIVE:
+        summary = await run_in_threadpool(_summary, context, job, line)
+        summary.pop("workbook", None)  # a path on the server: the link serves the file
+        shown = {**summary, **shown}
     return JSONResponse(shown)
 
 
-def _workbook_path(
-    context: WebContext, job: ApiJob | None, found: JournalRun | None
-) -> Path | None:
+def _summary(context: WebContext, job: ApiJob | None, line: RunLine | None) -> dict[str, Any]:
+    """The JSON summary beside the run's workbook; nothing once retention removed both."""
+    path = _workbook_path(context, job, line)
+    try:
+        found = json.loads(path.with_suffix(".json").read_text("utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _workbook_path(context: WebContext, job: ApiJob | None, line: RunLine | None) -> Path | None:
     """The workbook file the run wrote, if it is still there."""
-    path = None if job is None or job.workbook is None else Path(job.workbook)
-    run_id = job.run_id if job is not None else found[0].run_id if found else None
-    if (path is None or not path.is_file()) and run_id is not None:
-        folders = report_dirs(context.settings.state_dir, context.settings.report_dir)
-        summary = find_summary(folders, run_id)
-        path = Path(summary["workbook"]) if summary and summary.get("workbook") else None
-    return path if path is not None and path.is_file() else None
+    if job is not None and job.workbook is not None and Path(job.workbook).is_file():
+        return Path(job.workbook)  # a validation's: its run is in no journal
+    if line is None:
+        return None
+    settings = context.settings
+    return find_workbook(settings.state_dir, settings.report_dir, line.run_id)
 
 
 async def workbook(request: Request) -> Response:
     """The result workbook the run wrote; 404 while it runs, or once retention removed it."""
     context, jobs = _context(request), _jobs(request)
-    job, found = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
-    path = await run_in_threadpool(_workbook_path, context, job, found)
+    job, line = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
+    path = await run_in_threadpool(_workbook_path, context, job, line)
     if path is None:
         text = _("This run has no workbook: it is still running, or its workbook was removed.")
         return problem(404, "no-workbook", text)
+    actor = f"token:{request.scope['api_token']}"
+    target = line.run_id if line is not None else request.path_params["run"]
+    await run_in_threadpool(record, context.settings.state_dir, actor, "download", target)
     return FileResponse(path, filename=path.name, media_type=XLSX)
 
 
 def _rows_page(
     context: WebContext,
     jobs: ApiJobs,
-    found: tuple[ApiJob | None, JournalRun | None],
+    found: tuple[ApiJob | None, RunLine | None],
     query: tuple[list[Outcome], int, int],
 ) -> list[dict[str, Any]]:
     """A validation's kept rows, or a run's rows from the journal: one page of them."""
-    job, journal = found
+    job, line = found
     outcomes, offset, limit = query
     if job is not None and not job.send:
-        wanted = {outcome.value for outcome in outcomes}
-        kept = (row for row in jobs.kept_rows(job) if row["outcome"] in wanted)
-        return list(islice(kept, offset, offset + limit))
-    if journal is None:
+        return list(islice(jobs.kept_rows(job, outcomes), offset, offset + limit))
+    if line is None:
         return []
     state_dir = context.settings.state_dir
-    return journal_rows(state_dir, journal[0].run_id, outcomes, offset, limit) or []
+    return journal_rows(state_dir, line.run_id, outcomes, offset, limit)
 
 
 async def rows(request: Request) -> Response:
@@ -230,12 +237,10 @@ def _number(request: Request, name: str, default: int) -> int:
     given = request.query_params.get(name)
     if given is None:
         return default
-    most = MAX_LIMIT if name == "limit" else None
-    if not given.isdigit() or (most is not None and int(given) > most):
-        text = _("{name} must be a whole number from 0 to {most}").format(
-            name=name, most=most or "∞"
-        )
-        raise _BadQuery(text)
+    if not given.isdigit():
+        raise _BadQuery(_("{name} must be a whole number").format(name=name))
+    if name == "limit" and int(given) > MAX_LIMIT:
+        raise _BadQuery(_("limit must be at most {most}").format(most=MAX_LIMIT))
     return int(given)
 
 
@@ -267,6 +272,9 @@ async def submit(request: Request) -> Response:
         mapping=choices.mapping,
         language=current_language(),
     )
+    actor = f"token:{job.token}"
+    state_dir = context.settings.state_dir
+    await run_in_threadpool(record, state_dir, actor, "upload", upload.id, detail=upload.name)
     jobs.submit(job)
     shown = view(job, None)
     if job.send and context.settings.uses_simulator:
@@ -274,7 +282,7 @@ async def submit(request: Request) -> Response:
     return JSONResponse(shown, status_code=202, headers={"Location": shown["links"]["self"]})
 
 
-def _readable(context: WebContext, upload: Any) -> str | None:  # noqa: ANN401 - an Upload
+def _readable(context: WebContext, upload: Upload) -> str | None:
     """None when the stored file opens with the upload's options, else what is wrong (masked)."""
     path = upload.path(context.uploads.root)
     try:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import Scope
 
-__all__ = ["LANGUAGE_NAMES", "ROUTES", "chosen_language"]
+__all__ = ["LANGUAGE_NAMES", "ROUTES", "browser_language", "chosen_language"]
 
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}  # each in its own language, never translated
 

@@ -293,7 +293,8 @@ async def _audit_mapping(
     request: Request, upload: Upload, before: dict[str, str] | None, how: str = "columns page"
 ) -> None:
     """A change of sheet, header row or mapping, with the mapping before and after (headers)."""
-    where = f"{upload.name}: {how}, sheet {upload.sheet or '-'}, header row {upload.header_row}"
+    row = upload.header_row or "found"
+    where = f"{upload.name}: {how}, sheet {upload.sheet or '-'}, header row {row}"
     old = json.dumps(before, ensure_ascii=False) if before else None
     new = json.dumps(upload.mapping, ensure_ascii=False) if upload.mapping else None
     await audit(request, "mapping", upload.id, detail=where, old=old, new=new)

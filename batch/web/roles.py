@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["RoleGuard", "allowed"]
 
 _OPEN = ("/login", "/static/", "/api/", "/api")
-_VIEWER_READS = ("/runs",)
+_VIEWER_READS = ("/runs", "/help")
+_EVERYBODY_POSTS = ("/logout", "/language")  # signing out, and the language switch
 
 
 def allowed(role: str, method: str, path: str) -> bool:
@@ -36,7 +37,7 @@ def allowed(role: str, method: str, path: str) -> bool:
         return False
     if role == "sender":
         return True
-    if path in {"/logout", "/language"}:  # signing out and the language switch: everyone's
+    if path in _EVERYBODY_POSTS:
         return method == "POST"
     reading = method in {"GET", "HEAD"}
     return reading and any(path == p or path.startswith(p + "/") for p in _VIEWER_READS)

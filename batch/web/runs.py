@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -33,6 +33,7 @@ from batch.web.runs_data import (
     run_detail,
     run_lines,
     run_rows,
+    written_again,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES"]
 
 ROWS_PER_PAGE = 50
+RUNS_PER_PAGE = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUN_ID = re.compile(r"\d{8}T\d{6}-[a-z]{4}")
 STATUS_NAMES = {
     "running": N_("Running"),
@@ -86,12 +89,19 @@ async def runs_page(request: Request) -> Response:
     lines = await run_in_threadpool(run_lines, context.settings.state_dir)
     chosen, problems = _filter(request)
     shown = [line for line in lines if chosen.keeps(line)]
+    pages = max(1, -(-len(shown) // RUNS_PER_PAGE))
+    page = _page_number(request.query_params.get("page", ""), pages)
+    query = {key: value for key, value in request.query_params.items() if key != "page"}
     chart_lines = recent(lines)
     return context.pages.render(
         request,
         "runs.html",
         400 if problems else 200,
-        runs=shown,
+        runs=shown[(page - 1) * RUNS_PER_PAGE : page * RUNS_PER_PAGE],
+        matching=len(shown),
+        page=page,
+        pages=pages,
+        page_link=lambda number: "/runs?" + urlencode({**query, "page": number}),
         total=len(lines),
         chart=chart_of(chart_lines),
         chart_lines=chart_lines,
@@ -101,6 +111,10 @@ async def runs_page(request: Request) -> Response:
         outcomes=OUTCOMES,
         statuses={key: _(name) for key, name in STATUS_NAMES.items()},
     )
+
+
+def _page_number(text: str, pages: int) -> int:
+    return min(max(int(text), 1), pages) if text.isdigit() else 1
 
 
 def _run_id(request: Request) -> str:
@@ -121,8 +135,7 @@ async def run_page(request: Request) -> Response:
     if outcome not in line.counts:
         outcome = next((key for key in ("fix", "drop", "retry") if key in line.counts), "")
         outcome = outcome or next(iter(line.counts), "accepted")
-    page = request.query_params.get("page", "1")
-    number = max(int(page), 1) if page.isdigit() else 1
+    number = _page_number(request.query_params.get("page", ""), 1_000_000)
     rows = await run_in_threadpool(
         run_rows, state_dir, line.run_id, Outcome(outcome), number - 1, ROWS_PER_PAGE
     )
@@ -142,20 +155,26 @@ async def run_page(request: Request) -> Response:
 
 
 async def run_workbook(request: Request) -> Response:
-    """The workbook the run wrote, found by its JSON summary; 404 once retention removed it."""
+    """The workbook the run wrote (found by its JSON summary), else written again; by run id."""
     context = web_context(request)
     run_id = _run_id(request)
     settings = context.settings
     found = await run_in_threadpool(find_workbook, settings.state_dir, settings.report_dir, run_id)
-    if found is None:
-        raise HTTPException(404)
-    await audit(request, "download", run_id, detail=found.name)
-    return FileResponse(
-        found,
-        filename=Path(found).name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Cache-Control": "no-store"},
-    )
+    headers = {"Cache-Control": "no-store"}
+    if found is not None:
+        await audit(request, "download", run_id, detail=found.name)
+        return FileResponse(found, filename=found.name, media_type=XLSX, headers=headers)
+    # Moved away, or a run under way: written afresh from the journal, kept in memory only.
+    again = await run_in_threadpool(written_again, settings.state_dir, run_id)
+    if again is None:
+        text = _(
+            "The rows of this run were deleted when their retention ended; its counts are kept."
+        )
+        return context.pages.render(request, "error.html", 404, message=text)
+    name, content = again
+    await audit(request, "download", run_id, detail=name)
+    headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
+    return Response(content, media_type=XLSX, headers=headers)
 
 
 ROUTES = [

@@ -3,21 +3,25 @@
 Every run of the state directory is in the journal, whichever door it came through: the
 nightly job and `batch run` write it as the web app does, so the list needs nothing else to
 run. Who started a run is in the audit log for the web app and the API; a run not there came
-from the command line (the nightly job or a person at a terminal).
+from the command line: the nightly job when its files came from an inbox the journal knows,
+else the nightly job or a person at a terminal.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch.errors import StateError
+from batch.errors import ConfigError, StateError
 from batch.journal import open_read_only, snapshot
 from batch.journal._base import LOCAL_ZONE
+from batch.pipeline import rebuild_report
+from batch.web.accounts import private_dir
 from batch.web.audit import run_starters
 
 if TYPE_CHECKING:
@@ -33,6 +37,7 @@ __all__ = [
     "run_detail",
     "run_lines",
     "run_rows",
+    "written_again",
 ]
 
 # The order of the chart's stacks and the tables' columns: good news first, trouble last.
@@ -53,6 +58,7 @@ class RunLine:
     counts: dict[str, int]
     started_by: str | None  # None: the command line
     purged: bool
+    from_inbox: bool = False  # its files came from an inbox (`batch run --inbox`: nightly)
 
     @property
     def total(self) -> int:
@@ -94,6 +100,7 @@ def run_lines(state_dir: Path) -> list[RunLine]:
     starters = run_starters(state_dir)
     try:
         with snapshot(journal):
+            inboxes = set(journal.places("inbox"))
             lines = [
                 RunLine(
                     run_id=info.run_id,
@@ -105,6 +112,7 @@ def run_lines(state_dir: Path) -> list[RunLine]:
                     counts={k.value: n for k, n in journal.counts(info.run_id).items() if n},
                     started_by=starters.get(info.run_id),
                     purged=journal.purged(info.run_id) is not None,
+                    from_inbox=any(Path(file).parent in inboxes for file in info.files),
                 )
                 for info in journal.runs()
             ]
@@ -135,6 +143,22 @@ def run_rows(
             return list(itertools.islice(rows, page * size, (page + 1) * size))
     finally:
         journal.close()
+
+
+def written_again(state_dir: Path, run_id: str) -> tuple[str, bytes] | None:
+    """The run's workbook (name, bytes) written afresh from the journal; nothing left on disk.
+
+    For a run whose workbook was moved away or is not written yet (a run under way: its rows
+    so far). None once retention deleted the run's rows.
+    """
+    with tempfile.TemporaryDirectory(
+        prefix="workbook-", dir=private_dir(state_dir / "web")
+    ) as work:
+        try:
+            result = rebuild_report(state_dir, Path(work), run_id)
+        except (ConfigError, StateError):
+            return None
+        return result.paths.workbook.name, result.paths.workbook.read_bytes()
 
 
 def find_workbook(state_dir: Path, report_dir: Path, run_id: str) -> Path | None:

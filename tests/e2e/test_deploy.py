@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import install_kit
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -27,18 +29,9 @@ INSTALLED = "/opt/batch/bin/batch"  # where README's "Nightly use" installs it
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The project's wheel, built offline from the checkout (setuptools from the dev extras)."""
-    out = tmp_path_factory.mktemp("wheel")
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    done = subprocess.run(
-        [*build, "--no-index", "--quiet", "-w", out, ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    (found,) = out.glob("batch-*.whl")
-    return found
+    """The project's wheel, built offline from a clean copy: the checkout gets no build/."""
+    source = install_kit.clean_copy(tmp_path_factory.mktemp("source"))
+    return install_kit.build_wheel(source, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.mark.slow

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from batch.journal import JOURNAL_NAME, KEY_NAME, Journal
 from batch.journal._audit import add_audit, append, entries
 from batch.journal._schema import SCHEMA_VERSION
 from batch.pipeline import run_job
-from batch.records import Outcome
+from batch.records import Issue, Outcome, Row
 from tests.journal.fixtures.make_v1_journal import HEADER, SECOND
 from tests.journal.fixtures.make_v2_journal import BROKEN
 from tests.rows_kit import report, row
@@ -127,3 +130,55 @@ def test_a_schema_3_journal_keeps_its_audit_log(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         (entry,) = entries(conn)
     assert (entry.actor, entry.old_value, entry.new_value) == ("anna", "x", "y")
+
+
+def test_a_fix_rows_text_made_of_its_cells_messages_is_stored_once(journal):
+    """The text that only joins the cells-to-fix messages is not stored twice, yet reads back."""
+    run_id = journal.start_run(inputs=["in.csv"], settings={})
+    mail = Issue("mail-invalid", "Not an address.", column="Mail")
+    loose = Issue("nothing-to-report", "No group.")
+    journal.add_rows(
+        run_id,
+        [
+            Row("in.csv", 2, {"CPR": "1", "Mail": "x"}, None, (mail,)),
+            Row("in.csv", 3, {"CPR": "1", "Mail": "x"}, None, (mail, loose)),
+        ],
+    )
+    with sqlite3.connect(journal.path) as conn:
+        stored = conn.execute("SELECT text FROM row_data ORDER BY row_id").fetchall()
+    conn.close()
+    assert stored == [(None,), ("Not an address. No group.",)]
+    texts = [result.text for result in journal.results(run_id, Outcome.FIX)]
+    assert texts == ["Not an address.", "Not an address. No group."]
+    assert [state["text"] for state in journal.row_states(run_id)] == texts
+
+
+_KILLED_IN_MIGRATION = """
+import os, signal, sys
+from pathlib import Path
+import batch.journal._migrate_v2 as migration
+from batch.journal import Journal
+
+def killed(conn):  # every statement run, nothing committed yet
+    os.kill(os.getpid(), signal.SIGKILL)
+
+migration._check_every_row = killed
+Journal.open(Path(sys.argv[1]))
+"""
+
+
+def test_a_migration_killed_before_its_commit_leaves_schema_2_and_the_next_open_does_it(tmp_path):
+    """SIGKILL inside the migration's transaction: schema 2 as it was; the next open migrates."""
+    state = _v2_state(tmp_path)
+    child = subprocess.run(
+        [sys.executable, "-c", _KILLED_IN_MIGRATION, str(state)], check=False, timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'rows'").fetchone()
+        assert kind == ("table",)
+        assert conn.execute("SELECT COUNT(*) FROM rows").fetchone() == (9,)
+    with Journal.open(state) as journal:
+        assert sum(len(journal.row_states(info.run_id)) for info in journal.runs()) == 9
+        assert journal.memories()[0].remembered == 4

@@ -11,8 +11,13 @@ import pytest
 import requests
 
 from batch.journal import Journal
+from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
-from tests.e2e.helpers import run_cli, summary_of, workbook_of
+from batch.web.mappings import SavedMappings
+from batch.web.runs_data import run_detail
+from batch.web.tokens import Tokens
+from batch.web.uploads import UploadStore
+from tests.e2e.helpers import UNMASKED_CPR, run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
 
@@ -77,7 +82,7 @@ def test_a_validation_by_api_counts_as_batch_validate(served, tmp_path):
     assert all(row["outcome"] == "fix" and row["message"] for row in fix["rows"])
     assert set(RUN["required"]) <= set(shown)  # the description holds for a real answer
     assert all(set(row) == set(ROW["properties"]) for row in fix["rows"])
-    assert not (served.settings.state_dir / "journal.sqlite3").exists()  # as validate: no trace
+    assert run_detail(served.settings.state_dir, shown["run_id"]) is None  # as validate: no trace
 
 
 def test_a_send_by_api_counts_as_batch_run(served, tmp_path):
@@ -93,7 +98,9 @@ def test_a_send_by_api_counts_as_batch_run(served, tmp_path):
     assert shown["status"] == "finished"
     assert counts(shown) == expected
     assert shown["exit_code"] == 1
-    assert shown["token"] == "sagssystem"
+    assert shown["started_by"] == "token:sagssystem"
+    runs_page = signed_in(served.url)[0].get(f"{served.url}/runs", timeout=30).text
+    assert "token:sagssystem" in runs_page  # the Runs page knows who started it
     book = client.get(f"{served.url}{shown['links']['workbook']}", timeout=30)
     assert book.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)
@@ -116,7 +123,7 @@ def test_a_nightly_cli_run_shows_up_in_the_list(served, tmp_path):
     (run,) = [item for item in listed if item["run_id"] == summary["run_id"]]
     assert run["id"] == summary["run_id"]
     assert counts(run) == counts(summary)
-    assert run["token"] is None
+    assert run["started_by"] is None  # the command line
     one = client.get(f"{served.url}/api/runs/{run['id']}", timeout=30).json()
     assert one["exit_code"] == summary["exit_code"]
     assert "workbook" not in one  # a path on the server; the link serves the file
@@ -163,7 +170,7 @@ def test_a_bad_submission_gets_a_problem(served, fields, status, slug):
 
 
 def test_an_empty_file_and_a_plain_post_get_problems(served, tmp_path):
-    """An empty file: 422 with the upload page's message; a body not multipart: 415."""
+    """An empty file: 422 with the upload page's message; not multipart: 415; bad query: 400."""
     client = api(token_for(served.settings.state_dir))
     empty = tmp_path / "tom.csv"
     empty.write_bytes(b"")
@@ -175,8 +182,13 @@ def test_an_empty_file_and_a_plain_post_get_problems(served, tmp_path):
     unknown = client.get(f"{served.url}/api/runs/abcdefghijklmnopqrstuvwx", timeout=10)
     assert unknown.status_code == 404
     assert unknown.json()["type"] == "/api/docs#problem-not-found"
-    bad = client.get(f"{served.url}/api/runs/abcdefghijklmnopqrstuvwx/rows?outcome=x", timeout=10)
-    assert bad.status_code in {400, 404}
+    night = cli("run", tmp_path, EXPORT)
+    run_id = summary_of(workbook_of(tmp_path / "reports"))["run_id"]
+    assert night.code == 1, night.output
+    for query, wrong in (("outcome=x", "outcome must be"), ("limit=-1", "whole number")):
+        bad = client.get(f"{served.url}/api/runs/{run_id}/rows?{query}", timeout=10)
+        assert bad.status_code == 400
+        assert wrong in bad.json()["detail"]
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path):
@@ -236,3 +248,74 @@ def test_the_docs_page_is_browsable_when_signed_in(served):
     assert "GET /api/runs/{run}/rows" in page.text
     anonymous = requests.get(f"{served.url}/help/api", timeout=10, allow_redirects=False)
     assert anonymous.status_code == 303
+
+
+def test_a_restart_runs_queued_jobs_and_fails_the_one_cut_off(tmp_path):
+    """Jobs a stopped server left: a queued one runs after the restart; a running one failed."""
+    settings = settings_for(tmp_path)
+    uploads = UploadStore(settings.state_dir)
+    left = {}
+    for status in ("queued", "running"):
+        with EXPORT.open("rb") as handle:
+            upload = uploads.receive("token:sagssystem", EXPORT.name, handle)
+        job = ApiJob(upload.id, "sagssystem", EXPORT.name, send=True, submitted=now())
+        job.status = status
+        write_job(uploads, job)
+        left[status] = job.id
+    with serve(settings) as served:
+        client = api(token_for(served.settings.state_dir))
+        cut = client.get(f"{served.url}/api/runs/{left['running']}", timeout=10).json()
+        assert cut["status"] == "failed"
+        assert "send the file again" in cut["message"]
+        assert finished(client, served.url, left["queued"])["status"] == "finished"
+
+
+def test_a_viewer_token_reads_but_cannot_send(served):
+    """A viewer token lists runs; its POST is refused 403 before the file is taken."""
+    client = api(Tokens(served.settings.state_dir).create("dashboard", "viewer"))
+    assert client.get(f"{served.url}/api/runs", timeout=10).status_code == 200
+    refused = submit(client, served.url)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/api/docs#problem-token-role"
+    assert not (served.settings.state_dir / "uploads").exists() or not list(
+        (served.settings.state_dir / "uploads").iterdir()
+    )
+
+
+def test_no_cpr_number_in_the_api_logs_links_or_problems(served, tmp_path, capsys):
+    """A send by API logs no CPR number; links carry none; a problem naming the file masks it."""
+    client = api(token_for(served.settings.state_dir))
+    answer = submit(client, served.url)
+    shown = finished(client, served.url, answer.json()["id"])
+    assert not any(UNMASKED_CPR.search(link) for link in shown["links"].values())
+    named = tmp_path / "0101085123.xlsx"
+    named.write_bytes((EXAMPLES / "ungeliste-haandlavet.xlsx").read_bytes())
+    refused = submit(client, served.url, named, sheet="Ark9")
+    assert refused.status_code == 422
+    assert "0101085123" not in refused.text
+    assert "010108-XXXX" in refused.json()["detail"]
+    logged = capsys.readouterr()
+    assert not UNMASKED_CPR.search(logged.out + logged.err)
+
+
+def test_a_saved_mapping_is_used_by_name(served, tmp_path):
+    """`mapping` names a mapping saved on the Columns page: headers no alias knows are read."""
+    odd = tmp_path / "egen.csv"
+    odd.write_text(
+        "Barnets nummer;Vejleder;Vejleders post;Hvornaar\n"
+        "2412084170;Anne Friis;anne@example.dk;2025-08-18 09:00\n",
+        encoding="utf-8",
+    )
+    mapping = {
+        "Barnets nummer": "CPRNr",
+        "Vejleder": "KontaktNavn",
+        "Vejleders post": "KontaktMail",
+        "Hvornaar": "KontaktRegistreringstid",
+    }
+    SavedMappings(served.settings.state_dir).save("Egen liste", mapping)
+    client = api(token_for(served.settings.state_dir))
+    unmapped = submit(client, served.url, odd, send="false")
+    assert unmapped.status_code == 422  # no column the reader knows as the CPR number
+    answer = submit(client, served.url, odd, send="false", mapping="Egen liste")
+    assert answer.status_code == 202, answer.text
+    assert counts(finished(client, served.url, answer.json()["id"]))["ready"] == 1

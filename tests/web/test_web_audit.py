@@ -13,8 +13,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 
 from batch.journal import JOURNAL_NAME, Journal, append_audit, audit_connection
+from batch.journal._schema import SCHEMA_VERSION
 from batch.web.accounts import Accounts
 from batch.web.audit import read_entries, record
+from tests.journal.test_schema import _v2_state
 from tests.web.test_web_browser import EXAMPLE, _edit, _shot, _status_of, _wait
 from tests.web.webkit import PASSWORD, signed_in
 
@@ -97,19 +99,13 @@ def test_the_purge_blanks_old_and_new_values_past_retention_and_keeps_the_entry(
 
 
 def test_an_older_journal_gets_the_audit_table_on_first_open(tmp_path):
-    """A schema-2 journal (no audit table) is migrated when the web app first records."""
-    Journal.open(tmp_path).close()
-    conn = sqlite3.connect(tmp_path / JOURNAL_NAME)
-    conn.executescript(
-        "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_only_redact; DROP TABLE audit; "
-        "PRAGMA user_version = 2;"
-    )
+    """A real schema-2 journal (no audit table) is migrated when the web app first records."""
+    state = _v2_state(tmp_path)
+    record(state, "anna", "sign-in")
+    conn = sqlite3.connect(state / JOURNAL_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     conn.close()
-    record(tmp_path, "anna", "sign-in")
-    conn = sqlite3.connect(tmp_path / JOURNAL_NAME)
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
-    conn.close()
-    assert [entry.action for entry in read_entries(tmp_path)] == ["sign-in"]
+    assert [entry.action for entry in read_entries(state)] == ["sign-in"]
 
 
 def test_admins_export_the_audit_log_as_csv(served):

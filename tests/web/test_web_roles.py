@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
@@ -55,6 +57,11 @@ def test_a_viewer_reads_runs_and_nothing_else(served):
         refused, 403
     )
     assert Accounts(served.settings.state_dir).role("mallory") is None
+    switched = client.post(
+        f"{served.url}/language", data={"csrf": token, "language": "da", "next": "/runs"}
+    )
+    assert switched.status_code == 200  # the language switch is for every role
+    assert 'lang="da"' in switched.text
 
 
 def test_a_sender_uploads_but_cannot_add_users(served):
@@ -162,3 +169,21 @@ def test_in_the_browser_a_viewer_has_no_upload_and_a_sender_no_accounts(served, 
             assert not any(link.rstrip("/") == served.url for link in links)
         else:
             assert driver.find_elements(By.ID, "drop")
+
+
+def test_an_admin_makes_and_revokes_an_api_token_a_sender_cannot(served):
+    """A token made on the admin page works on /api, is audited, and stops when revoked."""
+    Accounts(served.settings.state_dir).add("ada", PASSWORD, "admin")
+    sender, sender_token = signed_in(served.url)
+    refused = sender.post(f"{served.url}/admin/tokens", data={"csrf": sender_token, "name": "x"})
+    assert refused.status_code == 403
+    client, token = signed_in(served.url, "ada")
+    made = client.post(f"{served.url}/admin/tokens", data={"csrf": token, "name": "esdh"})
+    found = re.search(r'id="made-token">([^<]+)<', made.text)
+    assert found
+    bearer = {"Authorization": f"Bearer {found.group(1)}"}
+    assert requests.get(f"{served.url}/api/runs", headers=bearer, timeout=30).status_code == 200
+    client.post(f"{served.url}/admin/tokens/revoke", data={"csrf": token, "name": "esdh"})
+    assert requests.get(f"{served.url}/api/runs", headers=bearer, timeout=30).status_code == 401
+    details = [e.detail for e in read_entries(served.settings.state_dir, "token")]
+    assert details == ["revoked", "created"]

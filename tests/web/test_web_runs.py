@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +15,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from batch.journal import Journal
 from batch.journal._base import LOCAL_ZONE
+from batch.web import runs
 from batch.web.runs_chart import chart_of
 from batch.web.runs_data import RunLine
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
@@ -64,7 +69,7 @@ def test_a_cli_run_shows_up_on_the_runs_page_in_a_browser(served, browser, simul
     svg = driver.find_element(By.CSS_SELECTOR, "svg.chart")
     assert svg.get_attribute("role") == "group"  # not img: its bars are links (WCAG, axe)
     assert svg.find_element(By.TAG_NAME, "desc").get_attribute("textContent").strip()
-    assert len(svg.find_elements(By.CSS_SELECTOR, f'a[href="/runs/{run_id}"] rect')) >= 1
+    assert len(svg.find_elements(By.CSS_SELECTOR, f'g[data-bar="{run_id}"] rect')) >= 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / "runs-01-list.png"))
     row.find_element(By.TAG_NAME, "a").click()
@@ -150,3 +155,58 @@ def test_no_runs_yet_is_an_empty_list_not_an_error(served):
     page = client.get(f"{served.url}/runs", timeout=30)
     assert page.status_code == 200
     assert re.search(r'id="runs-count">\s*0 of 0 runs', page.text)
+
+
+def test_a_moved_workbook_is_written_again_from_the_journal(served, simulator, tmp_path):
+    """The run's workbook moved away: the download writes it afresh, leaving no copy on disk."""
+    run_id = str(_cli_run(simulator, tmp_path)["run_id"])
+    for written in (tmp_path / "reports").iterdir():
+        written.rename(tmp_path / written.name)
+    client, _token = signed_in(served.url)
+    book = client.get(f"{served.url}/runs/{run_id}/workbook", timeout=60)
+    assert book.status_code == 200
+    assert book.content[:2] == b"PK"
+    web = served.settings.state_dir / "web"
+    assert not list(web.glob("workbook-*"))  # written in a temporary folder, gone
+
+
+def test_the_list_pages_and_keeps_its_filter(served, monkeypatch):
+    """Past a page of runs the list pages; the page links keep the filter."""
+    monkeypatch.setattr(runs, "RUNS_PER_PAGE", 1)
+    journal = Journal.open(served.settings.state_dir)
+    try:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            run_id = journal.start_run(inputs=[f"/data/{name}"], settings={})
+            journal.finish_run(run_id, status="finished")
+    finally:
+        journal.close()
+    client, _token = signed_in(served.url)
+    first = client.get(f"{served.url}/runs", params={"status": "finished"}, timeout=30).text
+    assert first.count('<tr data-run="') == 1
+    assert 'href="/runs?status=finished&amp;page=2" rel="next"' in first
+    last = client.get(f"{served.url}/runs?status=finished&page=3", timeout=30).text
+    assert "a.csv" in last  # oldest last
+    assert 'rel="next"' not in last
+
+
+def test_a_run_of_an_inbox_is_the_nightly_job_s(served, simulator, tmp_path):
+    """A `batch run --inbox` run is shown as the nightly job's; a run of a named file is not."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXPORT, inbox / "export.csv")
+    settled = time.time() - 3600  # an export written an hour ago: no longer being written
+    os.utime(inbox / "export.csv", (settled, settled))
+    nightly = run_cli(
+        "run",
+        "--inbox",
+        inbox,
+        *("--wsdl", simulator.wsdl_url, "--system-id", "KUI-TEST", "--institution", "751001"),
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+    )
+    assert nightly.code in {0, 1}, nightly.output
+    _cli_run(simulator, tmp_path)
+    client, _token = signed_in(served.url)
+    page = client.get(f"{served.url}/runs", timeout=30).text
+    assert page.count("nightly job (inbox)") == 1
+    assert page.count("<td>command line</td>") == 1

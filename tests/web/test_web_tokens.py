@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from batch.errors import ConfigError
+from batch.web.audit import read_entries
 from batch.web.tokens import Tokens
 
 
@@ -27,7 +28,7 @@ def _batch(tmp_path, *args):
 
 
 def test_token_create_list_revoke_from_the_command_line(tmp_path):
-    """`token create` prints it once; `list` names it without it; `revoke` removes it."""
+    """`token create` prints it once; `list` names it without it; `revoke` removes it; audited."""
     made = _batch(tmp_path, "create", "sagssystem")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
@@ -35,9 +36,11 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path):
     assert len(token) > 40
     assert "not shown again" in made.stderr
     listed = _batch(tmp_path, "list")
-    assert listed.stdout.split("\t")[0] == "sagssystem"
+    assert listed.stdout.split("\t")[:2] == ["sagssystem", "sender"]
     assert token not in listed.stdout
-    assert Tokens(tmp_path / "state").holder(token) == "sagssystem"
+    holder = Tokens(tmp_path / "state").holder(token)
+    assert holder is not None
+    assert (holder.name, holder.role) == ("sagssystem", "sender")
     again = _batch(tmp_path, "create", "sagssystem")
     assert again.returncode == 2
     assert "revoke" in again.stderr
@@ -46,6 +49,9 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path):
     missing = _batch(tmp_path, "revoke", "sagssystem")
     assert missing.returncode == 2
     assert "no token" in missing.stderr
+    changes = read_entries(tmp_path / "state", "token")
+    assert [entry.detail for entry in changes] == ["revoked", "created (sender)"]  # newest first
+    assert all(entry.actor.startswith("cli:") and entry.target == "sagssystem" for entry in changes)
 
 
 def test_the_tokens_file_holds_only_digests_owner_only(tmp_path):
@@ -66,3 +72,13 @@ def test_a_bad_token_name_is_refused(tmp_path, name):
     """Token names are plain words, as account names are."""
     with pytest.raises(ConfigError):
         Tokens(tmp_path / "state").create(name)
+
+
+def test_a_token_role_must_be_viewer_or_sender(tmp_path):
+    """A token reads (viewer) or also sends (sender); no other role, and sender by default."""
+    tokens = Tokens(tmp_path / "state")
+    with pytest.raises(ConfigError):
+        tokens.create("dashboard", "admin")
+    holder = tokens.holder(tokens.create("dashboard", "viewer"))
+    assert holder is not None
+    assert holder.role == "viewer"

@@ -1,10 +1,11 @@
-"""A Danish data team reads the errors that stop a command in Danish, as the real command says."""
+"""A Danish data team reads Danish: the errors that stop a command, the workbook's titles."""
 
 from __future__ import annotations
 
 import pytest
+from openpyxl import load_workbook
 
-from tests.e2e.helpers import run_cli
+from tests.e2e.helpers import run_cli, workbook_of
 from tests.e2e.team_kit import person_row, team_workbook
 
 pytestmark = pytest.mark.slow
@@ -41,3 +42,19 @@ def test_a_backup_onto_an_existing_file_is_refused_in_danish(tmp_path):
 
     assert done.code == 2, done.output
     assert "findes allerede: en backup overskriver aldrig en fil" in done.stderr
+
+
+def test_the_ready_sheet_titles_the_request_in_danish(tmp_path):
+    """`batch validate --language da`: the sheet Klar shows the request under "Sendes: <field>"."""
+    path = team_workbook(tmp_path / "unge.xlsx", [person_row(0)])
+
+    done = run_cli("validate", path, "--language", "da",
+                   state_dir=tmp_path / "state", report_dir=tmp_path / "reports")  # fmt: skip
+
+    assert done.code == 0, done.output
+    book = load_workbook(workbook_of(tmp_path / "reports"), read_only=True)
+    titles = next(book["Klar"].iter_rows(max_row=1, values_only=True))
+    book.close()
+    assert "Sendes: CPRNr" in titles
+    assert "Sendes: KontaktRegistreringstid" in titles
+    assert not any(str(title).startswith("Sent: ") for title in titles)
