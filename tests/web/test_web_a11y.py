@@ -148,7 +148,7 @@ def test_the_team_pages_have_no_wcag_a_or_aa_violation(served, browser):
     _wait(driver).until(ready.url_contains("/result"))
     driver.get(f"{served.url}/runs")
     _axe(driver, "runs")
-    driver.find_element(By.CSS_SELECTOR, "main a[href^='/runs/']").click()
+    driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run] a").click()
     _wait(driver).until(ready.url_matches(r"/runs/[^/]+$"))
     _axe(driver, "run")
     for page in ("admin/audit", "admin/users", "help/api"):
