@@ -158,6 +158,7 @@ async def checking_fragment(request: Request) -> Response:
         checking=checking,
         busy=context.runner.busy(),
         ended=checking is None,
+        polled=True,
     )
     if checking is None:  # the grid loads its page again, after the counts are swapped in
         response.headers["HX-Trigger-After-Settle"] = "rows-checked"

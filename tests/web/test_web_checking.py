@@ -70,7 +70,7 @@ def test_a_large_file_opens_on_its_first_rows_and_ends_with_all_of_them(served):
     assert line.headers.get("hx-trigger-after-settle") == "rows-checked"
     assert 'id="ready-text" hx-swap-oob="true"' in line.text
     assert client.get(f"{base}/rows", timeout=30).json()["last_row"] == rows
-    assert f'data-count="all">{rows}<' in client.get(check.url, timeout=30).text
+    assert f'id="count-all">{rows}<' in client.get(check.url, timeout=30).text
 
 
 def test_the_page_follows_the_check_to_its_end_in_a_browser(served, browser, tmp_path):
