@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -51,7 +52,8 @@ pytestmark = pytest.mark.slow
 
 
 def _wait(driver):
-    return WebDriverWait(driver, WAIT)
+    # An element can be drawn again while it is read (a row after an edit): read it anew.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException])
 
 
 def _shot(driver, name: str) -> None:
@@ -146,7 +148,7 @@ def test_the_team_pages_have_no_wcag_a_or_aa_violation(served, browser):
     _wait(driver).until(ready.url_contains("/result"))
     driver.get(f"{served.url}/runs")
     _axe(driver, "runs")
-    driver.find_element(By.CSS_SELECTOR, "main a[href^='/runs/']").click()
+    driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run] a").click()
     _wait(driver).until(ready.url_matches(r"/runs/[^/]+$"))
     _axe(driver, "run")
     for page in ("admin/audit", "admin/users", "help/api"):
