@@ -64,6 +64,7 @@ def _day(text: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
+        text = mask_cpr(text[:40])  # what was typed is said back, never a CPR number in full
         problems.append(_("{text} is not a date: write it as 2026-01-31.").format(text=text))
         return None
 

@@ -54,6 +54,7 @@ class Chart:
     bars: list[Bar]
     ticks: list[tuple[float, int]]  # (y, value)
     peak: int
+    trouble: Bar | None = None  # the run with the most rows in Fix and Retry, if any has some
     width: int = WIDTH
     height: int = HEIGHT
     left: int = _LEFT
@@ -97,4 +98,10 @@ def chart_of(lines: list[RunLine]) -> Chart:
     ticks = [
         (round(HEIGHT - _BOTTOM - plot_height * v / top, 2), v) for v in sorted({0, top // 2, top})
     ]
-    return Chart(bars, ticks, peak)
+    worst = max(bars, key=_troubled, default=None)
+    return Chart(bars, ticks, peak, worst if worst is not None and _troubled(worst) else None)
+
+
+def _troubled(bar: Bar) -> int:
+    """Rows of a bar that need a person or another night: Fix and Retry."""
+    return sum(segment.count for segment in bar.segments if segment.outcome in {"fix", "retry"})

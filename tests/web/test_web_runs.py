@@ -147,6 +147,7 @@ def test_the_chart_stacks_outcomes_in_proportion():
     assert fix.height == pytest.approx(9 * spike.segments[0].height)
     assert quiet.segments[0].height == pytest.approx(spike.segments[0].height)
     assert [value for _y, value in chart.ticks] == [0, 50, 100]
+    assert chart.trouble is spike  # named in the chart's description for a screen reader
 
 
 def test_no_runs_yet_is_an_empty_list_not_an_error(served):
