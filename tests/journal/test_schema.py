@@ -182,3 +182,10 @@ def test_a_migration_killed_before_its_commit_leaves_schema_2_and_the_next_open_
     with Journal.open(state) as journal:
         assert sum(len(journal.row_states(info.run_id)) for info in journal.runs()) == 9
         assert journal.memories()[0].remembered == 4
+
+
+def test_a_new_journal_is_made_with_incremental_auto_vacuum(tmp_path):
+    """A new journal gives freed pages back incrementally: its first purge needs no VACUUM."""
+    Journal.open(tmp_path).close()
+    with contextlib.closing(sqlite3.connect(tmp_path / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # INCREMENTAL
