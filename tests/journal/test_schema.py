@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import sqlite3
@@ -15,8 +16,9 @@ import pytest
 
 from batch.config import Settings
 from batch.errors import StateError
-from batch.journal import JOURNAL_NAME, KEY_NAME, Journal
+from batch.journal import JOURNAL_NAME, KEY_NAME, Journal, open_read_only
 from batch.journal._audit import add_audit, append, entries
+from batch.journal._base import take_lock
 from batch.journal._schema import SCHEMA_VERSION
 from batch.pipeline import run_job
 from batch.records import Issue, Outcome, Row
@@ -189,3 +191,34 @@ def test_a_new_journal_is_made_with_incremental_auto_vacuum(tmp_path):
     Journal.open(tmp_path).close()
     with contextlib.closing(sqlite3.connect(tmp_path / JOURNAL_NAME)) as conn:
         assert conn.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # INCREMENTAL
+
+
+def test_a_reader_of_an_older_journal_migrates_it_first(tmp_path):
+    """Read-only beside no run (the web app after an upgrade): schema 2 is migrated, then read."""
+    state = _v2_state(tmp_path)
+    with open_read_only(state) as journal:
+        first = journal.runs()[0].run_id
+        (fix,) = journal.results(first, Outcome.FIX)  # reads the view's `cell_names`
+    assert fix.cells["Kontaktperson"] == "Ole Sko"
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_reader_of_an_older_journal_held_by_a_run_says_so(tmp_path):
+    """A schema-2 journal whose lock is held (its run migrating it): a clear error, no query."""
+    state = _v2_state(tmp_path)
+    lock = take_lock(state)
+    try:
+        with pytest.raises(StateError, match="being upgraded by the run that holds it"):
+            open_read_only(state)
+    finally:
+        os.close(lock)
+
+
+def test_a_reader_refuses_a_journal_of_a_newer_schema(tmp_path):
+    """A journal written by a newer batch is refused read-only too, saying so."""
+    state = _v2_state(tmp_path)
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StateError, match=f"newer version of batch, schema {SCHEMA_VERSION + 1}"):
+        open_read_only(state)
