@@ -175,7 +175,8 @@ def reclaim_space(conn: sqlite3.Connection, on_full: Callable[[], None] | None =
     """Give freed pages back: incremental vacuum, or one full VACUUM in an older journal."""
     (mode,) = conn.execute("PRAGMA auto_vacuum").fetchone()
     if mode == 2:  # noqa: PLR2004 - INCREMENTAL
-        conn.execute("PRAGMA incremental_vacuum")
+        # Run to the end: `execute` steps a pragma once, which frees a single page.
+        conn.executescript("PRAGMA incremental_vacuum;")
     else:
         if on_full is not None:
             on_full()

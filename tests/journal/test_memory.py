@@ -180,3 +180,19 @@ def test_purge_keeps_a_retry_row_only_another_service_settled(tmp_path):
         result = journal.purge(later())
         assert (result.rows, result.kept) == (1, 1)
         assert [state["outcome"] for state in journal.row_states(failed)] == ["retry"]
+
+
+def test_purge_gives_every_freed_page_back(tmp_path):
+    """After a purge the journal keeps no free page: incremental vacuum ran to the end."""
+    with Journal.open(tmp_path) as journal:
+        old = journal.start_run(inputs=[], settings={})
+        note = "x" * 400  # enough bytes per row for the rows to fill hundreds of pages
+        journal.add_rows(old, [row(n, None, Note=f"{n} {note}") for n in range(2, 1002)])
+        journal.finish_run(old, status="finished")
+        result = journal.purge(later())
+        assert result.rows == 1000
+        with sqlite3.connect(journal.path) as conn:
+            assert conn.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # INCREMENTAL
+            assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
+        conn.close()
+    assert result.bytes_after < result.bytes_before / 4
