@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-__all__ = ["open_read_only", "snapshot", "unrecorded_inputs"]
+__all__ = ["open_read_only", "snapshot", "unrecorded_inputs", "upgrade_older"]
 
 
 def open_read_only(state_dir: Path) -> Journal:
@@ -63,6 +63,29 @@ def open_read_only(state_dir: Path) -> Journal:
         raise _unreadable(path, exc) from exc
     # Reading needs no key: the digests are only compared by the run that holds the lock.
     return Journal(path, conn, handle, Pseudonyms(b""))
+
+
+def upgrade_older(state_dir: Path) -> None:
+    """Migrate a journal of an older schema now, under its lock, unless a run holds it.
+
+    For the readers that go without the lock (the memory `batch validate` reads, `batch
+    reconcile`, the web app's Check page): their queries are this schema's. A run that holds
+    the lock migrated the journal when it opened it. A journal not there, current or newer is
+    left as it is.
+    """
+    path = state_dir.expanduser() / JOURNAL_NAME
+    if not path.is_file():
+        return
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error:
+        return  # not a journal: its readers say so
+    finally:
+        conn.close()
+    if 0 < version < SCHEMA_VERSION:
+        with contextlib.suppress(JournalLockedError):
+            Journal.open(state_dir).close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -16,7 +16,7 @@ import pytest
 
 from batch.config import Settings
 from batch.errors import StateError
-from batch.journal import JOURNAL_NAME, KEY_NAME, Journal, open_read_only
+from batch.journal import JOURNAL_NAME, KEY_NAME, Journal, MemoryReader, open_read_only
 from batch.journal._audit import add_audit, append, entries
 from batch.journal._base import take_lock
 from batch.journal._schema import SCHEMA_VERSION
@@ -222,3 +222,13 @@ def test_a_reader_refuses_a_journal_of_a_newer_schema(tmp_path):
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StateError, match=f"newer version of batch, schema {SCHEMA_VERSION + 1}"):
         open_read_only(state)
+
+
+def test_the_memory_batch_validate_reads_is_an_older_journals_too(tmp_path):
+    """`batch validate` beside no run reads a schema-2 journal's memory, migrated first."""
+    state = _v2_state(tmp_path)
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME)) as conn:
+        persons = [bytes(person) for (person,) in conn.execute("SELECT person FROM payloads")]
+    with MemoryReader(state, None) as memory:
+        known = memory(persons)
+    assert sum(len(history.accepted) for history in known.values()) == 4
