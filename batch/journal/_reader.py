@@ -46,16 +46,12 @@ def open_read_only(state_dir: Path) -> Journal:
                 folder=state_dir
             )
         )
+    upgrade_older(state_dir)
     conn = _connect(path)
-    if schema_version(conn, path) < SCHEMA_VERSION:
+    if schema_version(conn, path) < SCHEMA_VERSION:  # a newer one is refused there
         conn.close()
-        with contextlib.suppress(JournalLockedError):  # else its holder migrates it on open
-            Journal.open(state_dir).close()
-        conn = _connect(path)
-        if schema_version(conn, path) < SCHEMA_VERSION:
-            conn.close()
-            message = _("the journal {path} is being upgraded by the run that holds it; try again")
-            raise StateError(message.format(path=path))
+        message = _("the journal {path} is being upgraded by the run that holds it; try again")
+        raise StateError(message.format(path=path))
     try:
         handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
     except OSError as exc:
