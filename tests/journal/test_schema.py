@@ -232,3 +232,57 @@ def test_the_memory_batch_validate_reads_is_an_older_journals_too(tmp_path):
     with MemoryReader(state, None) as memory:
         known = memory(persons)
     assert sum(len(history.accepted) for history in known.values()) == 4
+
+
+_INSERT_V2_ROW = (
+    "INSERT INTO rows (id, run_id, source_file, sheet, source_row, payload_hash, person, "
+    "sort_key, status, sent_groups, outcome, code, attempts, last_attempt) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_AT = "2026-12-02T11:00:01.000000+00:00"
+
+
+def _killed_v2_run(state: Path) -> None:
+    """A schema-2 run killed mid-send: a pending row, an in-flight one, an accepted one."""
+    with contextlib.closing(sqlite3.connect(state / JOURNAL_NAME, isolation_level=None)) as conn:
+        conn.execute(
+            "INSERT INTO runs (run_id, started, status, dry_run, settings, files, pid, service) "
+            "VALUES ('killed', ?, 'running', 0, '{}', '[]', 999999, 1)",
+            (_AT,),
+        )
+        where = [("Ark1", 2, b"1"), ("Ark2", 2, b"2"), ("Ark1", 3, b"3")]
+        states = [
+            (1, "pending", None, None, None, 0, None),
+            (2, "in_flight", "job", None, None, 1, _AT),
+            (None, "final", None, "accepted", "0", 1, _AT),
+        ]
+        rows = [
+            (n, "killed", "b.xlsx", sheet, line, b"p" + digit, b"P" + digit, *state)
+            for n, (sheet, line, digit), state in zip((10, 11, 12), where, states, strict=True)
+        ]
+        conn.executemany(_INSERT_V2_ROW, rows)
+        conn.executemany(
+            "INSERT INTO row_data (row_id, cells, payload, text) VALUES (?, ?, '{}', ?)",
+            [(10, '{"a": 1}', None), (11, '{"a": 2}', None), (12, '{"a": 3}', "Ok")],
+        )
+        conn.execute("INSERT INTO attempts VALUES (11, 1, ?, NULL, NULL, 'timeout', NULL)", (_AT,))
+
+
+def test_a_schema_2_run_killed_mid_send_is_closed_after_the_upgrade_with_every_row(tmp_path):
+    """Killed under schema 2, opened under 4: pending and in-flight rows are Retry, none lost."""
+    state = _v2_state(tmp_path)
+    _killed_v2_run(state)
+    with Journal.open(state) as journal:
+        states = journal.row_states("killed")
+        assert journal.run_info("killed").status == "interrupted"
+        sheets = [(item.sheet, item.rows) for item in journal.run_info("killed").inputs]
+        assert journal.attempts(11)[0]["failure_kind"] == "timeout"
+    assert [(s["id"], s["status"], s["outcome"]) for s in states] == [
+        (10, "final", "retry"),
+        (11, "final", "retry"),
+        (12, "final", "accepted"),
+    ]
+    assert states[0]["text"].startswith("Not sent")
+    assert "may have reached UDB" in states[1]["text"]
+    assert states[1]["sent_groups"] == "job"
+    assert sheets == [("Ark1", 2), ("Ark2", 1)]
