@@ -125,8 +125,7 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """The tables of a new journal; incremental auto-vacuum so a purge can give space back."""
-    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect before any table
+    """The tables of a new journal (`connect` made it incremental, for the purge to give back)."""
     conn.executescript(
         f"BEGIN; {_SCHEMA} {AUDIT_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     )
