@@ -63,7 +63,9 @@ def _read_only(state_dir: Path) -> sqlite3.Connection | None:
         return None
     upgrade_older(state_dir)
     try:
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
     except sqlite3.Error as error:
         raise StateError(_(_UNREADABLE).format(path=path, error=error)) from error
 

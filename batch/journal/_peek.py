@@ -64,7 +64,7 @@ def _known(
     path: Path, keys: Pseudonyms, reports: Sequence[Report], settings: Mapping[str, object]
 ) -> dict[bytes, CprHistory]:
     service = service_of_settings(settings)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         found = conn.execute(
             "SELECT id FROM services WHERE endpoint = ? AND system_id = ?",
@@ -85,7 +85,9 @@ def _known(
 
 def _read_only(state_dir: Path) -> sqlite3.Connection | None:
     path = state_dir.expanduser() / JOURNAL_NAME
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path.exists() else None
+    return (
+        sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) if path.exists() else None
+    )
 
 
 def peek_counts(state_dir: Path, run_id: str) -> dict[str, int]:

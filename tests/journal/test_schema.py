@@ -16,7 +16,15 @@ import pytest
 
 from batch.config import Settings
 from batch.errors import StateError
-from batch.journal import JOURNAL_NAME, KEY_NAME, Journal, MemoryReader, open_read_only
+from batch.journal import (
+    JOURNAL_NAME,
+    KEY_NAME,
+    Journal,
+    MemoryReader,
+    open_read_only,
+    peek_counts,
+    verdicts,
+)
 from batch.journal._audit import add_audit, append, entries
 from batch.journal._base import take_lock
 from batch.journal._schema import SCHEMA_VERSION
@@ -286,3 +294,14 @@ def test_a_schema_2_run_killed_mid_send_is_closed_after_the_upgrade_with_every_r
     assert "may have reached UDB" in states[1]["text"]
     assert states[1]["sent_groups"] == "job"
     assert sheets == [("Ark1", 2), ("Ark2", 1)]
+
+
+def test_lock_free_readers_find_a_journal_whose_folder_name_has_uri_characters(tmp_path):
+    """A state folder named with `#`, `?` or `%` is read by its path, not cut as a URI."""
+    state = tmp_path / "kommune #2? 100%"
+    with Journal.open(state) as journal:
+        run_id = journal.start_run(inputs=["a.csv"], settings={})
+        journal.add_rows(run_id, [Row("a.csv", 2, {"CPR": "1"}, None, ())])
+        journal.finish_run(run_id, status="finished")
+    assert peek_counts(state, run_id) == {"fix": 1}
+    assert [verdict.outcome for verdict in verdicts(state, "a.csv")] == ["fix"]
