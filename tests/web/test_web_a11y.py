@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -50,7 +51,8 @@ pytestmark = pytest.mark.slow
 
 
 def _wait(driver):
-    return WebDriverWait(driver, WAIT)
+    # The grid redraws a row after an edit: an element read meanwhile is stale; read it again.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def _shot(driver, name: str) -> None:
