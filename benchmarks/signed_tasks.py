@@ -10,6 +10,7 @@ carries no timing. One sequential thread, so the process's CPU clock is that thr
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import xmlsec
@@ -27,7 +28,6 @@ from batch.service.tls import TlsSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
@@ -46,25 +46,17 @@ def client_settings(
     if secure is None:
         return ClientSettings(wsdl=wsdl, pool_size=pool_size)
     tls = TlsSettings(
-        ca_bundle=_path(secure["ca"]),
-        client_cert=_path(secure["cert"]),
-        client_key=_path(secure["key"]),
+        ca_bundle=Path(secure["ca"]),
+        client_cert=Path(secure["cert"]),
+        client_key=Path(secure["key"]),
     )
-    signing = (
-        SigningSettings(key=_path(secure["key"]), cert=_path(secure["cert"])) if sign else None
-    )
+    signing = SigningSettings(key=Path(secure["key"]), cert=Path(secure["cert"])) if sign else None
     return ClientSettings(wsdl=wsdl, pool_size=pool_size, tls=tls, signing=signing)
-
-
-def _path(text: str) -> Path:
-    from pathlib import Path  # noqa: PLC0415 - a run-time use beside the type-only import
-
-    return Path(text)
 
 
 def bare_rsa_ms(key_file: str, count: int = 400) -> float:
     """CPU ms of one RSA PKCS#1 v1.5 SHA-256 signature with `cryptography`: the goal's basis."""
-    loaded = serialization.load_pem_private_key(_path(key_file).read_bytes(), password=None)
+    loaded = serialization.load_pem_private_key(Path(key_file).read_bytes(), password=None)
     key: RSAPrivateKey = loaded  # type: ignore[assignment]  # the bench's keys are RSA
     data = bytes(_SIGNED_INFO_BYTES)
     key.sign(data, padding.PKCS1v15(), hashes.SHA256())  # OpenSSL's per-key set-up, once

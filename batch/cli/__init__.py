@@ -13,7 +13,7 @@ from batch.cli import check, columns, history, journal, ops, reconcile, run, sim
 from batch.cli.exit_codes import EXIT_CODES, EXIT_INTERNAL
 from batch.cli.helptext import LanguageGroup, help_language
 from batch.cli.options import early_log_format
-from batch.i18n import use_language
+from batch.i18n import N_, _, use_language
 from batch.logging import configure_logging, json_lines
 from batch.privacy import mask_cpr
 
@@ -51,14 +51,19 @@ class _Guarded(LanguageGroup):
         except (click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as error:  # the last line of defence, by design
-            line = (
-                f"internal error ({type(error).__name__}: {mask_cpr(str(error))}); "
-                "details are in the log; the journal is consistent, run the command again"
-            )
+            what = {"kind": type(error).__name__, "message": mask_cpr(str(error))}
+            line = INTERNAL_ERROR.format(**what)  # the log stays English
             log.exception("internal error", message=line, exit_code=EXIT_INTERNAL)
             if not _json_wanted(ctx.meta.get(_ARGS, [])):
-                sys.stderr.write(f"error: {line}\n")
+                shown = _("error: {message}").format(message=_(INTERNAL_ERROR).format(**what))
+                sys.stderr.write(shown + "\n")
             sys.exit(EXIT_INTERNAL)
+
+
+INTERNAL_ERROR = N_(
+    "internal error ({kind}: {message}); details are in the log; the journal is consistent, "
+    "run the command again"
+)
 
 
 def _json_wanted(args: list[str]) -> bool:

@@ -31,15 +31,15 @@ if TYPE_CHECKING:
 
 __all__ = ["LanguageGroup", "help_language", "help_texts"]
 
-# click's own words in a help page, translated here since click reads another catalog.
-_CLICK_WORDS = {
-    "Usage:": N_("Usage:"),
-    "Options": N_("Options"),
-    "Commands": N_("Commands"),
-    "Positional arguments": N_("Positional arguments"),
-    "Show this message and exit.": N_("Show this message and exit."),
-    "Show the version and exit.": N_("Show the version and exit."),
-}
+# click's own words in a help page: in our catalog too, since click reads another one.
+_CLICK_WORDS = (
+    N_("Usage:"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Positional arguments"),
+    N_("Show this message and exit."),
+    N_("Show the version and exit."),
+)
 _DEFAULT = N_("default: {default}")
 
 
@@ -50,7 +50,7 @@ def _translated(text: str) -> str:
     """`text` from the catalog when it has it; anything else (a metavar, a name) as it is."""
     if text.startswith(_VERBATIM):
         return _VERBATIM + _translated(text.removeprefix(_VERBATIM))
-    return _(_CLICK_WORDS.get(text, text))
+    return _(text)
 
 
 def _cleaned(text: str) -> str:
@@ -148,7 +148,7 @@ def _flag(args: Sequence[str], name: str) -> str | None:
 
 def _config_language(path: Path) -> str | None:
     """The config file's `language`; a file that cannot be read is the command's to report."""
-    with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+    with contextlib.suppress(OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
         sections = [data, *(value for value in data.values() if isinstance(value, dict))]
         for section in sections:
@@ -159,7 +159,7 @@ def _config_language(path: Path) -> str | None:
 
 def help_texts(group: click.Group) -> Iterator[str]:
     """Every text of every help page under `group`, as the catalog must hold it."""
-    yield from _CLICK_WORDS.values()
+    yield from _CLICK_WORDS
     yield _DEFAULT
     yield from _command_texts(group)
 

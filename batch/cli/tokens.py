@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from batch.cli.helptext import LanguageGroup
 from batch.cli.options import _common_options, _fail, _start
 from batch.errors import BatchError
 from batch.i18n import _
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["token"]
 
 
-@click.group()
+@click.group(cls=LanguageGroup)
 def token() -> None:
     """Bearer tokens for the HTTP API (/api) of `batch serve`; only their hashes are kept."""
 
@@ -44,15 +45,22 @@ def _audit(tokens: Tokens, name: str, change: str) -> None:
 
 @token.command("create")
 @click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "sender"]),
+    default="sender",
+    show_default=True,
+    help="viewer: reads runs, rows, workbooks; sender: also sends files.",
+)
 @_common_options
-def token_create(name: str, config_file: Path | None, **flags: Any) -> None:
+def token_create(name: str, role: str, config_file: Path | None, **flags: Any) -> None:
     """Make a token for the system NAME and print it: it is shown this once only."""
     tokens = _tokens(config_file, flags)
     try:
-        made = tokens.create(name)
+        made = tokens.create(name, role)
     except BatchError as error:
         _fail_plain(error)
-    _audit(tokens, name, "created")
+    _audit(tokens, name, f"created ({role})")
     click.echo(made)
     click.echo(
         _("token {name} made: keep it now, it is not shown again").format(name=name), err=True
@@ -62,9 +70,9 @@ def token_create(name: str, config_file: Path | None, **flags: Any) -> None:
 @token.command("list")
 @_common_options
 def token_list(config_file: Path | None, **flags: Any) -> None:
-    """List the tokens by name, with when each was made (never the token)."""
+    """List the tokens by name, with their role and when each was made (never the token)."""
     for info in _tokens(config_file, flags).list():
-        click.echo(f"{info.name}\t{info.created}")
+        click.echo(f"{info.name}\t{info.role}\t{info.created}")
 
 
 @token.command("revoke")

@@ -12,22 +12,24 @@ cell as a Python object. So each format's own record of it is read here, apart f
 - `.ods`: the `<table:table-row>` and `<table:table-column>` tags of the sheet in
   `content.xml`, counted with their `number-rows-repeated`/`number-columns-repeated`; a
   `table:visibility` of `collapse` (hidden by hand) or `filter` (hidden by a filter) hides.
-- `.xls`: xlrd's record of each row's and column's format (`hidden`), and the sheet's
-  `_FilterDatabase` name for a filter.
+- `.xls`: the sheet's BIFF8 records in the `Workbook` stream: ROW records marked hidden,
+  COLINFO ranges marked hidden, and an AUTOFILTERINFO record for a filter.
 
 `.xlsb` is not checked (no reader here tells), and the Summary says so.
 """
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-import xlrd
+from xlrd.compdoc import CompDoc, CompDocError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,7 +62,7 @@ def hidden_cells(path: Path, sheet: str) -> Hidden | None:
     """What is hidden in `sheet` of the workbook at `path`; None when its kind cannot tell."""
     try:
         if not zipfile.is_zipfile(path):
-            return _xls(path, sheet)  # xlrd refuses what is not a .xls: not checked
+            return _xls(path, sheet)  # what is no OLE2 file is refused: not checked
         with zipfile.ZipFile(path) as archive:
             if _ODS_CONTENT in archive.namelist():
                 with archive.open(_ODS_CONTENT) as stream:
@@ -70,7 +72,15 @@ def hidden_cells(path: Path, sheet: str) -> Hidden | None:
                 return None
             with archive.open(member) as stream:
                 return _scan(stream)
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, xlrd.XLRDError):
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ET.ParseError,
+        OSError,
+        CompDocError,
+        struct.error,
+        IndexError,
+    ):
         return None
 
 
@@ -203,19 +213,74 @@ def _scan_ods(stream: IO[bytes], sheet: str) -> Hidden | None:
     return Hidden(frozenset(found.rows), frozenset(found.columns), found.filtered)
 
 
+# BIFF8 records (MS-XLS): a sheet's ROW records carry fDyZero (hidden), its COLINFO records
+# fHidden; AUTOFILTERINFO means an autofilter. A BOUNDSHEET record in the workbook's globals
+# gives each sheet's name and where its records start in the `Workbook` stream.
+_RECORD = struct.Struct("<HH")  # record type, size
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_BOF, _EOF, _BOUNDSHEET, _BIFF8 = 0x0809, 0x000A, 0x0085, 0x0600
+_ROW, _COLINFO, _AUTOFILTERINFO = 0x0208, 0x007D, 0x009D
+_ROW_HIDDEN, _COLUMN_HIDDEN = 0x20, 0x01
+
+
 def _xls(path: Path, sheet: str) -> Hidden | None:
-    """A `.xls` sheet's hidden rows and columns from xlrd's formatting records."""
-    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
-    try:
-        index = book.sheet_names().index(sheet)
-        table = book.sheet_by_index(index)
-        rows = {number + 1 for number, info in table.rowinfo_map.items() if info.hidden}
-        columns = {number for number, info in table.colinfo_map.items() if info.hidden}
-        filtered = any(
-            name.name == "_FilterDatabase" and name.scope == index for name in book.name_obj_list
-        )
-    except ValueError:  # no such sheet
+    """A `.xls` sheet's hidden rows and columns, from its records; None: not a BIFF8 workbook.
+
+    xlrd's container reader finds the stream; its sheet reader, which decodes every cell, took
+    five times as long as calamine reading the cells (BENCHMARKS.md), so the records are read
+    here.
+    """
+    with path.open("rb") as file:
+        stream = CompDoc(file.read(), logfile=io.StringIO()).get_named_stream("Workbook")
+    if (
+        not stream
+        or _RECORD.unpack_from(stream)[0] != _BOF
+        or _U16.unpack_from(stream, 4)[0] != _BIFF8
+    ):
         return None
-    finally:
-        book.release_resources()
+    start = _sheet_starts(stream).get(sheet)
+    return None if start is None else _scan_xls(stream, start)
+
+
+def _sheet_starts(stream: bytes) -> dict[str, int]:
+    """Each sheet's name and where its records start, from the globals' BOUNDSHEET records."""
+    starts = {}
+    position = 0
+    while position + 4 <= len(stream):
+        kind, size = _RECORD.unpack_from(stream, position)
+        body = position + 4
+        if kind == _BOUNDSHEET:
+            count, wide = stream[body + 6], stream[body + 7] & 1
+            raw = stream[body + 8 : body + 8 + count * (2 if wide else 1)]
+            (start,) = _U32.unpack_from(stream, body)
+            starts[raw.decode("utf-16-le" if wide else "latin-1")] = start
+        elif kind == _EOF:
+            break
+        position = body + size
+    return starts
+
+
+def _scan_xls(stream: bytes, position: int) -> Hidden:
+    """Walk one sheet's records to its end: a tight loop, as a large sheet has a record a cell.
+
+    The columns and the filter come before the cells, the rows' ROW records among them.
+    """
+    rows: set[int] = set()
+    columns: set[int] = set()
+    filtered = False
+    end, record = len(stream) - 4, _RECORD.unpack_from
+    while position <= end:
+        kind, size = record(stream, position)
+        if kind == _ROW:
+            if stream[position + 16] & _ROW_HIDDEN:
+                rows.add(_U16.unpack_from(stream, position + 4)[0] + 1)
+        elif kind == _COLINFO and stream[position + 12] & _COLUMN_HIDDEN:
+            first, last = record(stream, position + 4)
+            columns.update(range(first, last + 1))
+        elif kind == _AUTOFILTERINFO:
+            filtered = True
+        elif kind == _EOF:
+            break
+        position += 4 + size
     return Hidden(frozenset(rows), frozenset(columns), filtered)

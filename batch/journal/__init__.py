@@ -26,20 +26,22 @@ commit, and a stream of unchanged rows is committed in large groups. Measured on
 machine: about 0.3-0.6 ms of CPU per sent row for the whole engine (journal, dispatcher,
 scheduling; the SOAP client's own ~0.6-0.8 ms comes on top), and over 2,000 rows/s with 8
 workers and an instant sender, far above any rate the real service should see. Ingest is
-about 12,000 rows/s (JSON payload and cells, hash, three indexes).
+about 12,000 rows/s (JSON payload and cells, hashes, two indexes).
 
 Resume: opening the journal closes runs a killed process left `running` (their unfinished rows
 go to Retry). Each new run ingests its files again; changed-only then skips what was accepted,
 so rerunning after a crash sends only the unfinished rows.
 
-History for changed-only and never-older-over-newer: `accepted` holds the hash of every
-payload UDB accepted (per CPR), `latest` the newest registration time (and the content) UDB
-accepted per CPR and group (contact, job, education). Both only ever move forward.
+History for changed-only and never-older-over-newer, per service and by pseudonym: `payloads`
+holds the keyed hash of every payload UDB accepted (per CPR), `latest` the newest registration
+time (and the content's keyed hash) UDB accepted per CPR and group (contact, job, education).
+Both only ever move forward.
 
-Pieces: `_base` (schema, lock, codecs, types), `_journal` (the `Journal`), `_writer` (the
-group-commit writer thread), `_changes` (changed-only and never-older-over-newer), `_issues`
-(which Fix/Drop rows are new tonight), `_backup` (`batch backup`), `_audit` (the web app's
-audit log).
+Pieces: `_base` (lock, codecs, types), `_schema` (the tables, and the migrations in
+`_migrate_v1` and `_migrate_v2`), `_journal` (the `Journal`), `_ingest` (a chunk of rows into
+the journal), `_writer` (the group-commit writer thread), `_changes` (changed-only and
+never-older-over-newer), `_issues` (which Fix/Drop rows are new tonight), `_purge` and
+`retention` (what expires), `_backup` (`batch backup`), `_audit` (the web app's audit log).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from batch.journal._base import JOURNAL_NAME, row_text
 from batch.journal._fixes import fixed_hashes
 from batch.journal._keys import KEY_NAME, KEY_SIZE, Pseudonyms
 from batch.journal._memory import histories
+from batch.journal._reader import upgrade_older
+from batch.journal._schema import SCHEMA_VERSION
 from batch.journal._services import SIMULATOR, Service
 
 if TYPE_CHECKING:
@@ -52,10 +54,14 @@ class RowVerdict:
 
 
 def _read_only(state_dir: Path) -> sqlite3.Connection | None:
-    """A read-only connection to the journal, without its lock; None when there is none."""
+    """A read-only connection to the journal, without its lock; None when there is none.
+
+    A journal of an older schema is migrated first when no run holds it (`upgrade_older`).
+    """
     path = state_dir.expanduser() / JOURNAL_NAME
     if not path.exists():
         return None
+    upgrade_older(state_dir)
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error as error:
@@ -141,6 +147,9 @@ def _key(state_dir: Path) -> Pseudonyms | None:
 def _service_id(conn: sqlite3.Connection, service: Service | None) -> int | None:
     """The service's id; None for a service never used. `None` asks: the last run's service."""
     try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version != SCHEMA_VERSION:  # a run is migrating it, or a newer batch wrote it
+            return None
         if service is not None:
             found = conn.execute(
                 "SELECT id FROM services WHERE endpoint = ? AND system_id = ?",

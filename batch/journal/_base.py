@@ -261,6 +261,10 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise unusable(path, exc) from exc
     try:
+        # Before WAL: switching to WAL writes a new file's header, which fixes its auto-vacuum
+        # mode for good (a purge then needs a full VACUUM); on an older file it only tells the
+        # next VACUUM (see `_purge.reclaim_space`).
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         # Checkpoint (the only fsync under NORMAL) every ~40 MB of WAL instead of every 4 MB:

@@ -377,6 +377,7 @@ class Journal(JournalReads, Closing):
         if run_id not in self._numbers:
             found = self._query("SELECT n FROM runs WHERE run_id = ?", (run_id,))
             if not found:
-                raise StateError(f"the journal {self.path} holds no run {run_id}")
+                message = _("the journal {path} holds no run {run_id}")
+                raise StateError(message.format(path=self.path, run_id=run_id))
             self._numbers[run_id] = int(found[0][0])
         return self._numbers[run_id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from batch.journal._base import CprHistory, GroupState, micros_iso
+from batch.journal._base import GROUPS, CprHistory, GroupState, micros_iso
 from batch.journal._services import Service
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def histories(
         f"WHERE l.service = ? AND l.person IN ({marks})",
         [service, *persons],
     ):
-        found.setdefault(person, CprHistory(keys, person)).latest[grp] = GroupState(
+        found.setdefault(person, CprHistory(keys, person)).latest[GROUPS[grp]] = GroupState(
             micros_iso(registered), content, institution, micros_iso(at), run_id
         )
     for person, digest, kind, at, run_id in conn.execute(
@@ -138,6 +138,11 @@ def person_rows(conn: sqlite3.Connection, person: bytes) -> list[PersonRow]:
     return [PersonRow(*row) for row in found]
 
 
+def _what(what: str | int) -> str:
+    """`accepted` (a payload), or the group a `latest` entry names by its place in GROUPS."""
+    return what if isinstance(what, str) else GROUPS[what]
+
+
 def person_memory(conn: sqlite3.Connection, person: bytes) -> list[Remembered]:
     """What the memory holds for one person, in every service, oldest first."""
     found = conn.execute(
@@ -150,6 +155,6 @@ def person_memory(conn: sqlite3.Connection, person: bytes) -> list[Remembered]:
         (person, person),
     ).fetchall()
     return [
-        Remembered(Service(endpoint, system_id), what, micros_iso(at), run_id)
+        Remembered(Service(endpoint, system_id), _what(what), micros_iso(at), run_id)
         for endpoint, system_id, what, at, run_id in found
     ]

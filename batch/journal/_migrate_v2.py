@@ -6,8 +6,9 @@ key stay. What changes (see `_schema` for why):
 - every run gets its number `n` (its rowid, so the order of the runs is kept);
 - `rows` becomes `slim_rows` (run number, source number, no text repeated per row) with one
   `sources` record per run and input; `rows` is a view of the same columns as before;
-- the memory (`payloads`, `latest`) names its run by number; `issues_seen` also records the
-  last run that reported each row (`seen`), so that a purge can let it go;
+- the memory (`payloads`, `latest`) names its run by number, `latest` its group by number;
+  `issues_seen` also records the last run that reported each row (`seen`), so that a purge
+  can let it go;
 - `row_data.fix_cells`, `fix_links` and `fixed`, which schema 2 journals gained on open
   outside the schema's version, are part of it.
 A row's cells stay as written (an object per row); rows written from now on store a list of
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batch.errors import StateError
+from batch.i18n import _
 
 if TYPE_CHECKING:
     import sqlite3
@@ -39,7 +41,9 @@ INSERT INTO slim_rows SELECT r.id, u.n, s.id, r.source_row, r.payload_hash, r.pe
     JOIN sources s ON s.run = u.n AND s.source_file = r.source_file AND s.sheet IS r.sheet;
 INSERT INTO payloads SELECT p.service, p.person, p.payload_hash, p.kind, p.institution, p.at,
     COALESCE(u.n, 0) FROM payloads_v2 p LEFT JOIN runs u ON u.run_id = p.run_id;
-INSERT INTO latest SELECT l.service, l.person, l.grp, l.registered, l.content_hash,
+INSERT INTO latest SELECT l.service, l.person,
+    CASE l.grp WHEN 'contact' THEN 0 WHEN 'job' THEN 1 WHEN 'education' THEN 2 END,
+    l.registered, l.content_hash,
     l.institution, l.accepted_at, COALESCE(u.n, 0)
     FROM latest_v2 l LEFT JOIN runs u ON u.run_id = l.run_id;
 INSERT INTO issues_seen SELECT i.source_name, i.digest, i.outcome, i.run_id,
@@ -86,6 +90,8 @@ def _check_every_row(conn: sqlite3.Connection) -> None:
     (after,) = conn.execute("SELECT COUNT(*) FROM slim_rows").fetchone()
     if before != after:
         raise StateError(
-            f"the journal cannot be upgraded: {before - after} of its {before} rows belong to "
-            "no recorded run; it is left as it was (keep it, and report this as a bug)"
+            _(
+                "the journal cannot be upgraded: {lost} of its {rows} rows belong to no recorded "
+                "run; it is left as it was (keep it, and report this as a bug)"
+            ).format(lost=before - after, rows=before)
         )

@@ -16,6 +16,7 @@ from batch.journal._base import JOURNAL_NAME, CprHistory, row_text
 from batch.journal._changes import Skip, plan_row
 from batch.journal._keys import KEY_NAME, load_key
 from batch.journal._memory import histories
+from batch.journal._reader import upgrade_older
 from batch.journal._services import service_of_settings
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def peek_unchanged(
         return {}
     try:
         keys = load_key(state_dir, memory_exists=True)
+        upgrade_older(state_dir)  # else an older journal's memory reads as nothing known
     except StateError:
         return {}
     known = _known(path, keys, reports, settings)

@@ -6,9 +6,9 @@ transaction (a kill rolls it back; the next purge does it again), and with them 
 elsewhere: the links of rows fed back through a Fix sheet (`fix_links`) and the Fix/Drop rows
 remembered as reported (`issues_seen`, keyed digests of the cells) whose last report is as old.
 Kept whatever their age: rows of a run still open, and rows not yet settled: pending or in
-flight, or in Retry with nothing later that settled the same payload (accepted, unchanged, fix
-or drop). A run keeps its record and its counts (`runs.counts`), so `batch status` still
-shows it.
+flight, or in Retry with no row that settled the same payload at the same service (accepted,
+unchanged, fix or drop). A run keeps its record and its counts (`runs.counts`), so
+`batch status` still shows it.
 
 The pseudonymised memory (`payloads`, `latest`) is not touched: it holds no CPR number and no
 content, only keyed digests, and it is what makes the next night send only what changed.
@@ -42,17 +42,20 @@ if TYPE_CHECKING:
 
 __all__ = ["JournalPurge", "compact", "purge_rows", "reclaim_space"]
 
-# Rows past retention that may go: run closed before the cutoff, row settled.
+# Rows past retention that may go: run closed before the cutoff, row settled. A payload is
+# settled per service (the memory's rule): the simulator accepting it settles no real Retry.
 _DOOMED = """
-CREATE TEMP TABLE IF NOT EXISTS settled (h BLOB PRIMARY KEY) WITHOUT ROWID;
-DELETE FROM settled;
-INSERT OR IGNORE INTO settled SELECT payload_hash FROM slim_rows
-    WHERE outcome IN ('accepted', 'unchanged', 'fix', 'drop') AND payload_hash IS NOT NULL;
+CREATE TEMP TABLE IF NOT EXISTS settled_at (s INTEGER, h BLOB, PRIMARY KEY (s, h)) WITHOUT ROWID;
+DELETE FROM settled_at;
+INSERT OR IGNORE INTO settled_at SELECT COALESCE(u.service, 0), r.payload_hash FROM slim_rows r
+    JOIN runs u ON u.n = r.run WHERE r.outcome IN ('accepted', 'unchanged', 'fix', 'drop')
+    AND r.payload_hash IS NOT NULL;
 CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
 DELETE FROM doomed;
 INSERT INTO doomed SELECT r.id FROM slim_rows r JOIN runs u ON u.n = r.run
     WHERE u.status != 'running' AND u.finished < :cutoff AND r.status = ''
-    AND (r.outcome IS NOT 'retry' OR r.payload_hash IN (SELECT h FROM settled));
+    AND (r.outcome IS NOT 'retry' OR EXISTS (SELECT 1 FROM settled_at
+        WHERE s = COALESCE(u.service, 0) AND h = r.payload_hash));
 """
 
 # What the doomed rows leave elsewhere: the links of fed-back rows (by place), and the Fix/Drop
@@ -172,7 +175,8 @@ def reclaim_space(conn: sqlite3.Connection, on_full: Callable[[], None] | None =
     """Give freed pages back: incremental vacuum, or one full VACUUM in an older journal."""
     (mode,) = conn.execute("PRAGMA auto_vacuum").fetchone()
     if mode == 2:  # noqa: PLR2004 - INCREMENTAL
-        conn.execute("PRAGMA incremental_vacuum")
+        # Run to the end: `execute` steps a pragma once, which frees a single page.
+        conn.executescript("PRAGMA incremental_vacuum;")
     else:
         if on_full is not None:
             on_full()

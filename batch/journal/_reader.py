@@ -17,22 +17,28 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING
 
-from batch.errors import StateError
+from batch.errors import JournalLockedError, StateError
 from batch.i18n import _
 from batch.journal._base import JOURNAL_NAME, InputInfo
 from batch.journal._ingest import first_row_columns
 from batch.journal._journal import Journal
 from batch.journal._keys import Pseudonyms
+from batch.journal._schema import SCHEMA_VERSION, schema_version
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-__all__ = ["open_read_only", "snapshot", "unrecorded_inputs"]
+__all__ = ["open_read_only", "snapshot", "unrecorded_inputs", "upgrade_older"]
 
 
 def open_read_only(state_dir: Path) -> Journal:
-    """The journal in `state_dir`, read-only and unlocked; `StateError` if there is none."""
+    """The journal in `state_dir`, read-only and unlocked; `StateError` if there is none.
+
+    A journal of an older schema (batch upgraded, nothing run since) is migrated first, under
+    its lock, as any command that takes the lock would: its queries are this schema's. One of
+    a newer schema is refused, as `Journal.open` refuses it.
+    """
     path = state_dir.expanduser() / JOURNAL_NAME
     if not path.is_file():
         raise StateError(
@@ -40,6 +46,46 @@ def open_read_only(state_dir: Path) -> Journal:
                 folder=state_dir
             )
         )
+    upgrade_older(state_dir)
+    conn = _connect(path)
+    if schema_version(conn, path) < SCHEMA_VERSION:  # a newer one is refused there
+        conn.close()
+        message = _("the journal {path} is being upgraded by the run that holds it; try again")
+        raise StateError(message.format(path=path))
+    try:
+        handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
+    except OSError as exc:
+        conn.close()
+        raise _unreadable(path, exc) from exc
+    # Reading needs no key: the digests are only compared by the run that holds the lock.
+    return Journal(path, conn, handle, Pseudonyms(b""))
+
+
+def upgrade_older(state_dir: Path) -> None:
+    """Migrate a journal of an older schema now, under its lock, unless a run holds it.
+
+    For the readers that go without the lock (the memory `batch validate` reads, `batch
+    reconcile`, the web app's Check page): their queries are this schema's. A run that holds
+    the lock migrated the journal when it opened it. A journal not there, current or newer is
+    left as it is.
+    """
+    path = state_dir.expanduser() / JOURNAL_NAME
+    if not path.is_file():
+        return
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error:
+        return  # not a journal: its readers say so
+    finally:
+        conn.close()
+    if 0 < version < SCHEMA_VERSION:
+        with contextlib.suppress(JournalLockedError):
+            Journal.open(state_dir).close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the journal at `path`, checked to be one."""
     try:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
@@ -48,14 +94,20 @@ def open_read_only(state_dir: Path) -> Journal:
             check_same_thread=False,
             timeout=30,
         )
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from exc
+    try:
         conn.execute("SELECT COUNT(*) FROM runs").fetchone()
-        handle = os.open(path, os.O_RDONLY)  # closed with the journal, in place of a lock
-    except (sqlite3.Error, OSError) as exc:
-        raise StateError(
-            _("the journal {path} cannot be read ({error})").format(path=path, error=exc)
-        ) from exc
-    # Reading needs no key: the digests are only compared by the run that holds the lock.
-    return Journal(path, conn, handle, Pseudonyms(b""))
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _unreadable(path, exc) from exc
+    return conn
+
+
+def _unreadable(path: Path, error: object) -> StateError:
+    return StateError(
+        _("the journal {path} cannot be read ({error})").format(path=path, error=error)
+    )
 
 
 @contextlib.contextmanager

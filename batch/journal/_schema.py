@@ -15,7 +15,8 @@ empty), which the view reads as words. One index finds a run's rows in input ord
 (`rows_run`), one the pending rows by person. `rows` is a view with the columns by name that
 queries read; the pending rows are read from the table, whose partial index holds them.
 
-The memory's entries name their run by number and keep their times as integers. Runs keep
+The memory's entries name their run by number, `latest` its group by its place in `GROUPS`
+(0 contact, 1 job, 2 education), and keep their times as integers. Runs keep
 their counts (`counts`) so that they survive the purge of their rows, and when that happened
 (`purged`). `places` lists the report directories and inboxes runs used, whose files the purge
 removes by age. `issues_seen` remembers the Fix/Drop rows reported (by keyed digest) with the
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS payloads (
     kind TEXT NOT NULL, institution INTEGER NOT NULL, at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, payload_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
-    service INTEGER NOT NULL, person BLOB NOT NULL, grp TEXT NOT NULL,
+    service INTEGER NOT NULL, person BLOB NOT NULL, grp INTEGER NOT NULL,
     registered INTEGER NOT NULL, content_hash BLOB NOT NULL, institution INTEGER NOT NULL,
     accepted_at INTEGER NOT NULL, run INTEGER NOT NULL,
     PRIMARY KEY (service, person, grp)) WITHOUT ROWID;
@@ -124,8 +125,7 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """The tables of a new journal; incremental auto-vacuum so a purge can give space back."""
-    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect before any table
+    """The tables of a new journal (`connect` made it incremental, for the purge to give back)."""
     conn.executescript(
         f"BEGIN; {_SCHEMA} {AUDIT_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     )

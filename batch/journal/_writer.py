@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from batch.closing import Closing
 from batch.errors import StateError
 from batch.i18n import _
-from batch.journal._base import connect, iso_micros
+from batch.journal._base import GROUPS, connect, iso_micros
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -254,7 +254,8 @@ def _history_writes(
         (_INSERT_ACCEPTED, (service, person, accepted.payload_hash, institution, at, run))
     ]
     for group, registered, content in accepted.groups:
-        values = (service, person, group, iso_micros(registered), content, institution, at, run)
+        place = GROUPS.index(group)  # the group by its place in GROUPS: no text per entry
+        values = (service, person, place, iso_micros(registered), content, institution, at, run)
         writes.append((_UPSERT_LATEST, values))
     return writes
 

@@ -1,7 +1,10 @@
 """Retention: a person's data in clear is kept `retention_days` (default 30), then deleted.
 
 What holds a person's data in clear, and where the purge finds it:
-- the journal's rows and attempts (see `batch.journal._purge`: unsettled rows are kept);
+- the journal's rows and attempts (see `batch.journal._purge`: unsettled rows are kept), and
+  with them the keyed digests of single rows' cells: the Fix/Drop rows remembered as reported
+  (`issues_seen`, once the last run that reported one is past retention) and the links of rows
+  fed back through a Fix sheet (`fix_links`);
 - result workbooks and JSON summaries (`<name>-YYYYMMDD-HHMMSS[-N].xlsx|.json`) in every report
   directory a run wrote to (the journal records each) and in the current `report_dir`; other
   files there are left alone;

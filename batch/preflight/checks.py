@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 from batch.errors import BatchError
 from batch.i18n import _
 from batch.preflight import checks_text as T  # noqa: N812 - the texts, short
-from batch.preflight.startup import address_warning, certificate_warnings, risk_warnings
+from batch.preflight.startup import (
+    address_warning,
+    certificate_warnings,
+    expiry_date,
+    risk_warnings,
+)
 from batch.preflight.wiring import check_system_id, client_settings, input_options
 from batch.service.certs import configured_certificates
 from batch.service.client import UdbClient
@@ -91,7 +96,7 @@ def _certificate_checks(settings: Settings, client: ClientSettings) -> list[Chec
             soon[0]
             if soon
             else _(T.CERTIFICATE_OK).format(
-                file=info.file, date=info.not_after.date().isoformat(), days=info.days_left(now)
+                file=info.file, date=expiry_date(info), days=info.days_left(now)
             )
         )
         checks.append(Check(name, status, text, _(T.RENEW) if soon else "", data))

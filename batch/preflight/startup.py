@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from batch.errors import ConfigError
 from batch.i18n import N_, _
@@ -22,8 +23,16 @@ if TYPE_CHECKING:
     from batch.config import Settings
     from batch.service.client import ClientSettings
 
-__all__ = ["Startup", "address_warning", "is_loopback_url", "risk_warnings", "startup_checks"]
+__all__ = [
+    "Startup",
+    "address_warning",
+    "expiry_date",
+    "is_loopback_url",
+    "risk_warnings",
+    "startup_checks",
+]
 
+_DANISH = ZoneInfo("Europe/Copenhagen")
 _EXPIRES = {
     "tls": N_(
         "the TLS client certificate {file} expires in {days} days ({date}): renew it in time"
@@ -69,8 +78,9 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _date(info: CertificateInfo) -> str:
-    return info.not_after.date().isoformat()
+def expiry_date(info: CertificateInfo) -> str:
+    """The certificate's last day as a person reads a date here: dd-mm-yyyy, Danish local."""
+    return info.not_after.astimezone(_DANISH).strftime("%d-%m-%Y")
 
 
 def certificate_warnings(
@@ -79,7 +89,11 @@ def certificate_warnings(
     """A warning per certificate expiring within `warn_days`; ConfigError for an expired one."""
     warnings = []
     for info in certificates:
-        params = {"file": str(info.file), "date": _date(info), "days": str(info.days_left(now))}
+        params = {
+            "file": str(info.file),
+            "date": expiry_date(info),
+            "days": str(info.days_left(now)),
+        }
         if info.expired(now):
             raise ConfigError(_(_EXPIRED[info.role]).format(**params))
         if info.days_left(now) < warn_days:

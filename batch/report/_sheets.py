@@ -138,8 +138,9 @@ class _CellWriters:
     xlsxwriter's public `write_string`, `write_number` and `write_datetime` first try
     `int(row)` to accept "A1" notation, then call an undecorated twin with the same arguments
     (its own `write_row` calls the twins). Row sheets always pass numbers, so they call the
-    twins: about a tenth of the writer's CPU on 15 columns (BENCHMARKS.md, 3b). A version of
-    xlsxwriter without a twin gets the public method, which writes the same cell.
+    twins: the wrapper alone is about a tenth of bare xlsxwriter's CPU on 14 columns
+    (BENCHMARKS.md, 3b). A version of xlsxwriter without a twin gets the public method, which
+    writes the same cell.
     """
 
     sheet: Worksheet

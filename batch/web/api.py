@@ -61,7 +61,10 @@ class ApiDoor:
 
 
 class _BearerGuard:
-    """The caller's token (`scope["api_token"]` = its name), the language, the safe headers."""
+    """The caller's token (`scope["api_token"]` = its name) and its role, the language, headers.
+
+    A viewer token reads (GET); only a sender token may send a file.
+    """
 
     def __init__(self, app: ASGIApp, *, tokens: Tokens) -> None:
         self.app = app
@@ -86,7 +89,11 @@ class _BearerGuard:
         if holder is None:
             await _unauthorized(bool(token.strip()))(scope, receive, with_headers)
             return
-        scope["api_token"] = holder
+        if holder.role != "sender" and scope["method"] not in {"GET", "HEAD"}:
+            text = _("This token may only read: ask an administrator for a sender token.")
+            await problem(403, "token-role", text)(scope, receive, with_headers)
+            return
+        scope["api_token"] = holder.name
         await self.app(scope, receive, with_headers)
 
 
@@ -124,6 +131,7 @@ def create_api(context: WebContext) -> Starlette:
         Route(f"{PREFIX}/runs/{{run}}", api_views.one_run, methods=["GET"]),
         Route(f"{PREFIX}/runs/{{run}}/workbook", api_views.workbook, methods=["GET"]),
         Route(f"{PREFIX}/runs/{{run}}/rows", api_views.rows, methods=["GET"]),
+        Route(f"{PREFIX}/runs/{{run}}/stop", api_views.stop, methods=["POST"]),
         Route(f"{PREFIX}/openapi.json", api_spec.openapi, methods=["GET"]),
         Route(f"{PREFIX}/docs", api_spec.docs, methods=["GET"]),
     ]

@@ -19,7 +19,6 @@ import functools
 import json
 import queue
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -68,7 +67,7 @@ class ApiJob:
     sheet: str | None = None
     mapping: str | None = None  # the saved mapping's name
     language: str = "en"  # of the workbook's texts: the caller's Accept-Language
-    status: str = "queued"  # queued, waiting, running, then the run's own status, or failed
+    status: str = "queued"  # queued, waiting, running; then the run's own, stopped or failed
     run_id: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # the JSON summary's, once finished
     workbook: str | None = None
@@ -90,6 +89,7 @@ class ApiJobs:
         self._queue: queue.Queue[str] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stops: dict[str, threading.Event] = {}
         self._recover()
 
     def path(self, job_id: str, name: str = JOB_FILE) -> Path:
@@ -126,6 +126,19 @@ class ApiJobs:
                 self._thread = threading.Thread(target=self._work, name="api-runs", daemon=True)
                 self._thread.start()
 
+    def stop(self, job_id: str) -> None:
+        """Stop a job as Ctrl-C stops a run.
+
+        Not started, it never starts; waiting for the lock, it stops waiting; sending, the rows
+        in flight finish and the rest wait in Retry.
+        """
+        with self._lock:
+            self._stops.setdefault(job_id, threading.Event()).set()
+
+    def _stop_of(self, job_id: str) -> threading.Event:
+        with self._lock:
+            return self._stops.setdefault(job_id, threading.Event())
+
     def _recover(self) -> None:
         """After a restart: queued jobs are queued again; one cut off mid-run is failed."""
         for job in sorted(self.all(), key=lambda item: item.submitted):
@@ -147,8 +160,9 @@ class ApiJobs:
     def _run(self, job: ApiJob) -> None:
         use_language(job.language)
         upload = self.uploads.load(job.id)
+        stop = self._stop_of(job.id)
         try:
-            result = self._until_free(job, upload)
+            result = None if stop.is_set() else self._until_free(job, upload, stop)
         except BatchError as error:
             job.status, job.error = "failed", mask_cpr(str(error))
         except Exception as error:
@@ -156,14 +170,19 @@ class ApiJobs:
             job.status = "failed"
             job.error = mask_cpr(f"internal error ({type(error).__name__})")
         else:
-            job.status, job.run_id = result.status, result.run_id
-            job.facts = result_facts(result)
-            job.workbook = str(result.paths.workbook)
+            if result is None:
+                job.status = "stopped"  # before it held the journal: nothing was run
+            else:
+                job.status, job.run_id = result.status, result.run_id
+                job.facts = result_facts(result)
+                job.workbook = str(result.paths.workbook)
+        with self._lock:
+            self._stops.pop(job.id, None)
         self.save(job)
         log.info("api run ended", job=job.id, status=job.status)
 
-    def _until_free(self, job: ApiJob, upload: Upload) -> RunResult:
-        """The run, tried again while another run holds the journal's lock."""
+    def _until_free(self, job: ApiJob, upload: Upload, stop: threading.Event) -> RunResult | None:
+        """The run, tried again while another run holds the journal's lock; None if stopped."""
         options = upload_options(self.settings, upload)
         path = upload.path(self.uploads.root)
         named = _('API upload "{name}" by {token}').format(name=job.file, token=job.token)
@@ -174,6 +193,7 @@ class ApiJobs:
                     self.settings,
                     inputs=[named],
                     dry_run=not job.send,
+                    stop=stop,
                     on_run=lambda run_id: self._started(job, run_id),
                     on_end=functools.partial(self._keep_rows, job),
                 )
@@ -181,7 +201,8 @@ class ApiJobs:
                 if job.status != "waiting":
                     job.status = "waiting"
                     self.save(job)
-                time.sleep(LOCK_POLL_SECONDS)
+                if stop.wait(LOCK_POLL_SECONDS):
+                    return None
 
     def _started(self, job: ApiJob, run_id: str) -> None:
         job.status, job.run_id = "running", run_id

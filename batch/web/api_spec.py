@@ -2,28 +2,30 @@
 
 Hand-written because the routes are few and their shapes matter more than their signatures; a
 test holds it to the routes (every route described, nothing described that is not routed). The
-docs page is server-rendered from the same dict: no viewer to vendor, nothing run in a browser.
+docs pages are server-rendered from the same dict (`api_reference.html`): /api/docs on its own
+for a token holder, /help/api among the pages: no viewer to vendor, no script to run.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import JSONResponse
 
 from batch import __version__
 from batch.records import Outcome
+from batch.web.context import web_context
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["PROBLEMS", "ROW", "RUN", "SPEC", "docs", "openapi"]
+__all__ = ["PROBLEMS", "ROW", "RUN", "SPEC", "docs", "help_page", "openapi", "operations"]
 
 PROBLEMS = {
     "token-missing": "No `Authorization: Bearer <token>` header (401).",
     "token-invalid": "The token is unknown or was revoked (401).",
+    "token-role": "A viewer token may only read; sending needs a sender token (403).",
     "not-found": "No run, or no address, of that name (404).",
     "method-not-allowed": "The address exists, not with that method (405).",
     "bad-request": "A query parameter cannot be used; `detail` says which and why (400).",
@@ -33,6 +35,7 @@ PROBLEMS = {
     "bad-file": "The file cannot be read as a table: empty, not a spreadsheet, a sheet that "
     "is not there, a required column missing; `detail` says what to do (422).",
     "no-workbook": "The run is still under way, or retention removed its workbook (404).",
+    "not-stoppable": "The run was not asked for through the API, or it has ended (409).",
     "internal": "A fault of ours, logged on the server (500).",
 }
 _OUTCOMES = [outcome.value for outcome in Outcome]
@@ -54,7 +57,8 @@ RUN = {
         "status": {
             "type": "string",
             "description": "queued, waiting (another run holds the state directory), running, "
-            "then finished, interrupted, stopped, broken, setup or failed.",
+            "then finished, interrupted (stopped while sending), stopped (before it ran), "
+            "broken, setup or failed.",
         },
         "dry_run": {"type": "boolean", "description": "A validation: nothing was sent."},
         "started_by": {
@@ -146,6 +150,7 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "202": _json(RUN, "Queued; poll the Location."),
+                    "403": _PROBLEM,
                     "413": _PROBLEM,
                     "415": _PROBLEM,
                     "422": _PROBLEM,
@@ -222,6 +227,20 @@ SPEC: dict[str, Any] = {
                 },
             },
         },
+        "/api/runs/{run}/stop": {
+            **_BY_ID,
+            "post": {
+                "summary": "Stop a run asked for through the API, as Ctrl-C stops `batch run`: "
+                "not started, it never starts; sending, rows in flight finish, the rest wait "
+                "in Retry",
+                "responses": {
+                    "202": _json(RUN, "Stopping; poll the run."),
+                    "403": _PROBLEM,
+                    "404": _PROBLEM,
+                    "409": _PROBLEM,
+                },
+            },
+        },
         "/api/openapi.json": {
             "get": {
                 "summary": "This description",
@@ -243,40 +262,40 @@ async def openapi(_request: Request) -> Response:
     return JSONResponse(SPEC)
 
 
-async def docs(_request: Request) -> Response:
-    """The operations and problems, as one plain page."""
-    parts = [f"<h1>{escape(SPEC['info']['title'])} {escape(__version__)}</h1>"]
-    parts.append(f"<p>{escape(SPEC['info']['description'])}</p><h2>Operations</h2>")
+def operations() -> list[dict[str, Any]]:
+    """Each operation of `SPEC` as the docs list it: method, path, summary, fields, answers."""
+    found = []
     for path, item in SPEC["paths"].items():
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            parts.append(f"<h3><code>{method.upper()} {escape(path)}</code></h3>")
-            parts.append(f"<p>{escape(operation['summary'])}</p>")
-            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
-            body = operation.get("requestBody", {}).get("content", {})
-            for form in body.values():
-                parameters += [
+            fields = [*item.get("parameters", []), *operation.get("parameters", [])]
+            for form in operation.get("requestBody", {}).get("content", {}).values():
+                fields += [
                     {"name": name, "in": "form", **field}
                     for name, field in form["schema"]["properties"].items()
                 ]
-            if parameters:
-                rows = "".join(
-                    f"<li><code>{escape(p['name'])}</code> ({escape(p['in'])}) "
-                    f"{escape(p.get('description', ''))}</li>"
-                    for p in parameters
-                )
-                parts.append(f"<ul>{rows}</ul>")
-            codes = ", ".join(escape(code) for code in operation["responses"])
-            parts.append(f"<p>Answers: {codes}</p>")
-    parts.append("<h2>Problems</h2><dl>")
-    for slug, text in PROBLEMS.items():
-        parts.append(f'<dt id="problem-{slug}"><code>{slug}</code></dt><dd>{escape(text)}</dd>')
-    parts.append("</dl>")
-    page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>batch HTTP API</title>'
-        "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}code{background:#f3f3f3;padding:0 .2rem}</style>"
-        "</head><body><main>" + "".join(parts) + "</main></body></html>"
-    )
-    return HTMLResponse(page)
+            found.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation["summary"],
+                    "fields": fields,
+                    "answers": list(operation["responses"]),
+                }
+            )
+    return found
+
+
+def _reference() -> dict[str, Any]:
+    return {"operations": operations(), "problems": PROBLEMS, "version": __version__}
+
+
+async def docs(request: Request) -> Response:
+    """The operations and problems as one page of its own (for a token holder: no session)."""
+    return web_context(request).pages.render(request, "api_docs.html", **_reference())
+
+
+async def help_page(request: Request) -> Response:
+    """The same, among the pages, for a signed-in person (`/help/api`)."""
+    return web_context(request).pages.render(request, "api_help.html", **_reference())

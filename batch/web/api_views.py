@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from batch.web.context import WebContext
     from batch.web.uploads import Upload
 
-__all__ = ["list_runs", "one_run", "rows", "submit", "workbook"]
+__all__ = ["list_runs", "one_run", "rows", "stop", "submit", "workbook"]
 
 _JOB_ID = re.compile(r"[a-z]{24}")
 _RUN_ID = re.compile(r"\d{8}T\d{6}-[a-z]{4}")
@@ -290,3 +290,19 @@ def _readable(context: WebContext, upload: Upload) -> str | None:
     except BatchError as error:
         return mask_cpr(str(error).replace(str(path), upload.name))
     return None
+
+
+async def stop(request: Request) -> Response:
+    """Stop a run asked for through the API, as Ctrl-C stops `batch run`: 202, then it ends."""
+    context, jobs = _context(request), _jobs(request)
+    job, line = await run_in_threadpool(_find, context, jobs, request.path_params["run"])
+    if job is None:
+        text = _("Only a run asked for through the API can be stopped here.")
+        return problem(409, "not-stoppable", text)
+    if job.status not in ACTIVE:
+        return problem(409, "not-stoppable", _("This run has ended already."))
+    jobs.stop(job.id)
+    actor = f"token:{request.scope['api_token']}"
+    target = job.run_id or job.id
+    await run_in_threadpool(record, context.settings.state_dir, actor, "stop", target)
+    return JSONResponse(view(job, line), status_code=202)

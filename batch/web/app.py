@@ -21,7 +21,7 @@ from batch.i18n import _, use_language
 from batch.web import admin, language, pages, runs, sendpages
 from batch.web.accounts import Accounts
 from batch.web.api import ApiDoor, create_api
-from batch.web.api_spec import docs as api_docs
+from batch.web.api_spec import help_page as api_help
 from batch.web.assets import PublicStatic
 from batch.web.context import WebContext, web_context
 from batch.web.mappings import SavedMappings
@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> Starlette:
         *pages.ROUTES,
         *sendpages.ROUTES,
         *runs.ROUTES,
-        Route("/help/api", api_docs, methods=["GET"]),  # /api/docs for a signed-in browser
+        Route("/help/api", api_help, methods=["GET"]),  # /api/docs for a signed-in browser
         *admin.ROUTES,
         *language.ROUTES,
         Mount("/static", app=static, name="static"),

@@ -25,7 +25,7 @@ from batch.journal import dump_cells, load_cells, peek_unchanged
 from batch.records import Report, Row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from batch.records import CellValue
@@ -58,6 +58,7 @@ class Summary:
     counts: dict[str, int]
     blank: int
     language: str = ""  # the language the rows' messages were written in ("" before it was kept)
+    complete: bool = True  # False while the rows are still being read and checked
 
 
 def row_status(row: Row) -> str:
@@ -164,35 +165,53 @@ class CheckedRows:
         return Summary(**{**data, "counts": counts})
 
     def build(
-        self, path: Path, options: InputOptions, state_dir: Path, service: Mapping[str, object]
+        self,
+        path: Path,
+        options: InputOptions,
+        state_dir: Path,
+        service: Mapping[str, object],
+        stored: Callable[[int], None] | None = None,
     ) -> Summary:
-        """Read the stored file again with `options`, apply the user's edits, store every row."""
+        """Read the stored file again with `options`, apply the user's edits, store every row.
+
+        Each chunk is committed as it is stored and `stored(rows so far)` told, so the grid can
+        show the first rows while the rest are read; the summary is `complete` at the end only.
+        """
         opened = open_input(path, options)
         edits = self.edits()
         now = datetime.now(UTC)
-        self._conn.execute("BEGIN")
-        self._conn.execute("DELETE FROM rows")
-        for chunk in opened.chunks(now):
-            rows = [edited(row, edits.get(row.source_row), options) for row in chunk]
-            reports = [row.report for row in rows if row.report]
-            notes = peek_unchanged(state_dir, reports, settings=service)
-            self._conn.executemany(
-                "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)",
-                [_record(row, notes) for row in rows],
-            )
         summary = {
             "source_file": opened.source_file,
             "sheet": opened.sheet,
             "headers": list(opened.headers),
             "fields": opened.fields,
-            "blank": opened.blank,
+            "blank": 0,
             "language": current_language(),
+            "complete": False,
         }
+        self._conn.execute("BEGIN")
+        self._conn.execute("DELETE FROM rows")
+        self._keep_summary(summary)
+        self._conn.execute("COMMIT")
+        count = 0
+        for chunk in opened.chunks(now):
+            rows = [edited(row, edits.get(row.source_row), options) for row in chunk]
+            reports = [row.report for row in rows if row.report]
+            notes = peek_unchanged(state_dir, reports, settings=service)
+            records = [_record(row, notes) for row in rows]
+            self._conn.execute("BEGIN")
+            self._conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)", records)
+            self._conn.execute("COMMIT")
+            count += len(records)
+            if stored is not None:
+                stored(count)
+        self._keep_summary({**summary, "blank": opened.blank, "complete": True})
+        return self.summary()
+
+    def _keep_summary(self, summary: dict[str, Any]) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO facts VALUES ('summary', ?)", [json.dumps(summary)]
         )
-        self._conn.execute("COMMIT")
-        return self.summary()
 
     def edits(self) -> Edits:
         """Every cell the user edited, by row number and header."""

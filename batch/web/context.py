@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 
 from batch.i18n import _
 from batch.privacy import mask_cpr
+from batch.web.checking import Checks
 from batch.web.sessions import csrf_ok
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class WebContext:
     runner: Runner
     pages: Pages
     throttle: LoginThrottle
+    checks: Checks = field(default_factory=Checks)  # rows being checked in the background
 
     @property
     def upload_max_bytes(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from batch.errors import BatchError
 from batch.i18n import N_, _, current_language, ngettext
 from batch.web.audit import audit
 from batch.web.checked import CheckedRows
+from batch.web.checking import CHUNK_ROWS
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
 
@@ -32,6 +34,7 @@ __all__ = [
     "check_or_columns",
     "grid_config",
     "ready_text",
+    "start_check",
 ]
 
 PAGE_SIZE = 50
@@ -46,27 +49,42 @@ STATUS_LABELS = {
 }
 
 
-def build_rows(request: Request, upload: Upload) -> None:
+def build_rows(
+    request: Request, upload: Upload, stored: Callable[[int], None] | None = None
+) -> None:
     """Read the upload's rows through the intake into its `rows.sqlite3` (edits kept)."""
     context = web_context(request)
     folder = context.uploads.folder(upload.id)
+    options = upload_options(context.settings, upload)
+    if stored is not None:  # shown while it is read: small chunks, so the first comes soon
+        options = replace(options, chunk_rows=CHUNK_ROWS)
     with CheckedRows(folder) as rows:
         rows.build(
             upload.path(context.uploads.root),
-            upload_options(context.settings, upload),
+            options,
             context.settings.state_dir,
             context.settings.printable(),
+            stored=stored,
         )
+
+
+async def start_check(request: Request, upload: Upload) -> BaseException | None:
+    """Check the rows in the background; return once the first are stored (or the error)."""
+    context = web_context(request)
+    check = context.checks.start(upload.id, lambda stored: build_rows(request, upload, stored))
+    await run_in_threadpool(check.first.wait)
+    return check.error
 
 
 async def check_or_columns(
     request: Request, upload: Upload, columns: Callable[..., Awaitable[Response]]
 ) -> Response:
-    """Read the rows and go to Check; on a file the intake refuses, the Columns page says why."""
-    try:
-        await run_in_threadpool(build_rows, request, upload)
-    except BatchError as error:
+    """Start checking the rows and go to Check; when the file is refused, Columns says why."""
+    error = await start_check(request, upload)
+    if isinstance(error, BatchError):
         return await columns(request, error=file_message(request, upload, error))
+    if error is not None:
+        raise error
     return RedirectResponse(f"/uploads/{upload.id}/check", status_code=303)
 
 
@@ -78,10 +96,16 @@ async def check_page(request: Request) -> Response:
         if not rows.built():
             return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
         summary = rows.summary()
-    if summary.language != current_language() and not upload.run_ids:
-        # The rows' messages were written in another language (the switch was used): check
-        # them again in this one. Once sent, the rows keep UDB's answers as they came.
-        await run_in_threadpool(build_rows, request, upload)
+    checking = context.checks.running(upload.id) is not None
+    stale = summary.language != current_language() and not upload.run_ids
+    if not checking and (stale or not summary.complete):
+        # Checked in another language (the switch was used), or stopped half-way by a restart:
+        # check again. Once sent, the rows keep UDB's answers as they came.
+        error = await start_check(request, upload)
+        if isinstance(error, BatchError):  # the Columns page says what is wrong with the file
+            return RedirectResponse(f"/uploads/{upload.id}/columns", status_code=303)
+        if error is not None:
+            raise error
         with CheckedRows(context.uploads.folder(upload.id)) as rows:
             summary = rows.summary()
     labels = {status: _(label) for status, label in STATUS_LABELS.items()}
@@ -94,8 +118,51 @@ async def check_page(request: Request) -> Response:
         grid=grid_config(summary, upload),
         simulator=context.settings.uses_simulator,
         busy=context.runner.busy(),
+        checking=_checking(request, upload, summary),
         step="check",
     )
+
+
+def _checking(request: Request, upload: Upload, summary: Summary) -> dict[str, Any] | None:
+    """What the Check page says while the rows are being checked; None once they are."""
+    context = web_context(request)
+    check = context.checks.running(upload.id)
+    if check is not None:
+        return {"rows": check.rows, "error": None}
+    failure = context.checks.failure(upload.id)
+    if not summary.complete and failure is not None:
+        text = file_message(request, upload, failure) if isinstance(failure, BatchError) else ""
+        return {
+            "rows": 0,
+            "error": text or _("Something went wrong on the server. Your data is kept; try again."),
+        }
+    return None
+
+
+async def checking_fragment(request: Request) -> Response:
+    """The Check page's "still checking" line, polled; once done, the counts and Send too."""
+    context = web_context(request)
+    upload = load_upload(request)
+    with CheckedRows(context.uploads.folder(upload.id)) as rows:
+        if not rows.built():
+            raise HTTPException(404)
+        summary = rows.summary()
+    checking = _checking(request, upload, summary)
+    labels = {status: _(label) for status, label in STATUS_LABELS.items()}
+    response = context.pages.render(
+        request,
+        "checking.html",
+        upload=upload,
+        summary=summary,
+        labels=labels,
+        checking=checking,
+        busy=context.runner.busy(),
+        ended=checking is None,
+        polled=True,
+    )
+    if checking is None:  # the grid loads its page again, after the counts are swapped in
+        response.headers["HX-Trigger-After-Settle"] = "rows-checked"
+    return response
 
 
 def grid_config(summary: Summary, upload: Upload) -> str:
@@ -184,6 +251,9 @@ async def edit_cell(request: Request) -> Response:
     upload = load_upload(request)
     if context.runner.busy():
         return JSONResponse({"error": _("Rows cannot be edited while they are being sent.")}, 409)
+    if context.checks.running(upload.id) is not None:
+        text = _("The rows are still being checked. Try again in a moment.")
+        return JSONResponse({"error": text}, 409)
     try:
         body = await request.json()
         n, column = int(request.path_params["n"]), str(body["column"])
@@ -226,5 +296,6 @@ async def edit_cell(request: Request) -> Response:
 ROUTES = [
     Route("/uploads/{upload_id}/check", check_page, methods=["GET"]),
     Route("/uploads/{upload_id}/rows", rows_page, methods=["GET"]),
+    Route("/uploads/{upload_id}/checking", checking_fragment, methods=["GET"]),
     Route("/uploads/{upload_id}/rows/{n:int}", edit_cell, methods=["POST"]),
 ]

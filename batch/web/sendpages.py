@@ -94,11 +94,14 @@ async def send(request: Request) -> Response:
     upload = load_upload(request)
     if context.runner.busy():
         return RedirectResponse(f"/uploads/{upload.id}/send", status_code=303)
-    try:
-        await run_in_threadpool(build_rows, request, upload)
-    except BatchError as error:
-        text = file_message(request, upload, error)
+    # Read again, after any check still running (the same queue, so the two never mix rows).
+    check = context.checks.start(upload.id, lambda _stored: build_rows(request, upload))
+    await run_in_threadpool(check.done.wait)
+    if isinstance(check.error, BatchError):
+        text = file_message(request, upload, check.error)
         return context.pages.render(request, "error.html", 400, message=text)
+    if check.error is not None:
+        raise check.error
     user = request.scope["session"]["user"]
     context.runner.start(
         upload.id,

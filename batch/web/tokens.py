@@ -24,9 +24,11 @@ from batch.web.accounts import private_dir, write_private
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["PREFIX", "TokenInfo", "Tokens"]
+__all__ = ["PREFIX", "TOKEN_ROLES", "TokenInfo", "Tokens"]
 
 PREFIX = "batch_"  # lets a secret scanner (or a person) tell what a leaked string is
+# As the pages' roles: a viewer reads runs, rows and workbooks; a sender also sends files.
+TOKEN_ROLES = ("viewer", "sender")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
@@ -36,6 +38,7 @@ class TokenInfo:
 
     name: str
     created: str  # ISO 8601, UTC
+    role: str = "sender"  # a token made before roles existed sends, as accounts do
 
 
 def _digest(token: str) -> str:
@@ -60,12 +63,14 @@ class Tokens:
     def _write(self, tokens: dict[str, dict[str, str]]) -> None:
         write_private(self.path, json.dumps(tokens, indent=1, sort_keys=True).encode())
 
-    def create(self, name: str) -> str:
-        """Make a token for `name` and return it (the only time it is seen).
+    def create(self, name: str, role: str = "sender") -> str:
+        """Make a token for `name` with `role` and return it (the only time it is seen).
 
         `ConfigError` for a bad name or one that has a token already: revoking first makes the
         replacement of a token a deliberate act, not a typo that cuts a system off.
         """
+        if role not in TOKEN_ROLES:
+            raise ConfigError(f"{role!r} is no token role: use {' or '.join(TOKEN_ROLES)}")
         if not _NAME.fullmatch(name):
             raise ConfigError(
                 f"{name!r} cannot be a token name: use letters, digits and . _ @ - (at most 64)"
@@ -78,16 +83,13 @@ class Tokens:
                     f"there is a token named {name!r} already: `batch token revoke {name}` first"
                 )
             created = datetime.now(UTC).isoformat(timespec="seconds")
-            tokens[name] = {"sha256": _digest(token), "created": created}
+            tokens[name] = {"sha256": _digest(token), "created": created, "role": role}
             self._write(tokens)
         return token
 
     def list(self) -> list[TokenInfo]:
-        """Every token's name and when it was made, sorted by name."""
-        return [
-            TokenInfo(name, entry.get("created", ""))
-            for name, entry in sorted(self._read().items())
-        ]
+        """Every token's name, when it was made and its role, sorted by name."""
+        return [_info(name, entry) for name, entry in sorted(self._read().items())]
 
     def revoke(self, name: str) -> None:
         """Remove `name`'s token; `ConfigError` when there is none."""
@@ -97,11 +99,15 @@ class Tokens:
                 raise ConfigError(f"there is no token named {name!r}")
             self._write(tokens)
 
-    def holder(self, token: str) -> str | None:
-        """The name whose token `token` is, or None; every digest is compared in constant time."""
+    def holder(self, token: str) -> TokenInfo | None:
+        """Whose token `token` is, or None; every digest is compared in constant time."""
         digest = _digest(token)
         found = None
         for name, entry in self._read().items():
             if hmac.compare_digest(entry.get("sha256", ""), digest):
-                found = name
+                found = _info(name, entry)
         return found
+
+
+def _info(name: str, entry: dict[str, str]) -> TokenInfo:
+    return TokenInfo(name, entry.get("created", ""), entry.get("role", "sender"))

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
-from batch.cli.helptext import help_language
+from batch.cli import main
+from batch.cli.helptext import LanguageGroup, help_language
 
 _COMMAND = Path(sys.executable).with_name("batch")  # the command `make run` leaves
 _NO_LANGUAGE = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "BATCH_LANGUAGE", "BATCH_CONFIG")
@@ -94,3 +96,17 @@ def test_english_stays_english():
 def test_the_language_is_decided_as_for_the_command(args, env, expected):
     """The flag wins over BATCH_LANGUAGE, which wins over the locale; English otherwise."""
     assert help_language(args, env) == expected
+
+
+def _groups(group: click.Group) -> list[click.Group]:
+    nested = [c for c in group.commands.values() if isinstance(c, click.Group)]
+    return [group, *(g for sub in nested for g in _groups(sub))]
+
+
+def test_every_group_lists_its_commands_in_the_language():
+    """Each group (user, token, ...) shortens its commands' translated help, as `batch` does."""
+    plain = [g.name for g in _groups(main) if not isinstance(g, LanguageGroup)]
+    assert not plain, f"groups whose command list stays English: {plain}"
+    shown = _words(_help("token", "--help", BATCH_LANGUAGE="da"))
+    assert "Tilbagekald tokenet NAVN" in shown
+    assert "Lav et token til systemet NAVN" in shown

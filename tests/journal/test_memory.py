@@ -165,3 +165,34 @@ def test_unchanged_rows_are_compacted(tmp_path):
         ).fetchall()
     assert found[0][:3] == (None, None, 2)
     assert len(found[0][3]) == 16
+
+
+def test_purge_keeps_a_retry_row_only_another_service_settled(tmp_path):
+    """The simulator's acceptance of a payload does not settle the real service's Retry of it."""
+    with Journal.open(tmp_path) as journal:
+        rehearsal = journal.start_run(inputs=[], settings={}, service=Service(SIMULATOR, "S"))
+        _accept(journal, rehearsal, [row(2, report("0101084123"))])
+        real = Service.at("https://udb.example.dk/svc", "S")
+        failed = journal.start_run(inputs=[], settings={}, service=real)
+        journal.add_rows(failed, [row(2, report("0101084123"))])
+        journal.mark_unsent_as_retry(failed, "the service was down")
+        journal.finish_run(failed, status="broken")
+        result = journal.purge(later())
+        assert (result.rows, result.kept) == (1, 1)
+        assert [state["outcome"] for state in journal.row_states(failed)] == ["retry"]
+
+
+def test_purge_gives_every_freed_page_back(tmp_path):
+    """After a purge the journal keeps no free page: incremental vacuum ran to the end."""
+    with Journal.open(tmp_path) as journal:
+        old = journal.start_run(inputs=[], settings={})
+        note = "x" * 400  # enough bytes per row for the rows to fill hundreds of pages
+        journal.add_rows(old, [row(n, None, Note=f"{n} {note}") for n in range(2, 1002)])
+        journal.finish_run(old, status="finished")
+        result = journal.purge(later())
+        assert result.rows == 1000
+        with sqlite3.connect(journal.path) as conn:
+            assert conn.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # INCREMENTAL
+            assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
+        conn.close()
+    assert result.bytes_after < result.bytes_before / 4

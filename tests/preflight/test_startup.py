@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,8 @@ from batch.preflight.checks import Status, _wsdl_check
 from batch.preflight.startup import address_warning
 from batch.preflight.wiring import client_settings
 from tests.pki_kit import issue
+
+CPH = ZoneInfo("Europe/Copenhagen")  # certificate dates are shown in Danish local time
 
 
 def _warnings(**settings):
@@ -40,7 +43,7 @@ def test_an_expired_signing_certificate_refuses_the_start(tmp_path):
     """Expired: ConfigError naming the file and the date."""
     when = datetime.now(UTC) - timedelta(days=1)
     old = issue(tmp_path, "old-signer", not_after=when)
-    with pytest.raises(ConfigError, match=when.date().isoformat()) as raised:
+    with pytest.raises(ConfigError, match=when.astimezone(CPH).strftime("%d-%m-%Y")) as raised:
         _warnings(sign_key=old.key, sign_cert=old.cert, endpoint="https://udb.example/s")
     assert str(old.cert) in str(raised.value)
 

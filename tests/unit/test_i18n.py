@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import threading
 from pathlib import Path
@@ -89,6 +90,14 @@ def test_no_translation_is_left_without_a_use():
     used = set(_code_messages())
     unused = [_key(m.id) for m in _catalog() if m.id and _key(m.id) not in used]
     assert not unused, "translated but not used:\n" + "\n".join(unused)
+
+
+def test_no_text_is_translated_twice():
+    """Each English text has one entry: a second (from two branches merged) would hide one."""
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', PO.read_text(encoding="utf-8"), re.MULTILINE)
+    texts = ["".join(re.findall(r'"(.*)"', lines)) for lines in ids]
+    twice = sorted({text for text in texts if texts.count(text) > 1})
+    assert not twice, "translated twice:\n" + "\n".join(twice)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.webkit import PASSWORD, USER, csrf_of, signed_in
+from batch.web.accounts import Accounts
+from tests.web.webkit import PASSWORD, USER, columns_form, csrf_of, signed_in, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = next((ROOT / "batch" / "web" / "static" / "vendor").glob("axe-core-*/axe.min.js"))
@@ -51,8 +52,8 @@ pytestmark = pytest.mark.slow
 
 
 def _wait(driver):
-    # The grid redraws a row after an edit: an element read meanwhile is stale; read it again.
-    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    # An element can be drawn again while it is read (a row after an edit): read it anew.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException])
 
 
 def _shot(driver, name: str) -> None:
@@ -131,6 +132,28 @@ def test_every_page_has_no_wcag_a_or_aa_violation(served, browser):
     _axe(driver, "send")
     driver.get(f"{served.url}/uploads/nosuchuploadnosuchupload/columns")
     _axe(driver, "error")
+
+
+def test_the_team_pages_have_no_wcag_a_or_aa_violation(served, browser):
+    """axe-core finds no WCAG 2.1 A/AA violation on Runs, a run, audit log, accounts, API help."""
+    Accounts(served.settings.state_dir).add(USER, PASSWORD, role="admin")
+    driver = browser
+    _sign_in_by_keyboard(driver, served.url)
+    driver.find_element(By.ID, "file").send_keys(str(EXAMPLE))
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    _wait(driver).until(ready.presence_of_element_located((By.ID, "columns-form")))
+    driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
+    _grid_loaded(driver)
+    driver.find_element(By.ID, "send").click()
+    _wait(driver).until(ready.url_contains("/result"))
+    driver.get(f"{served.url}/runs")
+    _axe(driver, "runs")
+    driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run] a").click()
+    _wait(driver).until(ready.url_matches(r"/runs/[^/]+$"))
+    _axe(driver, "run")
+    for page in ("admin/audit", "admin/users", "help/api"):
+        driver.get(f"{served.url}/{page}")
+        _axe(driver, page.replace("/", "-"))
 
 
 def test_the_whole_flow_by_keyboard_alone(served, browser):
@@ -232,3 +255,38 @@ def test_axe_core_is_kept_for_the_tests_and_never_served(served):
     vendored = f"/static/vendor/{AXE.parent.name}/axe.min.js"
     assert client.get(f"{served.url}{vendored}", timeout=10).status_code == 404
     assert client.get(f"{served.url}/static/gridkeys.js", timeout=10).status_code == 200
+
+
+def test_a_viewer_may_switch_the_language_too(served):
+    """The switch is open to every role: a viewer's Runs page turns Danish."""
+    Accounts(served.settings.state_dir).add("vera", PASSWORD, role="viewer")
+    client, token = signed_in(served.url, "vera")
+    answer = client.post(
+        f"{served.url}/language",
+        data={"csrf": token, "language": "da", "next": "/runs"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.url.endswith("/runs")
+    assert '<html lang="da">' in answer.text
+
+
+def test_the_rows_messages_follow_a_language_switch(served):
+    """Rows checked in English are checked again in Danish when the switch is used before a send."""
+    client, token = signed_in(served.url)
+    data = (
+        b"CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid\n"
+        b"0303064561;Bo Berg;ikke-en-mail;2025-08-18 09:00\n"
+    )
+    page = upload(client, served.url, token, "sprog.csv", data)
+    checked = client.post(page.url, data=columns_form(page.text, token), timeout=30)
+    rows = checked.url.removesuffix("/check") + "/rows?status=fix"
+    english = client.get(rows, timeout=10).json()["data"][0]["p2"]
+    assert "not a valid e-mail address" in english
+    client.post(
+        f"{served.url}/language",
+        data={"csrf": token, "language": "da", "next": checked.url.removeprefix(served.url)},
+        timeout=30,
+    )
+    danish = client.get(rows, timeout=10).json()["data"][0]["p2"]
+    assert "ikke en gyldig e-mailadresse" in danish

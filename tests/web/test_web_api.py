@@ -13,9 +13,11 @@ import requests
 from batch.journal import Journal
 from batch.web.api_jobs import ApiJob, now, write_job
 from batch.web.api_spec import ROW, RUN
+from batch.web.mappings import SavedMappings
 from batch.web.runs_data import run_detail
+from batch.web.tokens import Tokens
 from batch.web.uploads import UploadStore
-from tests.e2e.helpers import run_cli, summary_of, workbook_of
+from tests.e2e.helpers import UNMASKED_CPR, run_cli, summary_of, workbook_of
 from tests.web.api_kit import EXAMPLES, EXPORT, api, cli, counts, finished, submit, token_for
 from tests.web.webkit import serve, settings_for, signed_in
 
@@ -266,3 +268,101 @@ def test_a_restart_runs_queued_jobs_and_fails_the_one_cut_off(tmp_path):
         assert cut["status"] == "failed"
         assert "send the file again" in cut["message"]
         assert finished(client, served.url, left["queued"])["status"] == "finished"
+
+
+def test_a_viewer_token_reads_but_cannot_send(served):
+    """A viewer token lists runs; its POST is refused 403 before the file is taken."""
+    client = api(Tokens(served.settings.state_dir).create("dashboard", "viewer"))
+    assert client.get(f"{served.url}/api/runs", timeout=10).status_code == 200
+    refused = submit(client, served.url)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/api/docs#problem-token-role"
+    assert not (served.settings.state_dir / "uploads").exists() or not list(
+        (served.settings.state_dir / "uploads").iterdir()
+    )
+
+
+def test_no_cpr_number_in_the_api_logs_links_or_problems(served, tmp_path, capsys):
+    """A send by API logs no CPR number; links carry none; a problem naming the file masks it."""
+    client = api(token_for(served.settings.state_dir))
+    answer = submit(client, served.url)
+    shown = finished(client, served.url, answer.json()["id"])
+    assert not any(UNMASKED_CPR.search(link) for link in shown["links"].values())
+    named = tmp_path / "0101085123.xlsx"
+    named.write_bytes((EXAMPLES / "ungeliste-haandlavet.xlsx").read_bytes())
+    refused = submit(client, served.url, named, sheet="Ark9")
+    assert refused.status_code == 422
+    assert "0101085123" not in refused.text
+    assert "010108-XXXX" in refused.json()["detail"]
+    logged = capsys.readouterr()
+    assert not UNMASKED_CPR.search(logged.out + logged.err)
+
+
+def test_a_saved_mapping_is_used_by_name(served, tmp_path):
+    """`mapping` names a mapping saved on the Columns page: headers no alias knows are read."""
+    odd = tmp_path / "egen.csv"
+    odd.write_text(
+        "Barnets nummer;Vejleder;Vejleders post;Hvornaar\n"
+        "2412084170;Anne Friis;anne@example.dk;2025-08-18 09:00\n",
+        encoding="utf-8",
+    )
+    mapping = {
+        "Barnets nummer": "CPRNr",
+        "Vejleder": "KontaktNavn",
+        "Vejleders post": "KontaktMail",
+        "Hvornaar": "KontaktRegistreringstid",
+    }
+    SavedMappings(served.settings.state_dir).save("Egen liste", mapping)
+    client = api(token_for(served.settings.state_dir))
+    unmapped = submit(client, served.url, odd, send="false")
+    assert unmapped.status_code == 422  # no column the reader knows as the CPR number
+    answer = submit(client, served.url, odd, send="false", mapping="Egen liste")
+    assert answer.status_code == 202, answer.text
+    assert counts(finished(client, served.url, answer.json()["id"]))["ready"] == 1
+
+
+def test_stop_ends_an_api_run_as_ctrl_c_does(tmp_path):
+    """Stop while sending: rows in flight finish, the rest wait in Retry; every row counted."""
+    lines = ["CPRNr;KontaktNavn;KontaktMail;KontaktRegistreringstid"]
+    lines += [
+        f"2412084170;Anne Friis;anne@example.dk;2025-08-{day:02d} 09:00" for day in range(1, 13)
+    ]
+    slow = tmp_path / "lang.csv"
+    slow.write_text("\n".join(lines), encoding="utf-8")
+    with serve(settings_for(tmp_path, rate=1.0, concurrency=1)) as served:
+        client = api(token_for(served.settings.state_dir))
+        run = submit(client, served.url, slow).json()["id"]
+        while client.get(f"{served.url}/api/runs/{run}", timeout=10).json()["status"] != "running":
+            threading.Event().wait(0.1)
+        stopping = client.post(f"{served.url}/api/runs/{run}/stop", timeout=10)
+        assert stopping.status_code == 202
+        shown = finished(client, served.url, run)
+        again = client.post(f"{served.url}/api/runs/{run}/stop", timeout=10)
+    assert shown["status"] == "interrupted"
+    assert shown["retry"] > 0
+    assert shown["rows"] == 12
+    assert again.status_code == 409
+
+
+def test_stop_before_the_lock_is_free_means_it_never_runs(served, tmp_path):
+    """A run waiting for the lock, or queued behind it, stops without running; a CLI run: 409."""
+    client = api(token_for(served.settings.state_dir))
+    journal = Journal.open(served.settings.state_dir)
+    try:
+        waiting, queued = (submit(client, served.url).json()["id"] for _ in range(2))
+        while client.get(f"{served.url}/api/runs/{waiting}", timeout=10).json()["status"] != (
+            "waiting"
+        ):
+            threading.Event().wait(0.1)
+        for run in (queued, waiting):
+            assert client.post(f"{served.url}/api/runs/{run}/stop", timeout=10).status_code == 202
+        assert finished(client, served.url, waiting)["status"] == "stopped"
+    finally:
+        journal.close()
+    assert finished(client, served.url, queued)["status"] == "stopped"
+    night = cli("run", tmp_path, EXPORT)
+    run_id = summary_of(workbook_of(tmp_path / "reports"))["run_id"]
+    assert night.code == 1, night.output
+    refused = client.post(f"{served.url}/api/runs/{run_id}/stop", timeout=10)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/api/docs#problem-not-stoppable"

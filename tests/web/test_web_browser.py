@@ -65,6 +65,11 @@ def _edit(driver, row_number: int, column: str, text: str) -> None:
     editor.send_keys(text + Keys.ENTER)
 
 
+def _ready_sentence(driver) -> str:
+    """The Check page's "N rows are ready to send." as it stands."""
+    return driver.find_element(By.ID, "ready-text").text.strip()
+
+
 def _status_of(driver, row_number: int) -> str:
     """The row's status badge; empty while the grid redraws the row."""
     try:
@@ -102,9 +107,11 @@ def test_the_whole_flow_in_a_browser(served, browser):
     _edit(driver, 4, "c2", "ikke-en-mail")
     _wait(driver).until(lambda d: _status_of(d, 4) == "Ret")
     assert "has-problem" in _grid_cell(driver, 4, "c2").get_attribute("class")
+    _wait(driver).until(lambda d: _ready_sentence(d).startswith("4 rækker"))  # was 5
     _shot(driver, "04-check-with-a-problem")
     _edit(driver, 4, "c2", "anne.friis@kui.example-kommune.dk")
     _wait(driver).until(lambda d: _status_of(d, 4) == "Klar")
+    _wait(driver).until(lambda d: _ready_sentence(d).startswith("5 rækker"))
     _shot(driver, "05-check-fixed")
 
     driver.find_element(By.ID, "send").click()

@@ -36,9 +36,11 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path):
     assert len(token) > 40
     assert "not shown again" in made.stderr
     listed = _batch(tmp_path, "list")
-    assert listed.stdout.split("\t")[0] == "sagssystem"
+    assert listed.stdout.split("\t")[:2] == ["sagssystem", "sender"]
     assert token not in listed.stdout
-    assert Tokens(tmp_path / "state").holder(token) == "sagssystem"
+    holder = Tokens(tmp_path / "state").holder(token)
+    assert holder is not None
+    assert (holder.name, holder.role) == ("sagssystem", "sender")
     again = _batch(tmp_path, "create", "sagssystem")
     assert again.returncode == 2
     assert "revoke" in again.stderr
@@ -48,7 +50,7 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path):
     assert missing.returncode == 2
     assert "no token" in missing.stderr
     changes = read_entries(tmp_path / "state", "token")
-    assert [entry.detail for entry in changes] == ["revoked", "created"]  # newest first
+    assert [entry.detail for entry in changes] == ["revoked", "created (sender)"]  # newest first
     assert all(entry.actor.startswith("cli:") and entry.target == "sagssystem" for entry in changes)
 
 
@@ -70,3 +72,13 @@ def test_a_bad_token_name_is_refused(tmp_path, name):
     """Token names are plain words, as account names are."""
     with pytest.raises(ConfigError):
         Tokens(tmp_path / "state").create(name)
+
+
+def test_a_token_role_must_be_viewer_or_sender(tmp_path):
+    """A token reads (viewer) or also sends (sender); no other role, and sender by default."""
+    tokens = Tokens(tmp_path / "state")
+    with pytest.raises(ConfigError):
+        tokens.create("dashboard", "admin")
+    holder = tokens.holder(tokens.create("dashboard", "viewer"))
+    assert holder is not None
+    assert holder.role == "viewer"

@@ -137,11 +137,17 @@
         cell.restoreOldValue();
       });
     });
-    document.querySelectorAll("#filter input[name=status]").forEach(function (radio) {
-      radio.addEventListener("change", function () {
-        filter = radio.value;
+    // On the document, not on each radio: the counts are drawn again when a check ends.
+    document.addEventListener("change", function (event) {
+      if (event.target.matches("#filter input[name=status]")) {
+        filter = event.target.value;
         table.setData();
-      });
+      }
+    });
+    document.addEventListener("rows-checked", function () {
+      var chosen = document.querySelector("#filter input[name=status][value='" + filter + "']");
+      if (chosen) { chosen.checked = true; }
+      table.setData();
     });
   }
 
