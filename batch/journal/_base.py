@@ -249,8 +249,22 @@ def create_private(path: Path) -> None:
 
 
 def unusable(path: Path, why: object) -> StateError:
+    """A journal that is no journal (a file of another kind, no permission): say where it is."""
     return StateError(
-        f"the journal {path} is not usable ({why}); move it aside or use another --state-dir"
+        _(
+            "the journal {path} is not usable ({why}); move it aside or use another --state-dir"
+        ).format(path=path, why=why)
+    )
+
+
+def newer_journal(path: Path, version: int, ours: int) -> StateError:
+    """A journal a newer batch wrote: moving it aside would send every row again, so say not to."""
+    return StateError(
+        _(
+            "the journal {path} was written by a newer version of batch (schema {version}; "
+            "this one reads up to {ours}): run that version, or restore the backup taken before "
+            "the upgrade; moving it aside would send every row once more"
+        ).format(path=path, version=version, ours=ours)
     )
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batch.journal._audit import AUDIT_SCHEMA, add_audit
-from batch.journal._base import unusable
+from batch.journal._base import newer_journal, unusable
 from batch.journal._keys import forget_key, load_key
 from batch.journal._migrate_v1 import SCHEMA_V2, migrate_v1
 from batch.journal._migrate_v2 import migrate_v2
@@ -120,7 +120,7 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
         raise unusable(path, exc) from exc
     if version > SCHEMA_VERSION:
         conn.close()
-        raise unusable(path, f"written by a newer version of batch, schema {version}")
+        raise newer_journal(path, version, SCHEMA_VERSION)
     return int(version)
 
 

@@ -57,8 +57,9 @@ def test_newer_schema_is_refused(tmp_path):
         pass
     with sqlite3.connect(tmp_path / JOURNAL_NAME) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(StateError, match="newer version"):
+    with pytest.raises(StateError, match="newer version") as refused:
         Journal.open(tmp_path)
+    assert "restore the backup" in str(refused.value)  # not "move it aside": that resends all
 
 
 def test_invalid_rows_are_final_at_once(journal):
