@@ -25,12 +25,21 @@ from batch.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["DEFAULT_ROLE", "MIN_PASSWORD", "ROLES", "Accounts", "private_dir", "write_private"]
+__all__ = [
+    "DEFAULT_ROLE",
+    "MIN_PASSWORD",
+    "NAME",
+    "ROLES",
+    "Accounts",
+    "NamedEntries",
+    "private_dir",
+    "write_private",
+]
 
 MIN_PASSWORD = 10
 ROLES = ("viewer", "sender", "admin")  # each may do what the one before it may, and more
 DEFAULT_ROLE = "sender"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")  # an account's or a token's
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so an unknown name costs the same time.
 _DUMMY = _HASHER.hash("not a password of anybody")
@@ -55,22 +64,38 @@ def write_private(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-class Accounts:
-    """The users file of one state directory; safe to share between threads."""
+class NamedEntries:
+    """An owner-only JSON file of named entries (accounts, tokens), one writer at a time.
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = private_dir(state_dir.expanduser() / "web") / "users.json"
+    Subclasses hold `self._lock` around a read-modify-write; `_entry` reads one stored value.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._lock = threading.Lock()
+
+    def _entry(self, value: object) -> dict[str, str]:
+        return dict(value) if isinstance(value, dict) else {}
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        return {str(name): _entry(value) for name, value in data.items()}
+        return {str(name): self._entry(value) for name, value in data.items()}
 
-    def _write(self, users: dict[str, dict[str, str]]) -> None:
-        write_private(self.path, json.dumps(users, indent=1, sort_keys=True).encode())
+    def _write(self, entries: dict[str, dict[str, str]]) -> None:
+        write_private(self.path, json.dumps(entries, indent=1, sort_keys=True).encode())
+
+
+class Accounts(NamedEntries):
+    """The users file of one state directory; safe to share between threads."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(private_dir(state_dir.expanduser() / "web") / "users.json")
+
+    def _entry(self, value: object) -> dict[str, str]:
+        return _entry(value)
 
     def names(self) -> list[str]:
         """The account names, sorted."""
@@ -90,7 +115,7 @@ class Accounts:
 
         Without `role`, a new account is a sender and an existing one keeps its role.
         """
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise ConfigError(
                 f"{name!r} cannot be an account name: use letters, digits and . _ @ - (at most 64)"
             )

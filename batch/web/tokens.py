@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
-from batch.web.accounts import private_dir, write_private
+from batch.web.accounts import NAME, NamedEntries, private_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,7 +26,6 @@ __all__ = ["PREFIX", "TOKEN_ROLES", "TokenInfo", "Tokens"]
 PREFIX = "batch_"  # lets a secret scanner (or a person) tell what a leaked string is
 # As the pages' roles: a viewer reads runs, rows and workbooks; a sender also sends files.
 TOKEN_ROLES = ("viewer", "sender")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +41,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class Tokens:
+class Tokens(NamedEntries):
     """The tokens file of one state directory; safe to share between threads."""
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir.expanduser()
-        self.path = private_dir(self.state_dir / "web") / "tokens.json"
-        self._lock = threading.Lock()
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        return {str(name): dict(entry) for name, entry in data.items()}
-
-    def _write(self, tokens: dict[str, dict[str, str]]) -> None:
-        write_private(self.path, json.dumps(tokens, indent=1, sort_keys=True).encode())
+        super().__init__(private_dir(self.state_dir / "web") / "tokens.json")
 
     def create(self, name: str, role: str = "sender") -> str:
         """Make a token for `name` with `role` and return it (the only time it is seen).
@@ -71,7 +56,7 @@ class Tokens:
         """
         if role not in TOKEN_ROLES:
             raise ConfigError(f"{role!r} is no token role: use {' or '.join(TOKEN_ROLES)}")
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise ConfigError(
                 f"{name!r} cannot be a token name: use letters, digits and . _ @ - (at most 64)"
             )
