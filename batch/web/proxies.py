@@ -43,7 +43,10 @@ class TrustedProxy:
     def __init__(self, app: ASGIApp, *, trusted: Sequence[str], sso_header: str | None) -> None:
         self.app = app
         self.networks = [ipaddress.ip_network(item, strict=False) for item in trusted]
-        self.forwarded = ProxyHeadersMiddleware(app, trusted_hosts=list(trusted))  # type: ignore[arg-type]
+        # The networks as read, not as written: uvicorn reads `10.1.2.3/8` strictly, takes it for
+        # a name and trusts nobody, while the SSO header above would be believed from it.
+        normalised = [str(network) for network in self.networks]
+        self.forwarded = ProxyHeadersMiddleware(app, trusted_hosts=normalised)  # type: ignore[arg-type]
         self.sso = sso_header.lower().encode("latin-1") if sso_header else None
 
     def _trusted(self, scope: Scope) -> bool:
