@@ -56,10 +56,15 @@ def record(
     old: str | None = None,
     new: str | None = None,
 ) -> None:
-    """Append one entry to the journal's audit log (made or migrated first if need be)."""
+    """Append one entry to the journal's audit log (made or migrated first if need be).
+
+    The detail is masked here, once for every caller: it often names a file, whose name may
+    hold a CPR number, and retention never blanks a detail (only old and new values).
+    """
+    masked = None if detail is None else mask_cpr(detail)
     conn = audit_connection(state_dir)
     try:
-        append_audit(conn, actor, action, target, detail=detail, old_value=old, new_value=new)
+        append_audit(conn, actor, action, target, detail=masked, old_value=old, new_value=new)
     finally:
         conn.close()
 
