@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 import requests
 
-from tests.web.webkit import csrf_of, serve, settings_for
+from batch.web.audit import read_entries
+from tests.web.webkit import USER, csrf_of, serve, settings_for
 
 # `proxy_addresses` reads networks leniently (10.1.2.3/8 means 10.0.0.0/8); both halves of the
 # trust (the SSO header and the forwarded headers) must then trust the same addresses.
@@ -43,3 +46,44 @@ def test_forwarded_proto_from_a_network_written_with_host_bits_makes_cookies_sec
             f"{running.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=30
         )
     assert ("Secure" in login.headers["set-cookie"]) is secure
+
+
+def _raw_get(url: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, dict[str, str]]:
+    """GET with exactly these header lines (repeats and odd cases kept), on a raw connection."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.putrequest("GET", path)
+    for name, value in headers:
+        connection.putheader(name, value)
+    connection.endheaders()
+    answer = connection.getresponse()
+    found = {name.lower(): value for name, value in answer.getheaders()}
+    connection.close()
+    return answer.status, found
+
+
+SPOOFS = [
+    [("X-REMOTE-USER", USER)],
+    [("x-remote-user", USER), ("X-Remote-User", USER)],
+    [("X-Forwarded-For", "127.0.0.1"), ("x-remote-user", USER)],
+    [("X-Forwarded-For", "::1, 127.0.0.1"), ("X-Remote-User", USER)],
+]
+
+
+@pytest.mark.parametrize("headers", SPOOFS)
+def test_case_variants_and_repeats_of_the_sso_header_sign_nobody_in_untrusted(tmp_path, headers):
+    """Untrusted loopback peer: any case or repeat of the SSO header still means no sign-in."""
+    settings = settings_for(tmp_path, sso_header="x-remote-user")
+    with serve(settings) as running:
+        status, found = _raw_get(running.url, "/runs", headers)
+    assert (status, found["location"]) == (303, "/login")
+    assert read_entries(settings.state_dir, "sign-in") == []
+
+
+@pytest.mark.parametrize("name", ["X-FORWARDED-PROTO", "x-forwarded-proto", "X-Forwarded-Proto"])
+def test_case_variants_of_forwarded_proto_are_ignored_untrusted(tmp_path, name):
+    """Untrusted loopback peer: X-Forwarded-Proto in any case does not make the cookie Secure."""
+    with serve(settings_for(tmp_path)) as running:
+        status, found = _raw_get(running.url, "/login", [(name, "https"), (name, "https")])
+    assert status == 200
+    assert "secure" not in found["set-cookie"].lower()
