@@ -2,7 +2,8 @@
 
 One table, `audit`, beside the runs it speaks of, so a backup of the journal carries it and
 its personal data follows the journal's retention. Append-only is the database's rule, not a
-habit: triggers refuse any DELETE, and any UPDATE except the one retention makes, which blanks
+habit: triggers refuse any DELETE, an INSERT OR REPLACE over an entry (REPLACE deletes without
+firing DELETE triggers), and any UPDATE except the one retention makes, which blanks
 an entry's old and new value (a cell's content before and after an edit: a CPR number, a
 name). The entry itself (when, who, what, which run, upload, row or column) stays for good.
 
@@ -40,6 +41,9 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_target ON audit (action, target);
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry is never replaced'); END;
 CREATE TRIGGER IF NOT EXISTS audit_only_redact BEFORE UPDATE ON audit
 WHEN NEW.id IS NOT OLD.id OR NEW.at IS NOT OLD.at OR NEW.actor IS NOT OLD.actor
     OR NEW.action IS NOT OLD.action OR NEW.target IS NOT OLD.target

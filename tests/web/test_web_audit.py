@@ -57,7 +57,7 @@ def test_an_edit_in_the_browser_is_audited_with_old_and_new_value(served, browse
 
 
 def test_the_audit_log_refuses_deletes_and_changes(tmp_path):
-    """Append-only by the database: DELETE and UPDATE of an entry are refused by triggers."""
+    """Append-only by the database: DELETE, UPDATE and REPLACE of an entry are refused."""
     record(tmp_path, "anna", "edit", "u1", detail="row 2", old="a", new="b")
     conn = audit_connection(tmp_path)
     try:
@@ -66,6 +66,8 @@ def test_the_audit_log_refuses_deletes_and_changes(tmp_path):
             "UPDATE audit SET actor = 'mallory'",
             "UPDATE audit SET new_value = 'c'",
             "UPDATE audit SET old_value = NULL, new_value = NULL",  # without saying when: no
+            "INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (1, 'x', 'mallory', 'x')",
+            "REPLACE INTO audit (id, at, actor, action) SELECT id, at, 'eve', action FROM audit",
         ):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 conn.execute(statement)
