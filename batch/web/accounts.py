@@ -11,6 +11,7 @@ entry is the bare hash) is a sender, as is a new account unless told otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -109,6 +110,15 @@ class Accounts(NamedEntries):
         """The role of `name`, None when there is no such account (any more)."""
         entry = self._read().get(name)
         return None if entry is None else entry["role"]
+
+    def stamp(self, name: str) -> str | None:
+        """A digest of the account's password hash, kept in its sessions at sign-in.
+
+        A new password (or the account removed and made again) gives a new hash with a new
+        salt, so the sessions signed in before it end at their next request; None: no account.
+        """
+        entry = self._read().get(name)
+        return None if entry is None else hashlib.sha256(entry["hash"].encode()).hexdigest()[:16]
 
     def add(self, name: str, password: str, role: str | None = None) -> None:
         """Add `name` (or set a new password for it); `ConfigError` for a bad name or password.

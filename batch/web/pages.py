@@ -65,7 +65,8 @@ async def login(request: Request) -> Response:
     session = request.scope["session"]
     chosen = session.get("language")
     session.clear()  # a fresh session at sign-in; only the language chosen before it is kept
-    session.update(user=name, **({"language": chosen} if chosen else {}))
+    stamp = context.accounts.stamp(name)
+    session.update(user=name, stamp=stamp, **({"language": chosen} if chosen else {}))
     log.info("web sign-in", user=name)
     await audit(request, "sign-in")
     return RedirectResponse("/", status_code=303)

@@ -103,7 +103,7 @@ class HeaderSignIn:
             await page(scope, receive, send)
             return
         session.clear()
-        session["user"] = name
+        session.update(user=name, stamp=context.accounts.stamp(name))
         log.info("web sign-in", user=name, by="sso header")
         state_dir = context.settings.state_dir
         await run_in_threadpool(record, state_dir, name, "sign-in", None, detail="by the proxy")

@@ -62,7 +62,8 @@ class RoleGuard:
         request = Request(scope)
         context: WebContext = request.app.state.web
         role = context.accounts.role(user)
-        if role is None:  # the account was removed: its sessions end
+        stamp = context.accounts.stamp(user)
+        if role is None or stamp != session.get("stamp"):  # removed, or a new password: ends
             session.clear()
             await RedirectResponse("/login", status_code=303)(scope, receive, send)
             return

@@ -113,6 +113,22 @@ def test_a_removed_account_is_signed_out(served):
     assert answer.headers["location"] == "/login"
 
 
+def test_a_new_password_signs_out_the_sessions_signed_in_with_the_old_one(served):
+    """A password reset (or the account removed and made again) ends the older sessions."""
+    accounts = Accounts(served.settings.state_dir)
+    before, _token = signed_in(served.url)
+    accounts.add(USER, PASSWORD)  # the same words, a new salt: as after a reset
+    answer = before.get(f"{served.url}/runs", timeout=30, allow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+    after, _token = signed_in(served.url)
+    accounts.remove(USER)
+    accounts.add(USER, PASSWORD)
+    answer = after.get(f"{served.url}/runs", timeout=30, allow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+    again, _token = signed_in(served.url)
+    assert again.get(f"{served.url}/runs", timeout=30, allow_redirects=False).status_code == 200
+
+
 def test_accounts_made_before_roles_are_senders(tmp_path):
     """A users file of bare hashes reads as senders; a role not known reads as viewer."""
     accounts = Accounts(tmp_path)

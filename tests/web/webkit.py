@@ -35,7 +35,9 @@ class Served:
 @contextmanager
 def serve(settings: Settings) -> Iterator[Served]:
     """Serve `create_app(settings)` on 127.0.0.1 and an ephemeral port until the block ends."""
-    Accounts(settings.state_dir).add(USER, PASSWORD)
+    accounts = Accounts(settings.state_dir)
+    if not accounts.verify(USER, PASSWORD):  # made again, its sessions would end (a new salt)
+        accounts.add(USER, PASSWORD)
     app = create_app(settings)
     # IPPROTO_TCP: asyncio turns Nagle off only on sockets that say they are TCP (with socket()'s
     # protocol 0 each keep-alive request waits 40 ms for a delayed ACK, as `batch serve` never does)
