@@ -182,7 +182,7 @@ async def workbook(request: Request) -> Response:
     actor = f"token:{request.scope['api_token']}"
     target = line.run_id if line is not None else request.path_params["run"]
     await run_in_threadpool(record, context.settings.state_dir, actor, "download", target)
-    return FileResponse(path, filename=path.name, media_type=XLSX)
+    return FileResponse(path, filename=mask_cpr(path.name), media_type=XLSX)
 
 
 def _rows_page(

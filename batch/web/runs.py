@@ -164,7 +164,7 @@ async def run_workbook(request: Request) -> Response:
     headers = {"Cache-Control": "no-store"}
     if found is not None:
         await audit(request, "download", run_id, detail=found.name)
-        return FileResponse(found, filename=found.name, media_type=XLSX, headers=headers)
+        return FileResponse(found, filename=mask_cpr(found.name), media_type=XLSX, headers=headers)
     # Moved away, or a run under way: written afresh from the journal, kept in memory only.
     again = await run_in_threadpool(written_again, settings.state_dir, run_id)
     if again is None:
@@ -174,7 +174,7 @@ async def run_workbook(request: Request) -> Response:
         return context.pages.render(request, "error.html", 404, message=text)
     name, content = again
     await audit(request, "download", run_id, detail=name)
-    headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
+    headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(mask_cpr(name))}"
     return Response(content, media_type=XLSX, headers=headers)
 
 

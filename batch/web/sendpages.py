@@ -17,6 +17,7 @@ from batch.errors import BatchError
 from batch.i18n import _
 from batch.intake import open_input
 from batch.pipeline import SIMULATOR_NOTICE
+from batch.privacy import mask_cpr
 from batch.web.audit import audit, record
 from batch.web.checked import CheckedRows, edited
 from batch.web.context import file_message, guarded, load_upload, web_context
@@ -212,7 +213,7 @@ async def workbook(request: Request) -> Response:
     await audit(request, "download", upload.run_ids[-1] if upload.run_ids else None, detail=name)
     return FileResponse(
         upload.workbook,
-        filename=name,
+        filename=mask_cpr(name),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Cache-Control": "no-store"},
     )
