@@ -9,24 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-
 from batch.errors import BatchError
 from batch.i18n import _
 from batch.privacy import mask_cpr
 from batch.web.api_problem import problem
+from batch.web.uploads import BodyTooLargeError, declared_too_large, limited
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
+    from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.types import Message, Receive
 
     from batch.web.context import WebContext
     from batch.web.uploads import Upload
 
 __all__ = ["Choices", "received_form"]
 
-_SLACK = 64 * 1024  # multipart framing around the file itself
 _YES = {"true", "1", "yes"}
 _NO = {"false", "0", "no"}
 
@@ -39,25 +37,6 @@ class Choices:
     mapping: str | None
 
 
-class _TooLargeError(Exception):
-    """The request body passed the upload limit."""
-
-
-def _limited(request: Request, limit: int) -> Receive:
-    """The request's body, refused once it passes `limit` bytes (counted as it streams in)."""
-    counted = 0
-
-    async def receive() -> Message:
-        nonlocal counted
-        message = await request.receive()
-        counted += len(message.get("body", b""))
-        if counted > limit:
-            raise _TooLargeError
-        return message
-
-    return receive
-
-
 async def received_form(request: Request, context: WebContext) -> Response | tuple[Upload, Choices]:
     """The stored upload with the caller's sheet and mapping, or the problem with the form."""
     limit = context.upload_max_bytes
@@ -68,16 +47,14 @@ async def received_form(request: Request, context: WebContext) -> Response | tup
             limit=context.settings.upload_max_mb
         ),
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _SLACK:
+    if declared_too_large(request, limit):
         return too_large
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         return problem(415, "not-multipart", _("Send the file as multipart/form-data (`file`)."))
-    limited = Request(request.scope, _limited(request, limit + _SLACK))
     try:
-        async with limited.form(max_files=1, max_fields=8) as form:
+        async with limited(request, limit).form(max_files=1, max_fields=8) as form:
             return _take(request, context, form)
-    except _TooLargeError:
+    except BodyTooLargeError:
         return too_large
 
 

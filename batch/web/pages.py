@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING
 
 import structlog
-from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -22,22 +21,18 @@ from batch.web.checked import CheckedRows
 from batch.web.context import file_message, guarded, load_upload, web_context
 from batch.web.options import upload_options
 from batch.web.sessions import csrf_ok
+from batch.web.uploads import BodyTooLargeError, declared_too_large, limited
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData, UploadFile
-    from starlette.types import Message, Receive
+    from starlette.requests import Request
 
     from batch.web.uploads import Upload
 
 __all__ = ["ROUTES"]
 
 log = structlog.get_logger(__name__)
-_SLACK = 64 * 1024  # multipart framing around the file itself
 IGNORED = "ignore"
-
-
-class _TooLargeError(Exception):
-    """The request body passed the upload limit."""
 
 
 async def login_page(request: Request) -> Response:
@@ -97,14 +92,12 @@ async def receive_upload(request: Request) -> Response:
     context = web_context(request)
     limit = context.upload_max_bytes
     too_large = _("The file is larger than {limit} MB. Split it, or ask for a higher limit.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _SLACK:
+    if declared_too_large(request, limit):
         return _upload_error(request, too_large.format(limit=context.settings.upload_max_mb), 413)
-    limited = Request(request.scope, _limited(request, limit + _SLACK))
     try:
-        async with limited.form(max_files=1, max_fields=4) as form:
+        async with limited(request, limit).form(max_files=1, max_fields=4) as form:
             return await _take(request, form, limit)
-    except _TooLargeError:
+    except BodyTooLargeError:
         return _upload_error(request, too_large.format(limit=context.settings.upload_max_mb), 413)
 
 
@@ -164,20 +157,6 @@ def _mapping_in_use(request: Request, upload: Upload) -> dict[str, str]:
         for header, fields in report.mapping.items()
         if fields
     }
-
-
-def _limited(request: Request, limit: int) -> Receive:
-    counted = 0
-
-    async def receive() -> Message:
-        nonlocal counted
-        message = await request.receive()
-        counted += len(message.get("body", b""))
-        if counted > limit:
-            raise _TooLargeError
-        return message
-
-    return receive
 
 
 def _upload_error(request: Request, message: str, status: int) -> Response:

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from starlette.requests import Request
+
 from batch.errors import InputError
 from batch.i18n import _
 from batch.web.accounts import private_dir, write_private
@@ -27,7 +29,47 @@ from batch.web.accounts import private_dir, write_private
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Upload", "UploadStore", "sniff_kind"]
+    from starlette.types import Message
+
+__all__ = [
+    "BodyTooLargeError",
+    "Upload",
+    "UploadStore",
+    "declared_too_large",
+    "limited",
+    "sniff_kind",
+]
+
+_SLACK = 64 * 1024  # multipart framing around the file itself
+
+
+class BodyTooLargeError(Exception):
+    """The request body passed the upload limit."""
+
+
+def declared_too_large(request: Request, limit: int) -> bool:
+    """The request says at once that its body is over `limit` (and the framing around it)."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit + _SLACK
+
+
+def limited(request: Request, limit: int) -> Request:
+    """The request, its body refused (`BodyTooLargeError`) once past `limit`, as it streams in.
+
+    Counted on the stream, not taken from Content-Length, which a client may leave out or lie in.
+    """
+    counted = 0
+
+    async def receive() -> Message:
+        nonlocal counted
+        message = await request.receive()
+        counted += len(message.get("body", b""))
+        if counted > limit + _SLACK:
+            raise BodyTooLargeError
+        return message
+
+    return Request(request.scope, receive)
+
 
 _ID = re.compile(r"[a-z]{24}")
 _HEAD = 64 * 1024
