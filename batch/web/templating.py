@@ -6,6 +6,7 @@ functions read the language of the request's context, set per request by the app
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from batch.i18n import _, current_language, ngettext
+from batch.journal import format_local
 from batch.web.language import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ class Pages:
             lstrip_blocks=True,
         )
         env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.filters["local"] = local_time
         self.templates = Jinja2Templates(env=env)
 
     def render(
@@ -64,3 +67,15 @@ class Pages:
             status_code=status_code,
             headers={"Cache-Control": "no-store"},
         )
+
+
+def local_time(moment: datetime | str | None) -> str:
+    """A moment as every page, workbook and console line shows it: dd-mm-yyyy hh:mm, Danish time.
+
+    Takes the journal's ISO text (the audit log's UTC) as well as a datetime; None shows a dash.
+    """
+    if moment is None:
+        return "\u2013"  # an en dash: no time yet
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return format_local(moment)

@@ -16,6 +16,7 @@ from batch.journal import JOURNAL_NAME, Journal, append_audit, audit_connection
 from batch.journal._schema import SCHEMA_VERSION
 from batch.web.accounts import Accounts
 from batch.web.audit import read_entries, record
+from batch.web.templating import local_time
 from tests.journal.test_schema import _v2_state
 from tests.web.test_web_browser import EXAMPLE, _edit, _shot, _status_of, _wait
 from tests.web.webkit import PASSWORD, signed_in
@@ -122,3 +123,10 @@ def test_admins_export_the_audit_log_as_csv(served):
     assert [row["action"] for row in rows] == ["sign-in", "edit"]  # newest first
     assert rows[1]["new"] == "'=1+1"
     assert rows[0]["actor"] == ADMIN
+
+
+def test_pages_show_a_time_as_the_workbook_does():
+    """The audit log's UTC text reads dd-mm-yyyy hh:mm in Danish time, summer and winter."""
+    assert local_time("2026-12-02T13:31:09.123456+00:00") == "02-12-2026 14:31"
+    assert local_time("2026-07-01T10:00:00+00:00") == "01-07-2026 12:00"
+    assert local_time(None) == "\u2013"
