@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from batch.errors import ConfigError
+from batch.i18n import _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -127,10 +128,16 @@ class Accounts(NamedEntries):
         """
         if not NAME.fullmatch(name):
             raise ConfigError(
-                f"{name!r} cannot be an account name: use letters, digits and . _ @ - (at most 64)"
+                _(
+                    "{name} cannot be an account name: use letters, digits and . _ @ - (at most 64)"
+                ).format(name=repr(name))
             )
         if len(password) < MIN_PASSWORD:
-            raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+            raise ConfigError(
+                _("the password is too short: use at least {count} characters").format(
+                    count=MIN_PASSWORD
+                )
+            )
         _check_role(role)
         with self._lock:
             users = self._read()
@@ -144,7 +151,7 @@ class Accounts(NamedEntries):
         with self._lock:
             users = self._read()
             if name not in users:
-                raise ConfigError(f"there is no account {name!r}")
+                raise ConfigError(_("there is no account {name}").format(name=repr(name)))
             users[name]["role"] = role
             self._write(users)
 
@@ -153,7 +160,7 @@ class Accounts(NamedEntries):
         with self._lock:
             users = self._read()
             if users.pop(name, None) is None:
-                raise ConfigError(f"there is no account {name!r}")
+                raise ConfigError(_("there is no account {name}").format(name=repr(name)))
             self._write(users)
 
     def verify(self, name: str, password: str) -> bool:
@@ -177,4 +184,8 @@ def _entry(value: object) -> dict[str, str]:
 
 def _check_role(role: str | None) -> None:
     if role is not None and role not in ROLES:
-        raise ConfigError(f"{role!r} is not a role: use one of {', '.join(ROLES)}")
+        raise ConfigError(
+            _("{role} is not a role: use one of {roles}").format(
+                role=repr(role), roles=", ".join(ROLES)
+            )
+        )

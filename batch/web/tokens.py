@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.errors import ConfigError
+from batch.i18n import _
 from batch.web.accounts import NAME, NamedEntries, private_dir
 
 if TYPE_CHECKING:
@@ -55,17 +56,25 @@ class Tokens(NamedEntries):
         replacement of a token a deliberate act, not a typo that cuts a system off.
         """
         if role not in TOKEN_ROLES:
-            raise ConfigError(f"{role!r} is no token role: use {' or '.join(TOKEN_ROLES)}")
+            raise ConfigError(
+                _("{role} is no token role: use {roles}").format(
+                    role=repr(role), roles=" | ".join(TOKEN_ROLES)
+                )
+            )
         if not NAME.fullmatch(name):
             raise ConfigError(
-                f"{name!r} cannot be a token name: use letters, digits and . _ @ - (at most 64)"
+                _(
+                    "{name} cannot be a token name: use letters, digits and . _ @ - (at most 64)"
+                ).format(name=repr(name))
             )
         token = PREFIX + secrets.token_urlsafe(32)
         with self._lock:
             tokens = self._read()
             if name in tokens:
                 raise ConfigError(
-                    f"there is a token named {name!r} already: `batch token revoke {name}` first"
+                    _(
+                        "there is a token named {name} already: `batch token revoke {plain}` first"
+                    ).format(name=repr(name), plain=name)
                 )
             created = datetime.now(UTC).isoformat(timespec="seconds")
             tokens[name] = {"sha256": _digest(token), "created": created, "role": role}
@@ -81,7 +90,7 @@ class Tokens(NamedEntries):
         with self._lock:
             tokens = self._read()
             if tokens.pop(name, None) is None:
-                raise ConfigError(f"there is no token named {name!r}")
+                raise ConfigError(_("there is no token named {name}").format(name=repr(name)))
             self._write(tokens)
 
     def holder(self, token: str) -> TokenInfo | None:

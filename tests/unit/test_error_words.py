@@ -15,8 +15,7 @@ from batch.simulator.registry import load_registry
 PACKAGE = Path(errors.__file__).parent
 _ERRORS = {name for name in dir(errors) if name.endswith("Error")}
 _CATALOG_CALLS = {"_", "ngettext"}
-# batch/web is another helper's part; its account errors are reported to the lead, not here.
-_ELSEWHERE = ("web",)
+_ELSEWHERE: tuple[str, ...] = ()
 
 
 @pytest.fixture
