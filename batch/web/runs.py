@@ -136,11 +136,12 @@ async def run_page(request: Request) -> Response:
     if outcome not in line.counts:
         outcome = next((key for key in ("fix", "drop", "retry") if key in line.counts), "")
         outcome = outcome or next(iter(line.counts), "accepted")
-    number = _page_number(request.query_params.get("page", ""), 1_000_000)
+    pages = max(1, -(-line.counts.get(outcome, 0) // ROWS_PER_PAGE))
+    number = _page_number(request.query_params.get("page", ""), pages)
     rows = await run_in_threadpool(
         run_rows, state_dir, line.run_id, Outcome(outcome), number - 1, ROWS_PER_PAGE
     )
-    pages = max(1, -(-line.counts.get(outcome, 0) // ROWS_PER_PAGE))
+    query = {"outcome": outcome}
     return context.pages.render(
         request,
         "run.html",
@@ -149,6 +150,7 @@ async def run_page(request: Request) -> Response:
         outcome=outcome,
         page=number,
         pages=pages,
+        page_link=lambda n: f"/runs/{line.run_id}?" + urlencode({**query, "page": n}),
         labels=_labels(),
         outcomes=OUTCOMES,
         statuses={key: _(name) for key, name in STATUS_NAMES.items()},
