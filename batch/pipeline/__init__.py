@@ -24,6 +24,7 @@ from batch.journal import SIMULATOR, Journal, Service, fixed_originals
 from batch.journal.retention import after_run
 from batch.pipeline.fixback import lent_settings, open_all
 from batch.pipeline.ingest import InputSource, ingest
+from batch.pipeline.memory import give_back
 from batch.pipeline.result import (
     EXIT_FAILED_ROWS,
     EXIT_OK,
@@ -246,7 +247,9 @@ def run_sources(
             on_run(run_id)
         status, message, cause = "finished", None, None
         try:
-            if not ingest(journal, run_id, files, stop, notice):
+            read = ingest(journal, run_id, files, stop, notice)
+            give_back()  # the reading phase's memory, before hours of sending and the workbook
+            if not read:
                 status, message = "interrupted", _("interrupted while reading the input files")
                 cause = clock.cause
                 journal.mark_unsent_as_retry(run_id, message)
