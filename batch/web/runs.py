@@ -14,11 +14,11 @@ from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from batch.i18n import N_, _
-from batch.privacy import mask_cpr
+from batch.privacy import CPR_LIKE, mask_cpr
 from batch.records import Outcome
 from batch.web.audit import audit
 from batch.web.context import web_context
@@ -84,15 +84,39 @@ def _filter(request: Request) -> tuple[RunFilter, list[str]]:
     )
 
 
+NO_CPR_IN_ADDRESS = N_(
+    "A CPR number cannot be searched for here: it would be kept in the page's address, in the "
+    "browser's history and in the logs of the network it passes. Search by file name or date."
+)
+
+
+def _without_cpr(request: Request) -> Response | None:
+    """A filter that carries a CPR-like number goes to the same list without it, said plainly.
+
+    The page's script refuses such a filter before it is sent; this catches an address typed
+    or pasted by hand. The redirect replaces the address in the browser's history.
+    """
+    query = request.query_params
+    if not any(CPR_LIKE.search(value) for value in query.values()):
+        return None
+    kept = {k: v for k, v in query.items() if k != "refused" and not CPR_LIKE.search(v)}
+    return RedirectResponse("/runs?" + urlencode({**kept, "refused": "cpr"}), status_code=303)
+
+
 async def runs_page(request: Request) -> Response:
     """Every run, newest first, filtered; above it the chart of the last 30 days."""
+    refused = _without_cpr(request)
+    if refused is not None:
+        return refused
     context = web_context(request)
     lines = await run_in_threadpool(run_lines, context.settings.state_dir)
     chosen, problems = _filter(request)
+    if request.query_params.get("refused") == "cpr":
+        problems.append(_(NO_CPR_IN_ADDRESS))
     shown = [line for line in lines if chosen.keeps(line)]
     pages = max(1, -(-len(shown) // RUNS_PER_PAGE))
     page = _page_number(request.query_params.get("page", ""), pages)
-    query = {key: value for key, value in request.query_params.items() if key != "page"}
+    query = {k: v for k, v in request.query_params.items() if k not in {"page", "refused"}}
     chart_lines = recent(lines)
     return context.pages.render(
         request,
@@ -108,6 +132,7 @@ async def runs_page(request: Request) -> Response:
         chart_lines=chart_lines,
         chosen=chosen,
         problems=problems,
+        no_cpr_text=_(NO_CPR_IN_ADDRESS),
         labels=_labels(),
         outcomes=OUTCOMES,
         statuses={key: _(name) for key, name in STATUS_NAMES.items()},

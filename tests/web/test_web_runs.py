@@ -211,3 +211,38 @@ def test_a_run_of_an_inbox_is_the_nightly_job_s(served, simulator, tmp_path):
     page = client.get(f"{served.url}/runs", timeout=30).text
     assert page.count("nightly job (inbox)") == 1
     assert page.count("<td>command line</td>") == 1
+
+
+def test_a_cpr_number_in_the_filter_never_stays_in_the_address(served):
+    """An address carrying a CPR-like filter goes to the list without it, and says why."""
+    client, _token = signed_in(served.url)
+    answer = client.get(
+        f"{served.url}/runs", params={"file": "0101044000 rettelser", "status": "finished"},
+        timeout=30, allow_redirects=False,
+    )  # fmt: skip
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/runs?status=finished&refused=cpr"
+    page = client.get(f"{served.url}{answer.headers['location']}", timeout=30)
+    assert "A CPR number cannot be searched for here" in page.text
+    assert "0101044000" not in page.text
+
+
+def test_the_filter_form_refuses_a_cpr_number_before_sending_it(served, browser):
+    """Typed into the filter, a CPR number is refused in the page: the address never gets it."""
+    driver = browser
+    driver.get(f"{served.url}/login")
+    driver.find_element(By.ID, "name").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(ready.presence_of_element_located((By.ID, "drop")))
+    driver.get(f"{served.url}/runs")
+    field = driver.find_element(By.ID, "file")
+    field.send_keys("rettelser 010104-4000" + Keys.ENTER)
+    warning = driver.find_element(By.ID, "runs-filter-cpr")
+    WebDriverWait(driver, WAIT).until(lambda _driver: warning.is_displayed())
+    assert "4000" not in driver.current_url
+    assert field.get_attribute("aria-invalid") == "true"
+    assert driver.switch_to.active_element == field
+    field.clear()
+    field.send_keys("kommune" + Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(lambda d: "file=kommune" in d.current_url)
+    assert not driver.find_element(By.ID, "runs-filter-cpr").is_displayed()
