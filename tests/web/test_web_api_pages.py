@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.web.api_kit import token_for
-from tests.web.test_web_a11y import AXE, RUN_AXE, WAIT, WCAG_TAGS
-from tests.web.webkit import PASSWORD, USER
+from tests.web.test_web_a11y import AXE, RUN_AXE, WCAG_TAGS
+from tests.web.webkit import sign_in_browser
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +21,7 @@ def _violations(driver) -> list[str]:
 def test_the_api_reference_pages_pass_axe(served, browser):
     """/help/api among the pages and /api/docs (with the token sent) have no A/AA violation."""
     driver = browser
-    driver.get(f"{served.url}/login")
-    driver.find_element(By.ID, "name").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
-    WebDriverWait(driver, WAIT).until(ready.presence_of_element_located((By.ID, "drop")))
+    sign_in_browser(driver, served.url)
     driver.get(f"{served.url}/help/api")
     assert driver.find_element(By.ID, "problem-token-missing").is_displayed()
     assert _violations(driver) == []

@@ -21,7 +21,7 @@ from batch.web import runs
 from batch.web.runs_chart import chart_of
 from batch.web.runs_data import RunLine
 from tests.e2e.helpers import run_cli, summary_of, workbook_of
-from tests.web.webkit import PASSWORD, USER, signed_in
+from tests.web.webkit import sign_in_browser, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORT = ROOT / "input_examples" / "kommune-export.csv"
@@ -56,10 +56,7 @@ def test_a_cli_run_shows_up_on_the_runs_page_in_a_browser(served, browser, simul
     summary = _cli_run(simulator, tmp_path)
     run_id = str(summary["run_id"])
     driver = browser
-    driver.get(f"{served.url}/login")
-    driver.find_element(By.ID, "name").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
-    WebDriverWait(driver, WAIT).until(ready.presence_of_element_located((By.ID, "drop")))
+    sign_in_browser(driver, served.url)
     driver.get(f"{served.url}/runs")
     row = driver.find_element(By.CSS_SELECTOR, f'#runs tr[data-run="{run_id}"]')
     assert "kommune-export.csv" in row.text
@@ -230,10 +227,7 @@ def test_a_cpr_number_in_the_filter_never_stays_in_the_address(served):
 def test_the_filter_form_refuses_a_cpr_number_before_sending_it(served, browser):
     """Typed into the filter, a CPR number is refused in the page: the address never gets it."""
     driver = browser
-    driver.get(f"{served.url}/login")
-    driver.find_element(By.ID, "name").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
-    WebDriverWait(driver, WAIT).until(ready.presence_of_element_located((By.ID, "drop")))
+    sign_in_browser(driver, served.url)
     driver.get(f"{served.url}/runs")
     field = driver.find_element(By.ID, "file")
     field.send_keys("rettelser 010104-4000" + Keys.ENTER)

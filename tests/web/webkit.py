@@ -87,6 +87,19 @@ def signed_in(url: str, name: str = USER) -> tuple[requests.Session, str]:
     return client, csrf_of(answer.text)
 
 
+def sign_in_browser(driver: Any, url: str, name: str = USER, wait: float = 60) -> None:
+    """Sign in through the page, as a person does; back once the upload page shows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{url}/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    WebDriverWait(driver, wait).until(ready.presence_of_element_located((By.ID, "drop")))
+
+
 def upload(
     client: requests.Session, url: str, token: str, name: str, data: bytes
 ) -> requests.Response:
