@@ -65,8 +65,13 @@ class Wsse(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class _Places:
-    """Where the per-request values sit in the header: positions in its document order."""
+    """Where the per-request values sit in the header: positions in its document order.
 
+    Positions among the elements of `tags` only: a list of the header's every element would
+    cost as much again as copying the header (lxml makes a Python object for each).
+    """
+
+    tags: tuple[str, ...]
     timestamp: int
     created: int
     expires: int
@@ -84,7 +89,7 @@ class _Places:
 class SignedHeader:
     """One request's header between the steps of `SecurityTemplate.apply`."""
 
-    nodes: list[etree._Element]  # the header's copy, in document order
+    nodes: list[etree._Element]  # the header copy's elements of interest, in document order
     body: etree._Element
 
 
@@ -101,13 +106,28 @@ def _places(security: etree._Element, body_id: str) -> _Places:
     token_reference = key_info.find(f"{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
     if references or token_reference is None or token_reference.get("URI") != f"#{token.get(_ID)}":
         raise ValueError("the signature must cover Body and Timestamp and name the token")
-    order = {element: place for place, element in enumerate(security.iter())}
     created, expires = timestamp
     body_digest = body_reference.find(f"{{{DS}}}DigestValue")
     timestamp_digest = timestamp_reference.find(f"{{{DS}}}DigestValue")
     if body_digest is None or timestamp_digest is None:
         raise ValueError("a reference without its DigestValue")
+    wanted = (
+        timestamp,
+        created,
+        expires,
+        token,
+        body_reference,
+        body_digest,
+        timestamp_reference,
+        timestamp_digest,
+        info,
+        value,
+        token_reference,
+    )
+    tags = tuple(sorted({str(element.tag) for element in wanted}))
+    order = {element: place for place, element in enumerate(security.iter(*tags))}
     return _Places(
+        tags=tags,
         timestamp=order[timestamp],
         created=order[created],
         expires=order[expires],
@@ -223,7 +243,7 @@ class SecurityTemplate:
     def header(self, envelope: etree._Element) -> SignedHeader:
         """Step 1: a copy of the header in the envelope, with fresh ids and times; not signed."""
         security = copy.deepcopy(self._security)
-        nodes = list(security.iter())
+        nodes = list(security.iter(*self._places.tags))
         places = self._places
         now = dt.datetime.now(dt.UTC)
         nodes[places.created].text = now.strftime(_TIME)
