@@ -93,8 +93,8 @@ class SignedHeader:
     body: etree._Element
 
 
-def _places(security: etree._Element, body_id: str) -> _Places:
-    """The places in zeep's header; KeyError or ValueError when its shape is not IPL's."""
+def _parts(security: etree._Element, body_id: str) -> dict[str, etree._Element]:
+    """The header zeep wrote, by role; KeyError, TypeError or ValueError unless IPL's shape."""
     timestamp, token, signature = security  # ValueError unless exactly these three
     names = [etree.QName(e).text for e in (timestamp, token, signature)]
     if names != [f"{{{WSU}}}Timestamp", f"{{{WSSE}}}BinarySecurityToken", f"{{{DS}}}Signature"]:
@@ -107,39 +107,28 @@ def _places(security: etree._Element, body_id: str) -> _Places:
     if references or token_reference is None or token_reference.get("URI") != f"#{token.get(_ID)}":
         raise ValueError("the signature must cover Body and Timestamp and name the token")
     created, expires = timestamp
-    body_digest = body_reference.find(f"{{{DS}}}DigestValue")
-    timestamp_digest = timestamp_reference.find(f"{{{DS}}}DigestValue")
-    if body_digest is None or timestamp_digest is None:
-        raise ValueError("a reference without its DigestValue")
-    wanted = (
-        timestamp,
-        created,
-        expires,
-        token,
-        body_reference,
-        body_digest,
-        timestamp_reference,
-        timestamp_digest,
-        info,
-        value,
-        token_reference,
-    )
-    tags = tuple(sorted({str(element.tag) for element in wanted}))
+    parts = {
+        "timestamp": timestamp,
+        "created": created,
+        "expires": expires,
+        "token": token,
+        "body_reference": body_reference,
+        "body_digest": body_reference.find(f"{{{DS}}}DigestValue"),
+        "timestamp_reference": timestamp_reference,
+        "timestamp_digest": timestamp_reference.find(f"{{{DS}}}DigestValue"),
+        "signed_info": info,
+        "signature_value": value,
+        "token_reference": token_reference,
+    }
+    return {role: part for role, part in parts.items() if part is not None}
+
+
+def _places(security: etree._Element, body_id: str) -> _Places:
+    """Where each part of zeep's header sits among the elements of the parts' tags."""
+    parts = _parts(security, body_id)
+    tags = tuple(sorted({str(part.tag) for part in parts.values()}))
     order = {element: place for place, element in enumerate(security.iter(*tags))}
-    return _Places(
-        tags=tags,
-        timestamp=order[timestamp],
-        created=order[created],
-        expires=order[expires],
-        token=order[token],
-        body_reference=order[body_reference],
-        body_digest=order[body_digest],
-        timestamp_reference=order[timestamp_reference],
-        timestamp_digest=order[timestamp_digest],
-        signed_info=order[info],
-        signature_value=order[value],
-        token_reference=order[token_reference],
-    )
+    return _Places(tags, **{role: order[part] for role, part in parts.items()})
 
 
 def _security_header(envelope: etree._Element) -> etree._Element | None:
