@@ -54,6 +54,7 @@ TASKS: dict[str, str] = {
     "client-breakdown": "submit_tasks:client_breakdown",
     "signed-breakdown": "signed_tasks:signed_breakdown",
     "engine-pool-signed": "pool_signing:pool_signed_engine",
+    "engine-zeep-signed": "signed_tasks:zeep_signed_engine",
     "web-grid": "web_tasks:web_grid",
 }
 

@@ -28,13 +28,12 @@ from benchmarks.signed_tasks import client_settings
 from benchmarks.submit_tasks import reports, run_engine
 
 if TYPE_CHECKING:
-    from zeep.wsse.compose import Compose
-
     from batch.records import Answer, Failure, Report
+    from batch.service.wsse_template import Wsse
 
 __all__ = ["pool_signed_engine"]
 
-_WSSE: Compose | None = None  # each worker process's signing pipeline
+_WSSE: Wsse | None = None  # each worker process's signing pipeline
 
 
 def _start_worker(key: str, cert: str) -> None:
@@ -46,7 +45,7 @@ def _sign(body: bytes) -> tuple[bytes, int, float]:
     """In a worker: the envelope timestamped and signed; this process's id and CPU clock."""
     assert _WSSE is not None
     tree = etree.fromstring(body)  # our own bytes, from this process's parent
-    envelope, _ = _WSSE.apply(tree, {})  # type: ignore[no-untyped-call]
+    envelope, _ = _WSSE.apply(tree, {})
     signed = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
     return signed, os.getpid(), time.process_time()
 
