@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 from batch.i18n import N_, _
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
 from batch.report._cells import (
-    EXCEL_FIRST_YEAR,
     Styles,
     column_widths,
-    excel_datetime,
+    excel_serial,
     write_value,
 )
 from batch.report._heights import RowHeights
@@ -137,6 +136,11 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
+def _where(result: RowResult) -> str:
+    """A row as an integrity error names it (only then: every row passes the checks)."""
+    return f"{result.source_file} row {result.source_row}"
+
+
 def _comment_size(text: str) -> dict[str, Any]:
     lines = sum(max(math.ceil(len(p) / _COMMENT_CHARS), 1) for p in text.split("\n")) + 1
     return {"x_scale": 2.5, "y_scale": max(lines * LINE_POINTS * 1.33 / 74, 1.0)}
@@ -238,14 +242,13 @@ class RowSheets:
         sheet.autofilter(0, 0, last_line, len(self.columns) - 1)
 
     def _check(self, result: RowResult, outcome: Outcome) -> None:
-        where = f"{result.source_file} row {result.source_row}"
         if result.outcome is not outcome:
             raise ReportIntegrityError(
-                f"{where} is {result.outcome.value} but was handed over as {outcome.value}"
+                f"{_where(result)} is {result.outcome.value} but was handed over as {outcome.value}"
             )
         key = hash((result.source_file, result.sheet, result.source_row))
         if key in self._seen:
-            raise ReportIntegrityError(f"{where} was handed over twice")
+            raise ReportIntegrityError(f"{_where(result)} was handed over twice")
         self._seen.add(key)
 
     def _values(self, result: RowResult) -> list[CellValue]:
@@ -288,7 +291,7 @@ class RowSheets:
         if height is not None:
             cells.heights.set(line, height)
         marked = self._marked(result, values) if fix else _NONE_MARKED
-        string, number, stamp = cells.string, cells.number, cells.datetime
+        string, number = cells.string, cells.number
         cpr, datetime_format = self.layout.cpr, self.styles.datetime
         for col, value in enumerate(values):
             if col in marked:
@@ -300,11 +303,8 @@ class RowSheets:
                 continue
             elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
                 number(line, col, value, None)
-            elif (
-                isinstance(value, datetime)
-                and (local := excel_datetime(value)).year >= EXCEL_FIRST_YEAR
-            ):
-                stamp(line, col, local, datetime_format)
+            elif isinstance(value, datetime) and (serial := excel_serial(value)) is not None:
+                number(line, col, serial, datetime_format)  # the cell write_datetime writes
             else:
                 write_value(
                     cells.sheet,
