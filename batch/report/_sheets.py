@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +142,12 @@ def _where(result: RowResult) -> str:
     return f"{result.source_file} row {result.source_row}"
 
 
+@lru_cache(maxsize=1_024)
 def _comment_size(text: str) -> dict[str, Any]:
+    """A comment box tall enough for its text; one dict per text (xlsxwriter only reads it).
+
+    A sheet's comments repeat (one message per kind of issue), so each is measured once.
+    """
     lines = sum(max(math.ceil(len(p) / _COMMENT_CHARS), 1) for p in text.split("\n")) + 1
     return {"x_scale": 2.5, "y_scale": max(lines * LINE_POINTS * 1.33 / 74, 1.0)}
 
