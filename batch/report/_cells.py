@@ -31,6 +31,7 @@ __all__ = [
     "Styles",
     "column_widths",
     "excel_datetime",
+    "excel_serial",
     "write_value",
 ]
 
@@ -45,6 +46,9 @@ _FILTER_BUTTON = 3  # the autofilter arrow covers the end of the header
 _EXCEL_EXACT = 10**15  # Excel shows 15 significant digits; larger numbers go as text
 _CPR_RANGE = range(10**8, 10**10)  # nine or ten digits: a CPR, maybe without its leading zero
 EXCEL_FIRST_YEAR = 1900
+_DANISH_EPOCH = datetime(1899, 12, 31, tzinfo=DANISH_TIME)  # Excel's day 0 (no 1904 dates)
+_EPOCH = _DANISH_EPOCH.replace(tzinfo=None)  # the same, for naive wall-clock times
+_DAY_SECONDS, _LEAP_DAY = 60 * 60 * 24, 59  # Excel counts a 29-02-1900 that never was
 _MARK = {"bg_color": "#FFEB9C", "font_color": "#9C5700", "border": 1, "border_color": "#C65911"}
 
 
@@ -93,6 +97,33 @@ def excel_datetime(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(DANISH_TIME).replace(tzinfo=None)
+
+
+def excel_serial(value: datetime) -> float | None:
+    """The number xlsxwriter's `write_datetime` stores for `excel_datetime(value)`.
+
+    None before 1900, which Excel cannot hold.
+
+    Every row has its moments: making each a naive datetime (`replace`) for xlsxwriter to
+    convert again (type checks, a new epoch, `isocalendar`) costs more than this, which does
+    the same arithmetic in the same order, so the cell is the same to the last bit. Two aware
+    datetimes with one tzinfo subtract as wall-clock times, so no naive copy is needed.
+    """
+    if value.tzinfo is None:
+        if value.year < EXCEL_FIRST_YEAR:
+            return None
+        delta = value - _EPOCH
+    else:
+        local = value.astimezone(DANISH_TIME)
+        if local.year < EXCEL_FIRST_YEAR:
+            return None
+        delta = local - _DANISH_EPOCH
+    serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / _DAY_SECONDS
+    if delta.days == 1:  # 01-01-1900: xlsxwriter's correction for time-only values
+        serial -= 1
+    if serial > _LEAP_DAY:
+        serial += 1
+    return serial
 
 
 def write_value(

@@ -14,18 +14,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from batch.i18n import N_, _
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
 from batch.report._cells import (
-    EXCEL_FIRST_YEAR,
     Styles,
     column_widths,
-    excel_datetime,
+    excel_serial,
     write_value,
 )
+from batch.report._heights import RowHeights
 from batch.report._model import ReportIntegrityError
 from batch.report._sent import sent_columns, sent_values
 
@@ -72,7 +73,7 @@ _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
 MAX_COMMENTED_ROWS = 10_000
 PAGE_FOOTER = N_("Page &P of &N")
 _NONE_MARKED: dict[int, str | None] = {}  # a row that is not on the Fix sheet
-_KNOWN_TEXTS = 4_096  # wrapped texts whose line count a sheet remembers
+_KNOWN_TEXTS = 4_096  # wrapped texts whose line count a sheet remembers, per column
 
 
 def print_setup(sheet: Worksheet, *, landscape: bool, header_rows: int = 0) -> None:
@@ -95,23 +96,33 @@ class _Plan:
 
     widths: list[float]
     wrap: frozenset[int]
-    _known: dict[tuple[int, str], int] = field(default_factory=dict, compare=False, repr=False)
+    # Each wrapped column: its index, the length from which a text may wrap, and the line
+    # counts of the texts measured in it so far.
+    _wrapped: tuple[tuple[int, float, dict[str, int]], ...] = field(
+        init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        wrapped: tuple[tuple[int, float, dict[str, int]], ...] = tuple(
+            (col, self.widths[col] - 1, {}) for col in sorted(self.wrap)
+        )
+        object.__setattr__(self, "_wrapped", wrapped)
 
     def height(self, values: list[CellValue]) -> float | None:
         """The row height that shows every wrapped text whole; None for one line.
 
         A sheet's long texts repeat (the result's texts, UDB's, the common wishes), so each
-        text's line count is kept once measured, for the first `_KNOWN_TEXTS` texts.
+        text's line count is kept once measured, for the first `_KNOWN_TEXTS` texts of a column.
         """
-        lines, known, widths = 1, self._known, self.widths
-        for col in self.wrap:
+        lines = 1
+        for col, wraps_from, known in self._wrapped:
             value = values[col]
-            if type(value) is str and (len(value) >= widths[col] - 1 or "\n" in value):
-                count = known.get((col, value))
+            if type(value) is str and (len(value) >= wraps_from or "\n" in value):
+                count = known.get(value)
                 if count is None:
-                    count = text_lines(value, widths[col])
+                    count = text_lines(value, self.widths[col])
                     if len(known) < _KNOWN_TEXTS:
-                        known[col, value] = count
+                        known[value] = count
                 lines = max(lines, count)
         return None if lines == 1 else min(lines * LINE_POINTS, _MAX_ROW_POINTS)
 
@@ -126,7 +137,17 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
+def _where(result: RowResult) -> str:
+    """A row as an integrity error names it (only then: every row passes the checks)."""
+    return f"{result.source_file} row {result.source_row}"
+
+
+@lru_cache(maxsize=1_024)
 def _comment_size(text: str) -> dict[str, Any]:
+    """A comment box tall enough for its text; one dict per text (xlsxwriter only reads it).
+
+    A sheet's comments repeat (one message per kind of issue), so each is measured once.
+    """
     lines = sum(max(math.ceil(len(p) / _COMMENT_CHARS), 1) for p in text.split("\n")) + 1
     return {"x_scale": 2.5, "y_scale": max(lines * LINE_POINTS * 1.33 / 74, 1.0)}
 
@@ -140,19 +161,21 @@ class _CellWriters:
     (its own `write_row` calls the twins). Row sheets always pass numbers, so they call the
     twins: the wrapper alone is about a tenth of bare xlsxwriter's CPU on 14 columns
     (BENCHMARKS.md, 3b). A version of xlsxwriter without a twin gets the public method, which
-    writes the same cell.
+    writes the same cell. The sheet's row heights go through `RowHeights`.
     """
 
     sheet: Worksheet
     string: Callable[[int, int, str, Format | None], object]
     number: Callable[[int, int, float, Format | None], object]
     datetime: Callable[[int, int, datetime, Format | None], object]
+    heights: RowHeights
 
     @classmethod
     def of(cls, sheet: Worksheet) -> _CellWriters:
         """The twins of `sheet`'s writers, or its public writers where a twin is missing."""
         names = ("write_string", "write_number", "write_datetime")
-        return cls(sheet, *(getattr(sheet, f"_{name}", getattr(sheet, name)) for name in names))
+        string, number, stamp = (getattr(sheet, f"_{name}", getattr(sheet, name)) for name in names)
+        return cls(sheet, string, number, stamp, RowHeights(sheet, commented=False))
 
 
 @dataclass
@@ -195,7 +218,7 @@ class RowSheets:
                 cells, line = _CellWriters.of(next(sheets)), 0
             self._check(result, outcome)
             line += 1
-            notes = fix and written < self.max_commented
+            notes = cells.heights.commented = fix and written < self.max_commented
             self._write_row(cells, line, result, plan, fix=fix, notes=notes)
             written += 1
         self._finish(cells.sheet, line)
@@ -225,14 +248,13 @@ class RowSheets:
         sheet.autofilter(0, 0, last_line, len(self.columns) - 1)
 
     def _check(self, result: RowResult, outcome: Outcome) -> None:
-        where = f"{result.source_file} row {result.source_row}"
         if result.outcome is not outcome:
             raise ReportIntegrityError(
-                f"{where} is {result.outcome.value} but was handed over as {outcome.value}"
+                f"{_where(result)} is {result.outcome.value} but was handed over as {outcome.value}"
             )
         key = hash((result.source_file, result.sheet, result.source_row))
         if key in self._seen:
-            raise ReportIntegrityError(f"{where} was handed over twice")
+            raise ReportIntegrityError(f"{_where(result)} was handed over twice")
         self._seen.add(key)
 
     def _values(self, result: RowResult) -> list[CellValue]:
@@ -273,25 +295,22 @@ class RowSheets:
         values = self._values(result)
         height = plan.height(values)
         if height is not None:
-            cells.sheet.set_row(line, height)
+            cells.heights.set(line, height)
         marked = self._marked(result, values) if fix else _NONE_MARKED
-        string, number, stamp = cells.string, cells.number, cells.datetime
+        string, number = cells.string, cells.number
         cpr, datetime_format = self.layout.cpr, self.styles.datetime
         for col, value in enumerate(values):
             if col in marked:
                 note = marked[col] if notes else None
-                self._write_marked(cells.sheet, line, col, value, wrap=col in plan.wrap, note=note)
+                self._write_marked(cells, line, col, value, wrap=col in plan.wrap, note=note)
             elif isinstance(value, str):
                 string(line, col, value, None)
             elif value is None:
                 continue
             elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
                 number(line, col, value, None)
-            elif (
-                isinstance(value, datetime)
-                and (local := excel_datetime(value)).year >= EXCEL_FIRST_YEAR
-            ):
-                stamp(line, col, local, datetime_format)
+            elif isinstance(value, datetime) and (serial := excel_serial(value)) is not None:
+                number(line, col, serial, datetime_format)  # the cell write_datetime writes
             else:
                 write_value(
                     cells.sheet,
@@ -305,7 +324,7 @@ class RowSheets:
 
     def _write_marked(
         self,
-        sheet: Worksheet,
+        cells: _CellWriters,
         line: int,
         col: int,
         value: CellValue,
@@ -317,7 +336,7 @@ class RowSheets:
         styles = self.styles
         mark = styles.mark_wrap if wrap else styles.mark
         write_value(
-            sheet,
+            cells.sheet,
             line,
             col,
             value,
@@ -326,7 +345,9 @@ class RowSheets:
             cpr=col in self.layout.cpr,
         )
         if note:
-            sheet.write_comment(line, col, note, _comment_size(note))
+            size = _comment_size(note)
+            cells.sheet.write_comment(line, col, note, size)
+            cells.heights.comment(line, size["y_scale"])
 
     def _marked(self, result: RowResult, values: list[CellValue]) -> dict[int, str | None]:
         """The cells to highlight on a Fix row, each with its comment (None: no comment).

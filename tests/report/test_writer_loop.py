@@ -1,9 +1,13 @@
-"""The row sheets' hot loop: xlsxwriter's undecorated writers, remembered text heights."""
+"""The row sheets' hot loop: xlsxwriter's undecorated writers, text heights, moments."""
 
 from __future__ import annotations
 
-import xlsxwriter
+from datetime import UTC, datetime, timedelta, timezone
 
+import xlsxwriter
+from xlsxwriter.utility import _datetime_to_excel_datetime
+
+from batch.report._cells import excel_datetime, excel_serial
 from batch.report._sheets import LINE_POINTS, _CellWriters, _Plan, text_lines
 
 LONG = "Gymnasium (STX), gerne med naturvidenskabelig studieretning og udlandsophold"
@@ -55,3 +59,32 @@ def test_the_same_text_in_two_wrapped_columns_is_measured_for_each():
     assert wide_only == text_lines(LONG, 40.0) * LINE_POINTS
     assert both == text_lines(LONG, 20.0) * LINE_POINTS
     assert both > wide_only
+
+
+def test_a_moments_serial_is_the_one_xlsxwriter_stores():
+    """A moment written as its serial number is, to the last bit, what write_datetime stores."""
+    moments = [
+        datetime(1900, 1, 1, 0, 0),
+        datetime(1900, 1, 1, 23, 59, 59, 999999),
+        datetime(1900, 2, 28, 12, 0),
+        datetime(1900, 3, 1, 6, 30),
+        datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),  # Danish summer time begins at 01:00
+        datetime(2026, 3, 29, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 02:30 in Copenhagen, twice that night
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 11, 27, 8, 15, 2, 123456, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(9999, 12, 31, 23, 59, 59),
+    ]
+    start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    moments += [start + timedelta(seconds=7 * n, microseconds=n) for n in range(999)]
+    for moment in moments:
+        stored = _datetime_to_excel_datetime(
+            excel_datetime(moment), date_1904=False, remove_timezone=False
+        )
+        assert excel_serial(moment) == stored, moment
+
+
+def test_a_moment_before_1900_has_no_serial():
+    """Excel holds no date before 1900: the loop leaves such a moment to write_value."""
+    assert excel_serial(datetime(1899, 12, 31, 23, 59)) is None
+    assert excel_serial(datetime(1899, 12, 31, 22, 0, tzinfo=UTC)) is None  # 23:00 in Denmark
