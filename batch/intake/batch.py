@@ -49,7 +49,7 @@ CameFrom = tuple[str, int, str | None] | None
 class _Lists:
     """A batch's columns as Python values, made once when the first `Row` is asked for."""
 
-    cells: list[list[CellValue]]
+    cells: list[tuple[CellValue, ...]]  # by row
     text: dict[str, list[Any]]
     times: dict[str, list[datetime | None]]
 
@@ -128,7 +128,7 @@ class RowBatch(Sequence[Row]):
     def _row(self, index: int) -> Row:
         lists = self._python()
         came_from = None if self.came_from is None else self.came_from[index]
-        cells = dict(zip(self.headers, (column[index] for column in lists.cells), strict=True))
+        cells = dict(zip(self.headers, lists.cells[index], strict=True))
         report = None if self.issues[index] else _report(lists, index)
         return Row(
             self.source_file,
@@ -146,7 +146,8 @@ class RowBatch(Sequence[Row]):
                 text = {name: series.tolist() for name, series in self.text.items()}
                 moments = python_datetimes(*(self.times[name] for name in TIME_FIELDS))
                 times = dict(zip(TIME_FIELDS, moments, strict=True))
-                self._lists = _Lists(cell_lists(self.cells), text, times)
+                cells = list(zip(*cell_lists(self.cells), strict=True))
+                self._lists = _Lists(cells, text, times)
         return self._lists
 
 
