@@ -1,7 +1,8 @@
 """The intake facade: open an input file, then stream it as validated rows, chunk by chunk.
 
 load (records and row numbers) -> columns (which header is which field) -> normalize -> validate
--> `Row`s carrying the user's own cells, and a `Report` exactly when nothing blocks sending.
+-> a `RowBatch` per chunk: the rows as columns, read as `Row`s carrying the user's own cells and
+a `Report` exactly when nothing blocks sending (see `batch.intake.batch`).
 `open_input` reads the header and checks the required columns (see `batch.intake.columns`), so
 a file that cannot be used stops the run before anything is sent; a file with a header and no
 rows is fine and yields nothing.
@@ -9,27 +10,23 @@ rows is fine and yields nothing.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from batch.errors import InputError
 from batch.i18n import _
 from batch.intake import text as text_cells
 from batch.intake import times as time_cells
+from batch.intake.batch import CameFrom, RowBatch, cell_lists
 from batch.intake.columns import ColumnMap, header_matcher, map_columns, unique_headers
 from batch.intake.load import open_table
-from batch.intake.table import RawChunk, Table, cell_values
 from batch.intake.text import mail_syntax_ok
 from batch.intake.validate import Fields, validate
 from batch.privacy import mask_cpr
-from batch.records import CellValue, Contact, Issue, Report, Row, Wish
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -37,10 +34,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from batch.intake.mapping import MappedFields
+    from batch.intake.table import RawChunk, Table
 from batch.intake.notes import ReadNotes
 from batch.intake.shape import drop_rows, totals_rows
 
-__all__ = ["InputFile", "InputOptions", "open_input", "open_inputs"]
+__all__ = ["InputFile", "InputOptions", "RowBatch", "open_input", "open_inputs"]
 
 _NUMBERS = frozenset({"KommuneInstitutionNummer", "KontaktTelefon"})  # numbers that are data
 _TEXT_FIELDS = ("KontaktNavn", "KontaktMail", "JobOnsker", "UddannelsesOnsker", "ModtagerSystemID")
@@ -82,8 +80,10 @@ class InputFile:
         self._options = options
         self._mail_verdicts: dict[str, bool] = {}
 
-    def chunks(self, now: datetime) -> Iterator[list[Row]]:
+    def chunks(self, now: datetime) -> Iterator[RowBatch]:
         """Stream the file's rows; `now` is the moment the future-time and age checks use.
+
+        Each chunk is a `RowBatch`: columns, with a `Row` built only for a row asked for.
 
         Each chunk with rows is held back until the next one comes, so that the file's last
         rows can be checked for a totals row (`batch.intake.shape`) before they are handed on.
@@ -105,8 +105,8 @@ class InputFile:
             if held.rows:
                 yield self._counted(held, now)
 
-    def _counted(self, raw: RawChunk, now: datetime) -> list[Row]:
-        rows = self._rows(raw, now)
+    def _counted(self, raw: RawChunk, now: datetime) -> RowBatch:
+        rows = self._batch(raw, now)
         self.rows += len(rows)
         return rows
 
@@ -116,31 +116,32 @@ class InputFile:
             verdict = self._mail_verdicts[address] = mail_syntax_ok(address)
         return verdict
 
-    def _rows(self, raw: RawChunk, now: datetime) -> list[Row]:
+    def _batch(self, raw: RawChunk, now: datetime) -> RowBatch:
         fields = self._fields(raw)
         issues = validate(fields, now, self._options.future_tolerance, mail_ok=self._mail_ok)
         issues = self.notes.note_hidden(raw.rows, issues, skip=self._options.hidden_rows == "skip")
-        source, sheet = self.source_file, self.sheet
-        with _collector_paused():
-            reports = _reports(fields, issues)
-            cells = self._cells(raw)
-            came = self._came_from(raw)
-            return [
-                Row(source, number, row_cells, report, row_issues, sheet, came_from)
-                for number, row_cells, report, row_issues, came_from in zip(
-                    raw.rows, cells, reports, issues, came, strict=True
-                )
-            ]
+        return RowBatch(
+            source_file=self.source_file,
+            sheet=self.sheet,
+            headers=self.headers,
+            numbers=raw.rows,
+            cells=[raw.columns[position] for position in self._columns.positions],
+            issues=issues,
+            text=fields.text,
+            times={name: times.moments for name, times in fields.times.items()},
+            came_from=self._came_from(raw),
+        )
 
-    def _came_from(self, raw: RawChunk) -> list[tuple[str, int, str | None] | None]:
-        """Where each row of a fed-back Fix sheet was read before (None for any other row)."""
+    def _came_from(self, raw: RawChunk) -> list[CameFrom] | None:
+        """Where each row of a fed-back Fix sheet was read before (None: not a Fix sheet)."""
         results = self._columns.results
         if "Source file" not in results or "Source row" not in results:
-            return [None] * len(raw.rows)
-        files = _cell_values(raw.columns[results["Source file"]])
-        numbers = _cell_values(raw.columns[results["Source row"]])
+            return None
+        files, numbers = cell_lists(
+            [raw.columns[results["Source file"]], raw.columns[results["Source row"]]]
+        )
         origins = (
-            _cell_values(raw.columns[results["Origin"]])
+            cell_lists([raw.columns[results["Origin"]]])[0]
             if "Origin" in results
             else [None] * len(raw.rows)
         )
@@ -150,12 +151,6 @@ class InputFile:
             else None
             for file, number, origin in zip(files, numbers, origins, strict=True)
         ]
-
-    def _cells(self, raw: RawChunk) -> list[dict[str, CellValue]]:
-        """The user's own values by header, as read (empty cells are None)."""
-        values = [_cell_values(raw.columns[pos]) for pos in self._columns.positions]
-        headers = self.headers
-        return [dict(zip(headers, row, strict=True)) for row in zip(*values, strict=True)]
 
     def _fields(self, raw: RawChunk) -> Fields:
         size = len(raw.rows)
@@ -186,84 +181,6 @@ class InputFile:
         places = list(self._columns.fields.values())
         shared = frozenset(f for f, i in self._columns.fields.items() if places.count(i) > 1)
         return Fields(text=text, times=times, headers=headers, overlong=overlong, shared=shared)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a chunk's objects are built.
-
-    A chunk builds about ten objects a row, none of them in a cycle; the collector would scan
-    them again and again for nothing (measured: a fifth of the CPU time on a large file).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _cell_values(column: pd.Series) -> list[CellValue]:
-    if isinstance(column.dtype, pd.StringDtype):  # CSV text, empty cells are null
-        values: list[CellValue] = pa.array(column).to_numpy(zero_copy_only=False).tolist()
-        return values
-    return cell_values(column.tolist())
-
-
-def _reports(fields: Fields, issues: Sequence[tuple[Issue, ...]]) -> list[Report | None]:
-    """A `Report` for each row without issues, from the normalized columns, column-wise."""
-    text = {name: series.tolist() for name, series in fields.text.items()}
-    names = list(fields.times)
-    moments = time_cells.python_datetimes(*(fields.times[name].moments for name in names))
-    times = dict(zip(names, moments, strict=True))
-    contacts = _contacts(text, times["KontaktRegistreringstid"], issues)
-    jobs = _wishes(text["JobOnsker"], times["JobRegistreringstid"], issues)
-    educations = _wishes(text["UddannelsesOnsker"], times["UddannelsesRegistreringstid"], issues)
-    return [
-        None if row_issues else Report(system_id, cpr, int(institution), contact, job, education)
-        for row_issues, system_id, cpr, institution, contact, job, education in zip(
-            issues,
-            text["ModtagerSystemID"],
-            text["CPRNr"],
-            text["KommuneInstitutionNummer"],
-            contacts,
-            jobs,
-            educations,
-            strict=True,
-        )
-    ]
-
-
-def _contacts(
-    text: Mapping[str, list[Any]],
-    moments: list[datetime | None],
-    issues: Sequence[tuple[Issue, ...]],
-) -> list[Contact | None]:
-    """The contact of each sendable row that has one (a valid contact always has its time)."""
-    return [
-        None
-        if row_issues or moment is None
-        else Contact(name, mail, int(phone) if isinstance(phone, str) else None, moment)
-        for row_issues, name, mail, phone, moment in zip(
-            issues,
-            text["KontaktNavn"],
-            text["KontaktMail"],
-            text["KontaktTelefon"],
-            moments,
-            strict=True,
-        )
-    ]
-
-
-def _wishes(
-    wishes: list[Any], moments: list[datetime | None], issues: Sequence[tuple[Issue, ...]]
-) -> list[Wish | None]:
-    """The job or education wish of each sendable row that has one."""
-    return [
-        None if row_issues or moment is None else Wish(wish, moment)
-        for row_issues, wish, moment in zip(issues, wishes, moments, strict=True)
-    ]
 
 
 def open_input(path: Path, options: InputOptions) -> InputFile:

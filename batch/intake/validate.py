@@ -17,6 +17,7 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from batch.records import Issue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from datetime import datetime, timedelta
+    from datetime import date, datetime, timedelta
 
 __all__ = [
     "AGE_LIMIT",
@@ -196,9 +197,15 @@ def _ages(cpr: pd.Series, ten: np.ndarray, now: datetime) -> np.ndarray:
     """
     today = now.astimezone(COPENHAGEN).date() if now.tzinfo else now.date()
     codes, prefixes = pd.factorize(cpr.where(ten).str.slice(0, 7), use_na_sentinel=True)
-    ages = [age_on(f"{prefix}000", today) for prefix in prefixes]
+    ages = [_age(prefix, today) for prefix in prefixes]
     by_prefix = np.asarray([np.nan if age is None else age for age in ages] + [np.nan])
     return np.asarray(by_prefix[codes], dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _age(prefix: str, today: date) -> int | None:
+    """The age by a prefix, kept across chunks: a file's chunks share most birth dates."""
+    return age_on(f"{prefix}000", today)
 
 
 def _age_issue(headers: Mapping[str, str | None]) -> Issue:

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from batch.i18n import _
-from batch.journal._base import FINAL, cells_text, dump_cells, format_local
+from batch.journal._base import FINAL, cells_text, format_local
 from batch.records import Outcome
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from batch.journal._keys import Pseudonyms
     from batch.records import Row
@@ -138,20 +138,21 @@ def fixed_text(fixed_at: str, run_id: str) -> str:
 
 def unless_fixed(
     values: list[RowValues],
-    rows: Sequence[Row],
+    cells: Iterable[str],
     fixed: dict[bytes, tuple[str, str]],
     keys: Pseudonyms,
 ) -> list[RowValues]:
-    """Rows to insert (`row_values` of `rows`), an original already fixed made Unchanged.
+    """Rows to insert (`row_values`), an original already fixed made Unchanged.
 
+    `cells` are the rows' cells as `dump_cells` writes them, in the order of `values`.
     `slim_rows` columns end in sort key, status, outcome, code; `row_data` is (row id, cells,
     payload, text, fix cells): an Unchanged row has no cells to fix, and is no longer sorted.
     """
     if not fixed:
         return values
     marked = []
-    for (slim, data), row in zip(values, rows, strict=True):
-        found = fixed.get(content_hash(keys, dump_cells(row.cells)))
+    for (slim, data), text in zip(values, cells, strict=True):
+        found = fixed.get(content_hash(keys, text))
         if found is None:
             marked.append((slim, data))
             continue

@@ -12,17 +12,22 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from batch.i18n import N_, _
-from batch.journal._base import FINAL, PENDING, pack_cells, sort_micros, stored_text
+from batch.intake.batch import RowBatch
+from batch.journal._base import FINAL, PENDING, dump_cells, pack_cells, sort_micros, stored_text
+from batch.journal._columnar import cells_json, payloads
 from batch.journal._fixes import link_rows, unless_fixed
 from batch.records import Outcome
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
+    from batch.journal._fixes import RowValues
     from batch.journal._keys import Pseudonyms
-    from batch.records import Row
+    from batch.records import Issue, Row
 
 __all__ = ["first_row_columns", "insert_rows", "row_values"]
 
@@ -38,16 +43,91 @@ def insert_rows(  # noqa: PLR0917 - a run's rows with what they are ingested aga
     fixed: dict[bytes, tuple[str, str]],
     fix_of: str | None,
 ) -> None:
-    """Insert `rows` of run `run` (id, number) inside the caller's transaction."""
+    """Insert `rows` of run `run` (id, number) inside the caller's transaction.
+
+    A `RowBatch` is inserted from its columns (`batch.journal._columnar`), with no `Row`
+    built but for the rows of a fed-back Fix sheet; any other sequence row by row.
+    """
+    if isinstance(rows, RowBatch):
+        _insert_batch(conn, run, rows, keys, fixed, fix_of)
+        return
     run_id, number = run
-    (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM slim_rows").fetchone()
+    first = _next_id(conn)
     sources: dict[tuple[str, str | None], Source] = {}
     values = [
-        row_values(first + n, number, _source(conn, sources, number, row), row, keys)
+        row_values(
+            first + n,
+            number,
+            _source(conn, sources, number, row.source_file, row.sheet, row.cells),
+            row,
+            keys,
+        )
         for n, row in enumerate(rows)
     ]
-    values = unless_fixed(values, rows, fixed, keys)
+    values = unless_fixed(values, (dump_cells(row.cells) for row in rows), fixed, keys)
     link_rows(conn, run_id, rows, fix_of, keys)
+    _insert(conn, values)
+
+
+def _insert_batch(  # noqa: PLR0917 - as `insert_rows`
+    conn: sqlite3.Connection,
+    run: tuple[str, int],
+    batch: RowBatch,
+    keys: Pseudonyms,
+    fixed: dict[bytes, tuple[str, str]],
+    fix_of: str | None,
+) -> None:
+    """`insert_rows` of a batch: the same values, made column by column."""
+    if not batch:
+        return
+    run_id, number = run
+    source = _source(conn, {}, number, batch.source_file, batch.sheet, batch.headers)
+    cells = cells_json(batch, as_object=source[1] != list(batch.headers))
+    values = _batch_values((_next_id(conn), number), source[0], batch, cells, keys)
+    if fixed:
+        objects = cells if source[1] != list(batch.headers) else cells_json(batch, as_object=True)
+        values = unless_fixed(values, objects, fixed, keys)
+    if batch.came_from is not None:
+        came = [index for index, origin in enumerate(batch.came_from) if origin is not None]
+        link_rows(conn, run_id, [batch[index] for index in came], fix_of, keys)
+    _insert(conn, values)
+
+
+def _batch_values(
+    ids: tuple[int, int], source_id: int, batch: RowBatch, cells: list[str], keys: Pseudonyms
+) -> list[RowValues]:
+    """`row_values` of each row of `batch` (the first id, the run's number), from columns."""
+    first, number = ids
+    ready = np.flatnonzero(batch.sendable())
+    payload_texts, sort_keys = payloads(batch, ready)
+    cprs = batch.text["CPRNr"].iloc[ready].tolist()
+    values: list[RowValues | None] = [None] * len(batch)
+    for index, issues in enumerate(batch.issues):
+        if issues:
+            where = (first + index, number, source_id, batch.numbers[index])
+            values[index] = _final_values(where, cells[index], issues)
+    people: dict[str, bytes] = {}
+    for index, payload, cpr, sort_key in zip(
+        ready.tolist(), payload_texts, cprs, sort_keys, strict=True
+    ):
+        person = people.get(cpr)
+        if person is None:
+            person = people[cpr] = keys.person(cpr)
+        row_id = first + index
+        slim = (row_id, number, source_id, batch.numbers[index], keys.payload(payload), person)
+        values[index] = (
+            (*slim, sort_key, PENDING, None, None),
+            (row_id, cells[index], payload, None, None),
+        )
+    return [value for value in values if value is not None]  # every row is filled above
+
+
+def _next_id(conn: sqlite3.Connection) -> int:
+    (first,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM slim_rows").fetchone()
+    return int(first)
+
+
+def _insert(conn: sqlite3.Connection, values: list[RowValues]) -> None:
     conn.executemany(
         "INSERT INTO slim_rows (id, run, source, source_row, payload_hash, person, sort_key, "
         "status, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -59,11 +139,16 @@ def insert_rows(  # noqa: PLR0917 - a run's rows with what they are ingested aga
     )
 
 
-def _source(
-    conn: sqlite3.Connection, known: dict[tuple[str, str | None], Source], run: int, row: Row
+def _source(  # noqa: PLR0917 - the input's key and its column names
+    conn: sqlite3.Connection,
+    known: dict[tuple[str, str | None], Source],
+    run: int,
+    source_file: str,
+    sheet: str | None,
+    columns: Iterable[str],
 ) -> Source:
-    """The row's input in `sources`, made with the row's column names when it is the first."""
-    key = (row.source_file, row.sheet)
+    """The input in `sources`, made with `columns` as its column names when it is the first."""
+    key = (source_file, sheet)
     if key in known:
         return known[key]
     found = conn.execute(
@@ -73,7 +158,7 @@ def _source(
     if found is not None:
         known[key] = (int(found[0]), json.loads(found[1]) if found[1] else [])
         return known[key]
-    names = list(row.cells)
+    names = list(columns)
     cursor = conn.execute(
         "INSERT INTO sources (run, source_file, sheet, headers) VALUES (?, ?, ?, ?)",
         (run, *key, json.dumps(names, ensure_ascii=False)),
@@ -82,19 +167,30 @@ def _source(
     return known[key]
 
 
-def _fix_cells(row: Row) -> str | None:
+def _fix_cells(issues: Sequence[Issue]) -> str | None:
     """The columns the row's issues name, each with its messages, as JSON (None: no column)."""
     cells: dict[str, str] = {}
-    for issue in row.issues:
+    for issue in issues:
         if issue.column is not None:
             before = cells.get(issue.column)
             cells[issue.column] = issue.message if before is None else f"{before} {issue.message}"
     return json.dumps(cells, ensure_ascii=False) if cells else None
 
 
-def row_values(
-    row_id: int, run: int, source: Source, row: Row, keys: Pseudonyms
-) -> tuple[tuple[object, ...], tuple[object, ...]]:
+def _final_values(
+    where: tuple[int, int, int, int], cells: str, issues: Sequence[Issue]
+) -> RowValues:
+    """The values of a row that cannot be sent: final at once, in Fix or (a hard issue) Drop."""
+    hard = any(issue.hard for issue in issues)
+    outcome = Outcome.DROP if hard else Outcome.FIX
+    code = ", ".join(issue.shown_code for issue in issues) or "invalid"
+    text = " ".join(issue.message for issue in issues) or _(_UNREADABLE)
+    fix_cells = _fix_cells(issues)
+    data = (where[0], cells, None, stored_text(text, fix_cells), fix_cells)
+    return (*where, None, None, None, FINAL, outcome.value, code), data
+
+
+def row_values(row_id: int, run: int, source: Source, row: Row, keys: Pseudonyms) -> RowValues:
     """The `slim_rows` and `row_data` columns of one row; in `slim_rows` the CPR is a pseudonym.
 
     A dry run's valid rows are pending too: `batch.submit.plan_dry_run` decides which are ready,
@@ -105,13 +201,7 @@ def row_values(
     where = (row_id, run, source_id, row.source_row)
     report = row.report
     if report is None:
-        hard = any(issue.hard for issue in row.issues)
-        outcome = Outcome.DROP if hard else Outcome.FIX
-        code = ", ".join(issue.shown_code for issue in row.issues) or "invalid"
-        text = " ".join(issue.message for issue in row.issues) or _(_UNREADABLE)
-        fix_cells = _fix_cells(row)
-        data = (row_id, cells, None, stored_text(text, fix_cells), fix_cells)
-        return (*where, None, None, None, FINAL, outcome.value, code), data
+        return _final_values(where, cells, row.issues)
     payload = report.to_json()
     latest = report.latest_registration()
     sort_key = 0 if latest is None else sort_micros(latest)

@@ -16,7 +16,7 @@ hide a restore gone wrong. `batch purge --memory` forgets the memory on purpose.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import json
 import os
 import secrets
@@ -42,13 +42,25 @@ DIGEST_SIZE = 16
 class Pseudonyms:
     """Keyed digests of one state directory's key; the only place the key is used."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_inner", "_key", "_outer")
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # HMAC's two padded-key hashes, made once: each digest then starts from a copy of
+        # them. `hmac.digest` sets them up again on every call, 2.5x the time of the whole
+        # digest here (4.6 against 1.7 us; two digests a row when a file is journalled).
+        block = hashlib.sha256().block_size
+        padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
 
     def _digest(self, data: str) -> bytes:
-        return hmac.digest(self._key, data.encode("utf-8"), "sha256")[:DIGEST_SIZE]
+        """HMAC-SHA256 of `data` (RFC 2104), cut to `DIGEST_SIZE`."""
+        inner = self._inner.copy()
+        inner.update(data.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[:DIGEST_SIZE]
 
     def person(self, cpr: str) -> bytes:
         """The pseudonym of a CPR number: how the memory and `batch history` find a person."""

@@ -44,8 +44,12 @@ class InputSource(Protocol):
         """Blank rows skipped so far."""
         ...
 
-    def chunks(self, now: datetime) -> Iterator[list[Row]]:
-        """Stream the rows, validated; `rows` and `blank` are final once this is exhausted."""
+    def chunks(self, now: datetime) -> Iterator[Sequence[Row]]:
+        """Stream the rows, validated; `rows` and `blank` are final once this is exhausted.
+
+        A file's chunks are `RowBatch`es (columns, which the journal inserts as they are);
+        the web app's edited rows are lists of `Row`s.
+        """
         ...
 
 
