@@ -55,7 +55,9 @@ class InputOptions:
     mapping: Mapping[str, MappedFields] = field(default_factory=dict)  # header -> field(s)
     date_only_time: time | None = None  # a date without a time is an issue unless this is set
     future_tolerance: timedelta = timedelta(minutes=5)
-    chunk_rows: int = 50_000
+    # Rows read, checked and journaled at a time. The peak of reading a 1,000,000-row CSV into
+    # the journal: 634 MiB at 50,000, 504 at 20,000, 474 at 10,000; CPU 59.6, 63.2 and 71.5 s.
+    chunk_rows: int = 20_000
     header_row: int | None = None  # 1-based row of the header, as Excel shows it; None: detect
     hidden_rows: str = "send"  # rows hidden in a workbook: "send", or "skip" (to Fix, unsent)
 
