@@ -82,10 +82,11 @@ def _insert_batch(  # noqa: PLR0917 - as `insert_rows`
         return
     run_id, number = run
     source = _source(conn, {}, number, batch.source_file, batch.sheet, batch.headers)
-    cells = cells_json(batch, as_object=source[1] != list(batch.headers))
+    as_object = source[1] != list(batch.headers)  # its input recorded with other columns
+    cells = cells_json(batch, as_object=as_object)
     values = _batch_values((_next_id(conn), number), source[0], batch, cells, keys)
     if fixed:
-        objects = cells if source[1] != list(batch.headers) else cells_json(batch, as_object=True)
+        objects = cells if as_object else cells_json(batch, as_object=True)
         values = unless_fixed(values, objects, fixed, keys)
     if batch.came_from is not None:
         came = [index for index, origin in enumerate(batch.came_from) if origin is not None]

@@ -102,7 +102,10 @@ function setupNoCpr() {
     form.addEventListener("submit", function (event) {
       var fields = form.querySelectorAll("input[type=search], input[type=text]");
       var found = Array.prototype.find.call(fields, function (field) { return CPR_LIKE.test(field.value); });
-      fields.forEach(function (field) { field.removeAttribute("aria-invalid"); });
+      fields.forEach(function (field) {
+        field.removeAttribute("aria-invalid");
+        field.removeAttribute("aria-describedby");
+      });
       warning.hidden = !found;
       if (!found) { return; }
       event.preventDefault();
