@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import RowInfo
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
-__all__ = ["RowHeights"]
+__all__ = ["RowHeights", "row_pixels"]
 
 # No row of a row sheet is shorter than xlsxwriter's default row (20 pixels) or hidden, so a
 # comment box of `h` pixels, which starts on the row above its cell 10 pixels down, reaches
@@ -33,6 +33,11 @@ _DEFAULT_PIXELS, _BOX_TOP, _BOX_PIXELS = 20, 10, 74
 def _pixels(points: float) -> int:
     """The row height in pixels, rounded as `set_row` rounds it."""
     return int(points * 4.0 / 3.0 + 0.5)
+
+
+def row_pixels(points: float | None) -> int | None:
+    """`_pixels` of a height, None for the default row."""
+    return None if points is None else _pixels(points)
 
 
 @dataclass(slots=True)

@@ -26,8 +26,9 @@ from batch.report._cells import (
     excel_serial,
     write_value,
 )
-from batch.report._heights import RowHeights
+from batch.report._heights import RowHeights, row_pixels
 from batch.report._model import ReportIntegrityError
+from batch.report._rowxml import PlainRows
 from batch.report._sent import sent_columns, sent_values
 
 if TYPE_CHECKING:
@@ -169,13 +170,14 @@ class _CellWriters:
     number: Callable[[int, int, float, Format | None], object]
     datetime: Callable[[int, int, datetime, Format | None], object]
     heights: RowHeights
+    plain: PlainRows | None  # rows without marked cells, straight to the row file
 
     @classmethod
-    def of(cls, sheet: Worksheet) -> _CellWriters:
+    def of(cls, sheet: Worksheet, plain: PlainRows | None = None) -> _CellWriters:
         """The twins of `sheet`'s writers, or its public writers where a twin is missing."""
         names = ("write_string", "write_number", "write_datetime")
         string, number, stamp = (getattr(sheet, f"_{name}", getattr(sheet, name)) for name in names)
-        return cls(sheet, string, number, stamp, RowHeights(sheet, commented=False))
+        return cls(sheet, string, number, stamp, RowHeights(sheet, commented=False), plain)
 
 
 @dataclass
@@ -210,12 +212,12 @@ class RowSheets:
         wide = frozenset({inputs + _RESULT_TEXT, inputs + _UDB_TEXT})
         plan = _Plan(*column_widths(self.columns, (self._values(r) for r in sample), wide))
         sheets = self._sheets(name, outcome, plan)
-        cells, line, written = _CellWriters.of(next(sheets)), 0, 0
         fix = outcome is Outcome.FIX
+        cells, line, written = self._writers(next(sheets), fix=fix), 0, 0
         for result in chain(sample, iterator):
             if line == self.max_rows - 1:
                 self._finish(cells.sheet, line)
-                cells, line = _CellWriters.of(next(sheets)), 0
+                cells, line = self._writers(next(sheets), fix=fix), 0
             self._check(result, outcome)
             line += 1
             notes = cells.heights.commented = fix and written < self.max_commented
@@ -243,6 +245,11 @@ class RowSheets:
             sheet.set_comments_author("batch")
             yield sheet
             part += 1
+
+    def _writers(self, sheet: Worksheet, *, fix: bool) -> _CellWriters:
+        """A sheet's cell writers; every sheet but Fix (highlights, comments) writes plain rows."""
+        plain = None if fix else PlainRows.of(sheet, self.styles.datetime, self.layout.cpr)
+        return _CellWriters.of(sheet, plain)
 
     def _finish(self, sheet: Worksheet, last_line: int) -> None:
         sheet.autofilter(0, 0, last_line, len(self.columns) - 1)
@@ -294,6 +301,9 @@ class RowSheets:
         """
         values = self._values(result)
         height = plan.height(values)
+        plain = cells.plain
+        if plain is not None and plain.write(line, values, row_pixels(height)):
+            return
         if height is not None:
             cells.heights.set(line, height)
         marked = self._marked(result, values) if fix else _NONE_MARKED
