@@ -369,7 +369,11 @@ def serve_forever(
         stream.flush()
         if ready is not None:
             ready(simulator)
+        stopping = simulator._state.stopping  # noqa: SLF001 - set only by stop()
         try:
-            simulator._state.stopping.wait()  # noqa: SLF001 - set only by stop()
+            # In slices: Python acts on a signal in the main thread, and a signal the kernel
+            # hands to another thread does not wake a main thread waiting without a timeout.
+            while not stopping.wait(0.5):
+                continue
         except KeyboardInterrupt:
             stream.write("UDB simulator stopped.\n")
