@@ -8,6 +8,7 @@ turns within each round, so the machine's noise spreads over all of them alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -196,14 +197,21 @@ class Simulator:
         self.wsdl = first.split("WSDL at ", 1)[1].strip()
 
     def stop(self) -> None:
-        """Ctrl-C, as a person stops it; then wait for it to end."""
+        """Ctrl-C, as a person stops it; then wait for it to end.
+
+        A simulator started from a shell's background job inherits SIGINT ignored and never
+        hears the Ctrl-C: after a short wait it gets SIGTERM, which a background job does not
+        ignore.
+        """
+        for signum, seconds in ((signal.SIGINT, 5), (signal.SIGTERM, 25)):
+            if self._process.poll() is not None:
+                break
+            self._process.send_signal(signum)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=seconds)
         if self._process.poll() is None:
-            self._process.send_signal(signal.SIGINT)
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            self._process.kill()
+            self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
 
