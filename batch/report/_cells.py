@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DANISH_TIME",
     "DATETIME_WIDTH",
+    "EXCEL_EXACT",
     "EXCEL_FIRST_YEAR",
     "Styles",
     "column_widths",
@@ -43,7 +44,7 @@ DATETIME_WIDTH = 18  # "dd-mm-yyyy hh:mm" and a margin: never `###` in Excel or 
 
 _MIN_WIDTH, _MAX_WIDTH, _MAX_TEXT_WIDTH = 6, 40, 60
 _FILTER_BUTTON = 3  # the autofilter arrow covers the end of the header
-_EXCEL_EXACT = 10**15  # Excel shows 15 significant digits; larger numbers go as text
+EXCEL_EXACT = 10**15  # Excel shows 15 significant digits; larger numbers go as text
 _CPR_RANGE = range(10**8, 10**10)  # nine or ten digits: a CPR, maybe without its leading zero
 EXCEL_FIRST_YEAR = 1900
 _DANISH_EPOCH = datetime(1899, 12, 31, tzinfo=DANISH_TIME)  # Excel's day 0 (no 1904 dates)
@@ -172,7 +173,7 @@ def _write_number(
     whole = isinstance(value, int) or value.is_integer()
     if cpr and whole and int(value) in _CPR_RANGE:
         sheet.write_string(row, col, f"{int(value):010d}", fill)
-    elif abs(value) >= _EXCEL_EXACT:
+    elif abs(value) >= EXCEL_EXACT:
         sheet.write_string(row, col, str(value), fill)
     else:
         sheet.write_number(row, col, value, fill)

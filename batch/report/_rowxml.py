@@ -17,7 +17,7 @@ to the sheet's row file in one call, exactly as xlsxwriter 3.3.1 does:
 
 A row it cannot write the same way (a text past half of Excel's limit, a text xlsxwriter would
 take for rich text, a float, a CPR number held as a number, a row without cells) is left to
-xlsxwriter: `write` returns False before touching anything. `tests/report/test_rowxml.py`
+xlsxwriter: `write` returns False before writing any of it. `tests/report/test_rowxml.py`
 holds every part of the workbook byte for byte equal to xlsxwriter's own, over generated
 texts, so an xlsxwriter upgrade that changes its output fails there, not in a user's Excel.
 """
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
-from batch.report._cells import excel_serial
+from batch.report._cells import EXCEL_EXACT, excel_serial
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,10 +45,9 @@ __all__ = ["PlainRows"]
 
 # What makes xlsxwriter change a text: a control character, a literal `_xHHHH_` or one of the
 # two non-characters (`_escape_control_characters`), and `&`, `<`, `>` (`_escape_data`).
-_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_SPECIAL = re.compile(f"{_CONTROL.pattern}|[&<>]")
 _HALF_LIMIT = 32_767 // 2  # longer texts may be cut by xlsxwriter: left to it
-_EXACT = 10**15  # as in `_sheets`: whole numbers below this go to Excel as numbers
 _PLAIN_TEXT = ' t="inlineStr"><is><t>'
 _KEPT_TEXT = ' t="inlineStr"><is><t xml:space="preserve">'
 
@@ -155,7 +154,7 @@ class PlainRows:
             if type(value) is str and (text := _text(value)) is not None:
                 style = plain.get(col) or plain.setdefault(col, self._style(None, col))
                 parts.append(f'<c r="{names[col]}{number}"{style}{text}')
-            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
+            elif type(value) is int and col not in cpr and -EXCEL_EXACT < value < EXCEL_EXACT:
                 style = plain.get(col) or plain.setdefault(col, self._style(None, col))
                 parts.append(f'<c r="{names[col]}{number}"{style}><v>{value:.16G}</v></c>')
             elif type(value) is datetime and (serial := excel_serial(value)) is not None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from batch.i18n import N_, _
 from batch.records import CANONICAL_FIELDS, RESULT_COLUMNS, UDB_TEXT_COLUMN, CellValue, Outcome
 from batch.report._cells import (
+    EXCEL_EXACT,
     Styles,
     column_widths,
     excel_serial,
@@ -65,7 +66,6 @@ _RESULT_CODE, _RESULT_TEXT, _UDB_TEXT = (
     RESULT_COLUMNS.index(c) for c in ("Result code", "Result text", UDB_TEXT_COLUMN)
 )
 _TIME_FIELDS = frozenset(name for name in CANONICAL_FIELDS if name.endswith("Registreringstid"))
-_EXACT = 10**15  # whole numbers below this are exact in Excel: written as numbers directly
 _IDENTIFYING = 3  # a CPR column among the first three is frozen with the columns before it
 LINE_POINTS, _MAX_ROW_POINTS = 15.0, 409.0  # Calibri 11's line; Excel's tallest row
 _COMMENT_CHARS = 48  # characters per line of a comment box at x_scale 2.5
@@ -317,7 +317,7 @@ class RowSheets:
                 string(line, col, value, None)
             elif value is None:
                 continue
-            elif type(value) is int and col not in cpr and -_EXACT < value < _EXACT:
+            elif type(value) is int and col not in cpr and -EXCEL_EXACT < value < EXCEL_EXACT:
                 number(line, col, value, None)
             elif isinstance(value, datetime) and (serial := excel_serial(value)) is not None:
                 number(line, col, serial, datetime_format)  # the cell write_datetime writes
